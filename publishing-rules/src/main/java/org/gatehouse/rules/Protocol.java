@@ -1,0 +1,25 @@
+package org.gatehouse.rules;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/** The application protocol a rule publishes; it decides the error a client sees when the gateway cannot serve it. */
+public enum Protocol {
+    POP3, IMAP, SMTP,
+    /** Any byte stream: relayed without looking at it. */
+    TCP;
+
+    /** The word used in the rules file. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Optional<Protocol> fromConfigName(String word) {
+        for (Protocol p : values()) {
+            if (p.configName().equals(word)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+}

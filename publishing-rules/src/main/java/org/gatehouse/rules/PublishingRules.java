@@ -1,0 +1,55 @@
+package org.gatehouse.rules;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A whole publishing-rules file, validated: immutable once built, so a running gateway can share one snapshot across
+ * threads and swap it for another on reload.
+ *
+ * @param source       the file it was read from (absolute)
+ * @param stateDir     where generated material (self-signed certificates) is kept
+ * @param certificates by name, in file order
+ * @param clientSets   by name, in file order
+ * @param rules        in file order, enabled or not
+ * @param warnings     things worth telling the operator that do not stop the file from being used
+ */
+public record PublishingRules(
+        Path source,
+        Path stateDir,
+        Map<String, CertificateSource> certificates,
+        Map<String, ClientSet> clientSets,
+        List<Rule> rules,
+        List<Problem> warnings) {
+
+    public PublishingRules {
+        requireNonNull(source, "source");
+        requireNonNull(stateDir, "stateDir");
+        certificates = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(certificates));
+        clientSets = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clientSets));
+        rules = List.copyOf(rules);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** The rules that are bound, in file order. */
+    public List<Rule> enabledRules() {
+        return rules.stream().filter(Rule::enabled).toList();
+    }
+
+    public Optional<Rule> rule(String name) {
+        return rules.stream().filter(r -> r.name().equals(name)).findFirst();
+    }
+
+    /** The certificates that enabled rules use, in file order. */
+    public List<CertificateSource> certificatesInUse() {
+        var used = new java.util.HashSet<String>();
+        for (Rule r : enabledRules()) {
+            used.addAll(r.tls().certificates());
+        }
+        return certificates.values().stream().filter(c -> used.contains(c.name())).toList();
+    }
+}

@@ -1,0 +1,46 @@
+package org.gatehouse.rules;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One publishing rule: the addresses it listens on, the clients it admits, how it speaks TLS, and the plaintext
+ * servers it relays to.
+ *
+ * @param backends tried in the order written until one accepts the connection
+ * @param position where the rule starts in the file
+ */
+public record Rule(
+        String name,
+        boolean enabled,
+        List<HostPort> listen,
+        Protocol protocol,
+        TlsSettings tls,
+        List<HostPort> backends,
+        Access access,
+        SourcePosition position) {
+
+    /** Rule names appear in logs and as a metric label: keep them plain. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
+
+    public Rule {
+        requireNonNull(name, "name");
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("rule name \"" + name + "\" (expected: " + NAME.pattern() + ")");
+        }
+        listen = List.copyOf(listen);
+        requireNonNull(protocol, "protocol");
+        requireNonNull(tls, "tls");
+        backends = List.copyOf(backends);
+        requireNonNull(access, "access");
+        requireNonNull(position, "position");
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("rule " + name + " listens nowhere");
+        }
+        if (backends.isEmpty()) {
+            throw new IllegalArgumentException("rule " + name + " has no backend");
+        }
+    }
+}

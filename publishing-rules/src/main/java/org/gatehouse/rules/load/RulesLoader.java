@@ -1,0 +1,531 @@
+package org.gatehouse.rules.load;
+
+import static org.gatehouse.rules.load.NodeReader.child;
+import static org.gatehouse.rules.load.NodeReader.index;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.gatehouse.rules.Access;
+import org.gatehouse.rules.CertificateSource;
+import org.gatehouse.rules.ClientList;
+import org.gatehouse.rules.ClientSet;
+import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Problem;
+import org.gatehouse.rules.Protocol;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.SourcePosition;
+import org.gatehouse.rules.TlsMode;
+import org.gatehouse.rules.TlsSettings;
+import org.gatehouse.rules.load.NodeReader.Item;
+import org.gatehouse.rules.load.YamlNode.Entry;
+import org.gatehouse.rules.load.YamlNode.ListNode;
+import org.gatehouse.rules.load.YamlNode.MapNode;
+import org.gatehouse.rules.match.AddressBlock;
+import org.gatehouse.rules.match.AddressSet;
+import org.gatehouse.rules.match.IpLiteral;
+
+/**
+ * Reads a publishing-rules file into a validated {@link PublishingRules}.
+ *
+ * <p>Every problem in the file is collected and reported at once, each with file:line:column and the key path; a file
+ * with any problem yields no rules at all, so a gateway never starts (or reloads) half-configured.
+ *
+ * <p>Checks that need cryptography (does the key match the certificate?) are not made here: the model knows where the
+ * material is, the gateway's TLS layer loads it and reports against {@link CertificateSource#position()}.
+ */
+public final class RulesLoader {
+
+    /** The state folder when the file names none: beside the rules file. */
+    public static final String DEFAULT_STATE_DIR = "state";
+
+    private static final Set<String> TOP_KEYS = Set.of("stateDir", "certificates", "clientSets", "rules");
+    private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey");
+    private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
+    private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses");
+    private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
+            "backend", "access");
+    private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
+
+    private final Path file;
+    private final String fileName;
+    private final Path baseDir;
+    private final List<Problem> problems = new ArrayList<>();
+    private final List<Problem> warnings = new ArrayList<>();
+    private final NodeReader in = new NodeReader(problems);
+
+    private RulesLoader(Path file) {
+        this.file = file.toAbsolutePath().normalize();
+        this.fileName = file.toString();
+        this.baseDir = this.file.getParent();
+    }
+
+    /** Reads and validates {@code file}. */
+    public static PublishingRules load(Path file) throws RulesException {
+        String text;
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "is not UTF-8 text"));
+        } catch (IOException e) {
+            throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "",
+                    "cannot read the rules file (" + describe(e) + ")"));
+        }
+        return parse(text, file);
+    }
+
+    /** Validates {@code text} as if read from {@code file}; relative paths resolve against the file's folder. */
+    public static PublishingRules parse(String text, Path file) throws RulesException {
+        return new RulesLoader(file).bind(text);
+    }
+
+    private PublishingRules bind(String text) throws RulesException {
+        YamlNode root = YamlReader.read(text, fileName, problems);
+        if (NodeReader.isNull(root)) {
+            throw new RulesException(new Problem(root.position(), "", "the file is empty (expected at least a rules: list)"));
+        }
+        MapNode top = in.map(root, "").orElse(null);
+        if (top == null) {
+            throw failure();
+        }
+        in.onlyKeys(top, "", TOP_KEYS);
+
+        Path stateDir = in.entry(top, "stateDir")
+                .flatMap(e -> in.text(e.value(), "stateDir"))
+                .map(s -> baseDir.resolve(s.text()).normalize())
+                .orElse(baseDir.resolve(DEFAULT_STATE_DIR));
+
+        Map<String, CertificateSource> certificates = in.entry(top, "certificates")
+                .map(e -> certificates(e.value())).orElse(Map.of());
+        Map<String, ClientSet> clientSets = in.entry(top, "clientSets")
+                .map(e -> clientSets(e.value())).orElse(Map.of());
+
+        List<Rule> rules = new ArrayList<>();
+        Entry rulesEntry = in.required(top, "", "rules").orElse(null);
+        if (rulesEntry != null) {
+            if (rulesEntry.value() instanceof ListNode list) {
+                for (int i = 0; i < list.items().size(); i++) {
+                    rule(list.items().get(i), index("rules", i), certificates, clientSets).ifPresent(rules::add);
+                }
+                if (list.items().isEmpty()) {
+                    in.problem(list.position(), "rules", "is empty (expected at least one rule)");
+                }
+            } else {
+                in.problem(rulesEntry.value().position(), "rules", "expected a list of rules, found "
+                        + rulesEntry.value().kind());
+            }
+        }
+        checkUniqueNames(rules);
+        checkListenConflicts(rules);
+        checkCertificateFiles(certificates, rules);
+
+        if (!problems.isEmpty()) {
+            throw failure();
+        }
+        return new PublishingRules(file, stateDir, certificates, clientSets, rules, sorted(warnings));
+    }
+
+    private RulesException failure() {
+        return new RulesException(sorted(problems));
+    }
+
+    private static List<Problem> sorted(List<Problem> list) {
+        List<Problem> copy = new ArrayList<>(list);
+        copy.sort(Comparator.comparingInt((Problem p) -> p.position().line()).thenComparingInt(p -> p.position().column()));
+        return copy;
+    }
+
+    // ---- certificates ----------------------------------------------------------------------------------------------
+
+    private Map<String, CertificateSource> certificates(YamlNode node) {
+        Map<String, CertificateSource> out = new LinkedHashMap<>();
+        MapNode map = in.map(node, "certificates").orElse(null);
+        if (map == null) {
+            return out;
+        }
+        for (Entry e : map.entries().values()) {
+            String path = child("certificates", e.key());
+            if (!checkName(e.key(), e.keyPosition(), path, "certificate")) {
+                continue;
+            }
+            MapNode def = in.map(e.value(), path).orElse(null);
+            if (def == null) {
+                continue;
+            }
+            in.onlyKeys(def, path, CERT_KEYS);
+            boolean selfSigned = def.entries().containsKey("selfSigned");
+            boolean pem = def.entries().keySet().stream().anyMatch(PEM_KEYS::contains);
+            if (selfSigned && pem) {
+                in.problem(def.position(), path, "has both selfSigned and certificate/privateKey (expected one or the other)");
+                continue;
+            }
+            if (selfSigned) {
+                Entry names = def.entries().get("selfSigned");
+                List<String> list = new ArrayList<>();
+                for (Item item : in.textList(names.value(), child(path, "selfSigned"))) {
+                    if (IpLiteral.parse(item.text()).isEmpty() && !isDnsName(item.text())) {
+                        in.problem(item.position(), item.path(), '"' + item.text()
+                                + "\" is neither a DNS name nor an IP address (expected: mail.example.com or 192.0.2.7)");
+                    } else {
+                        list.add(item.text());
+                    }
+                }
+                if (list.isEmpty() && !NodeReader.isNull(names.value())) {
+                    in.problem(names.value().position(), child(path, "selfSigned"), "names no host (expected at least one name)");
+                } else if (NodeReader.isNull(names.value())) {
+                    in.problem(names.value().position(), child(path, "selfSigned"), "is required (a list of names)");
+                } else {
+                    out.put(e.key(), new CertificateSource.SelfSigned(e.key(), list, e.keyPosition()));
+                }
+                continue;
+            }
+            Optional<Path> cert = in.required(def, path, "certificate")
+                    .flatMap(c -> in.text(c.value(), child(path, "certificate"))).map(s -> baseDir.resolve(s.text()).normalize());
+            Optional<Path> key = in.required(def, path, "privateKey")
+                    .flatMap(c -> in.text(c.value(), child(path, "privateKey"))).map(s -> baseDir.resolve(s.text()).normalize());
+            if (cert.isPresent() && key.isPresent()) {
+                out.put(e.key(), new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), e.keyPosition()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Certificate files must be readable when an enabled rule uses them. A certificate that only disabled rules use may
+     * still be missing, as when the request is with the CA and the rule waits for it: that is a warning.
+     */
+    private void checkCertificateFiles(Map<String, CertificateSource> certificates, List<Rule> rules) {
+        Map<String, String> usedBy = new HashMap<>();
+        for (Rule r : rules) {
+            if (r.enabled()) {
+                for (String c : r.tls().certificates()) {
+                    usedBy.putIfAbsent(c, r.name());
+                }
+            }
+        }
+        for (CertificateSource source : certificates.values()) {
+            if (!(source instanceof CertificateSource.PemFiles pem)) {
+                continue;
+            }
+            String path = child("certificates", pem.name());
+            for (Path f : List.of(pem.certificate(), pem.privateKey())) {
+                String key = f == pem.certificate() ? "certificate" : "privateKey";
+                String why = unreadable(f);
+                if (why == null) {
+                    continue;
+                }
+                if (usedBy.containsKey(pem.name())) {
+                    in.problem(pem.position(), child(path, key), why + " (used by rule " + usedBy.get(pem.name()) + ")");
+                } else {
+                    warnings.add(new Problem(pem.position(), child(path, key), why
+                            + "; not checked, since no enabled rule uses this certificate"));
+                }
+            }
+        }
+    }
+
+    private static String unreadable(Path f) {
+        if (!Files.exists(f)) {
+            return "file " + f + " does not exist";
+        }
+        if (!Files.isRegularFile(f)) {
+            return f + " is not a regular file";
+        }
+        if (!Files.isReadable(f)) {
+            return "file " + f + " is not readable by this user";
+        }
+        return null;
+    }
+
+    // ---- client sets -----------------------------------------------------------------------------------------------
+
+    private Map<String, ClientSet> clientSets(YamlNode node) {
+        Map<String, ClientSet> out = new LinkedHashMap<>();
+        MapNode map = in.map(node, "clientSets").orElse(null);
+        if (map == null) {
+            return out;
+        }
+        for (Entry e : map.entries().values()) {
+            String path = child("clientSets", e.key());
+            if (!checkName(e.key(), e.keyPosition(), path, "client set")) {
+                continue;
+            }
+            MapNode def = in.map(e.value(), path).orElse(null);
+            if (def == null) {
+                continue;
+            }
+            in.onlyKeys(def, path, CLIENT_SET_KEYS);
+            List<AddressBlock> blocks = new ArrayList<>();
+            in.required(def, path, "addresses").ifPresent(a -> {
+                for (Item item : in.textList(a.value(), child(path, "addresses"))) {
+                    addressBlock(item).ifPresent(blocks::add);
+                }
+            });
+            out.put(e.key(), ClientSet.of(e.key(), blocks, e.keyPosition()));
+        }
+        return out;
+    }
+
+    private Optional<AddressBlock> addressBlock(Item item) {
+        try {
+            return Optional.of(AddressBlock.parse(item.text()));
+        } catch (IllegalArgumentException ex) {
+            in.problem(item.position(), item.path(), ex.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    // ---- rules -----------------------------------------------------------------------------------------------------
+
+    private Optional<Rule> rule(YamlNode node, String path, Map<String, CertificateSource> certificates,
+            Map<String, ClientSet> clientSets) {
+        MapNode map = in.map(node, path).orElse(null);
+        if (map == null) {
+            return Optional.empty();
+        }
+        int before = problems.size();
+        in.onlyKeys(map, path, RULE_KEYS);
+
+        String name = in.required(map, path, "name").flatMap(e -> in.text(e.value(), child(path, "name")))
+                .filter(s -> checkName(s.text(), s.position(), child(path, "name"), "rule"))
+                .map(YamlNode.Scalar::text).orElse(null);
+        boolean enabled = in.entry(map, "enabled").flatMap(e -> in.bool(e.value(), child(path, "enabled"))).orElse(true);
+
+        List<HostPort> listen = new ArrayList<>();
+        in.required(map, path, "listen").ifPresent(e -> {
+            for (Item item : in.textList(e.value(), child(path, "listen"))) {
+                listenAddress(item).ifPresent(hp -> {
+                    if (listen.contains(hp)) {
+                        in.problem(item.position(), item.path(), hp + " is listed twice in this rule");
+                    } else {
+                        listen.add(hp);
+                    }
+                });
+            }
+        });
+
+        Protocol protocol = in.required(map, path, "protocol")
+                .flatMap(e -> in.text(e.value(), child(path, "protocol")))
+                .flatMap(s -> word(s, child(path, "protocol"), Protocol.fromConfigName(s.text()), "pop3, imap, smtp or tcp"))
+                .orElse(null);
+
+        TlsMode tlsMode = in.entry(map, "tls")
+                .flatMap(e -> in.text(e.value(), child(path, "tls")))
+                .flatMap(s -> word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit or none"))
+                .orElse(in.entry(map, "tls").isPresent() ? null : TlsMode.IMPLICIT);
+
+        List<String> certNames = new ArrayList<>();
+        Optional<Entry> certEntry = in.entry(map, "certificate");
+        if (tlsMode == TlsMode.NONE) {
+            certEntry.ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(path, "certificate"),
+                    "is ignored, since tls is none")));
+        } else if (tlsMode != null) {
+            in.required(map, path, "certificate").ifPresent(e -> {
+                for (Item item : in.textList(e.value(), child(path, "certificate"))) {
+                    if (!certificates.containsKey(item.text())) {
+                        in.problem(item.position(), item.path(), "unknown certificate \"" + item.text() + "\" (expected "
+                                + known(certificates.keySet(), "certificates") + ")");
+                    } else if (certNames.contains(item.text())) {
+                        in.problem(item.position(), item.path(), "certificate \"" + item.text() + "\" is listed twice");
+                    } else {
+                        certNames.add(item.text());
+                    }
+                }
+            });
+        }
+
+        List<HostPort> backends = new ArrayList<>();
+        in.required(map, path, "backend").ifPresent(e -> {
+            for (Item item : in.textList(e.value(), child(path, "backend"))) {
+                try {
+                    backends.add(HostPort.parse(item.text(), false));
+                } catch (IllegalArgumentException ex) {
+                    in.problem(item.position(), item.path(), ex.getMessage());
+                }
+            }
+        });
+
+        Access access = in.entry(map, "access").map(e -> access(e.value(), child(path, "access"), clientSets))
+                .orElse(Access.any());
+
+        if (problems.size() > before || name == null || protocol == null || tlsMode == null || access == null
+                || listen.isEmpty() || backends.isEmpty()) {
+            return Optional.empty();
+        }
+        TlsSettings tls = new TlsSettings(tlsMode, tlsMode == TlsMode.NONE ? List.of() : certNames);
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls, backends, access, map.position()));
+    }
+
+    private Optional<HostPort> listenAddress(Item item) {
+        HostPort hp;
+        try {
+            hp = HostPort.parse(item.text(), true);
+        } catch (IllegalArgumentException ex) {
+            in.problem(item.position(), item.path(), ex.getMessage());
+            return Optional.empty();
+        }
+        if (hp.literalAddress().isEmpty()) {
+            in.problem(item.position(), item.path(), '"' + item.text()
+                    + "\" listens on a host name (expected an IP address: 192.0.2.10:995, [2001:db8::10]:995, 0.0.0.0:995)");
+            return Optional.empty();
+        }
+        return Optional.of(hp);
+    }
+
+    private <T> Optional<T> word(YamlNode.Scalar s, String path, Optional<T> value, String expected) {
+        if (value.isEmpty()) {
+            in.problem(s.position(), path, '"' + s.text() + "\" (expected " + expected + ")");
+        }
+        return value;
+    }
+
+    private Access access(YamlNode node, String path, Map<String, ClientSet> clientSets) {
+        MapNode map = in.map(node, path).orElse(null);
+        if (map == null) {
+            return null;
+        }
+        in.onlyKeys(map, path, ACCESS_KEYS);
+        Optional<Entry> allowEntry = in.entry(map, "allow");
+        ClientList allow = allowEntry.map(e -> clientList(e.value(), child(path, "allow"), clientSets))
+                .orElse(ClientList.empty());
+        ClientList deny = in.entry(map, "deny").map(e -> clientList(e.value(), child(path, "deny"), clientSets))
+                .orElse(ClientList.empty());
+        if (allowEntry.isPresent() && allow.isEmpty()) {
+            in.problem(allowEntry.get().value().position(), child(path, "allow"),
+                    "is empty, which would admit nobody (leave allow out to admit any client)");
+        }
+        return new Access(allowEntry.isEmpty(), allow, deny);
+    }
+
+    private ClientList clientList(YamlNode node, String path, Map<String, ClientSet> clientSets) {
+        List<String> entries = new ArrayList<>();
+        List<AddressSet> sets = new ArrayList<>();
+        List<AddressBlock> inline = new ArrayList<>();
+        for (Item item : in.textList(node, path)) {
+            ClientSet set = clientSets.get(item.text());
+            if (set != null) {
+                entries.add(item.text());
+                sets.add(set.addresses());
+            } else if (looksLikeAddress(item.text())) {
+                addressBlock(item).ifPresent(b -> {
+                    entries.add(item.text());
+                    inline.add(b);
+                });
+            } else {
+                in.problem(item.position(), item.path(), "unknown client set \"" + item.text() + "\" (expected "
+                        + known(clientSets.keySet(), "client sets") + ", or an address or CIDR such as 10.0.0.0/8)");
+            }
+        }
+        sets.add(AddressSet.of(inline));
+        return new ClientList(entries, AddressSet.union(sets));
+    }
+
+    private static boolean looksLikeAddress(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        char c = text.charAt(0);
+        return Character.digit(c, 16) >= 0 && (text.indexOf('.') >= 0 || text.indexOf(':') >= 0 || text.indexOf('/') >= 0)
+                || c == ':' || text.chars().allMatch(Character::isDigit);
+    }
+
+    // ---- cross-rule checks -----------------------------------------------------------------------------------------
+
+    private void checkUniqueNames(List<Rule> rules) {
+        Map<String, Rule> seen = new HashMap<>();
+        for (Rule r : rules) {
+            Rule first = seen.putIfAbsent(r.name(), r);
+            if (first != null) {
+                in.problem(r.position(), "rules." + r.name(), "duplicate rule name \"" + r.name() + "\" (first used at line "
+                        + first.position().line() + ")");
+            }
+        }
+    }
+
+    /**
+     * Two enabled rules may not listen on the same IP:port, nor on a wildcard address (0.0.0.0, ::) and a specific one
+     * with the same port: the operating system would refuse the second bind, and which rule serves a client would be
+     * ambiguous. Port 0 (a free port chosen at bind time) never conflicts.
+     */
+    private void checkListenConflicts(List<Rule> rules) {
+        record Bound(Rule rule, HostPort address) {
+        }
+        List<Bound> bound = new ArrayList<>();
+        for (Rule r : rules) {
+            if (!r.enabled()) {
+                continue;
+            }
+            for (HostPort hp : r.listen()) {
+                if (hp.port() == 0) {
+                    continue;
+                }
+                for (Bound b : bound) {
+                    if (b.rule() != r && b.address().port() == hp.port() && overlaps(b.address(), hp)) {
+                        String what = b.address().equals(hp) ? "also listens on " + hp
+                                : "listens on " + b.address() + ", which overlaps " + hp;
+                        in.problem(r.position(), "rules." + r.name() + ".listen", "rule " + b.rule().name() + " (line "
+                                + b.rule().position().line() + ") " + what
+                                + "; two enabled rules cannot share an address and port");
+                    }
+                }
+                bound.add(new Bound(r, hp));
+            }
+        }
+    }
+
+    private static boolean overlaps(HostPort a, HostPort b) {
+        InetAddress x = a.literalAddress().orElseThrow();
+        InetAddress y = b.literalAddress().orElseThrow();
+        if (x.equals(y)) {
+            return true;
+        }
+        // An IPv6 wildcard socket also takes IPv4 connections (dual stack), so it overlaps everything.
+        boolean xv6Any = x.isAnyLocalAddress() && x.getAddress().length == 16;
+        boolean yv6Any = y.isAnyLocalAddress() && y.getAddress().length == 16;
+        if (xv6Any || yv6Any) {
+            return true;
+        }
+        boolean sameFamily = x.getAddress().length == y.getAddress().length;
+        return sameFamily && (x.isAnyLocalAddress() || y.isAnyLocalAddress());
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private boolean checkName(String name, SourcePosition pos, String path, String what) {
+        if (NAME.matcher(name).matches()) {
+            return true;
+        }
+        in.problem(pos, path, what + " name \"" + name + "\" (expected a letter, then letters, digits, '.', '_' or '-',"
+                + " at most 63 characters)");
+        return false;
+    }
+
+    private static String known(Set<String> names, String what) {
+        return names.isEmpty() ? "one defined under " + what + ": there are none" : "one of: " + String.join(", ", names);
+    }
+
+    private static boolean isDnsName(String text) {
+        return HostPort.isHostName(text.startsWith("*.") ? text.substring(2) : text);
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString();
+    }
+}
