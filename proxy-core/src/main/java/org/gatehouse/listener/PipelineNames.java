@@ -1,0 +1,28 @@
+package org.gatehouse.listener;
+
+/**
+ * The names of the handlers in a client connection's pipeline, in order:
+ *
+ * <pre>
+ *  client connection (frontend)                         backend connection
+ *  ───────────────────────────────                      ──────────────────
+ *  access-gate    decides before any TLS byte;          relay   backend → client bytes
+ *                 replaced on admission by:
+ *  tls            SslHandler (implicit TLS only)
+ *  backend-connect  waits for the handshake, connects
+ *                 the backend; replaced by:
+ *  relay          client → backend bytes
+ * </pre>
+ *
+ * A connection that is denied never gets past {@code access-gate}: it costs one accept and one close.
+ */
+public final class PipelineNames {
+
+    public static final String ACCESS_GATE = "access-gate";
+    public static final String TLS = "tls";
+    public static final String BACKEND_CONNECT = "backend-connect";
+    public static final String RELAY = "relay";
+
+    private PipelineNames() {
+    }
+}

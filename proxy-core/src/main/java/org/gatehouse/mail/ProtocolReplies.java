@@ -1,0 +1,33 @@
+package org.gatehouse.mail;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.Optional;
+import org.gatehouse.rules.Protocol;
+
+/**
+ * The line a client of each protocol understands as "try again later", sent before the gateway closes a connection it
+ * cannot serve. A {@code tcp} rule has no protocol to speak, so its clients just see the close.
+ */
+public final class ProtocolReplies {
+
+    private ProtocolReplies() {
+    }
+
+    /** For when no backend server could be reached. */
+    public static Optional<String> backendUnavailable(Protocol protocol) {
+        return switch (protocol) {
+            // RFC 2449 / 3206: SYS/TEMP tells the client the failure is temporary and not its fault.
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] Service temporarily unavailable, try again later\r\n");
+            // RFC 9051 untagged BYE with RFC 5530's UNAVAILABLE code.
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] Service temporarily unavailable, try again later\r\n");
+            // RFC 5321 4.2.5 and RFC 3463 4.3.2 "system not accepting network messages".
+            case SMTP -> Optional.of("421 4.3.2 Service temporarily unavailable, closing transmission channel\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
+    public static ByteBuf encode(ByteBufAllocator alloc, String line) {
+        return io.netty.buffer.ByteBufUtil.writeAscii(alloc, line);
+    }
+}

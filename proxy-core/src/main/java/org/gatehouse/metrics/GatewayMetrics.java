@@ -1,0 +1,92 @@
+package org.gatehouse.metrics;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The gateway's meters. Tags are the rule name and a small fixed set of reasons: never a client address, so the number
+ * of series stays bounded whatever the traffic.
+ */
+public final class GatewayMetrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, RuleMeters> byRule = new ConcurrentHashMap<>();
+
+    public GatewayMetrics(MeterRegistry registry) {
+        this.registry = requireNonNull(registry, "registry");
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The meters of one rule, created on first use. */
+    public RuleMeters rule(String rule) {
+        return byRule.computeIfAbsent(rule, r -> new RuleMeters(registry, r));
+    }
+
+    /** Meters for one rule; counters are thread-safe, the active gauge reads an atomic. */
+    public static final class RuleMeters {
+        private final MeterRegistry registry;
+        private final String rule;
+        private final Counter accepted;
+        private final Counter bytesFromClient;
+        private final Counter bytesToClient;
+        private final AtomicLong active = new AtomicLong();
+        private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+        private final Map<String, Counter> backendFailures = new ConcurrentHashMap<>();
+
+        RuleMeters(MeterRegistry registry, String rule) {
+            this.registry = registry;
+            this.rule = rule;
+            this.accepted = Counter.builder("gatehouse.connections.accepted")
+                    .description("Connections admitted by the access gate").tag("rule", rule).register(registry);
+            this.bytesFromClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
+                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "client-to-backend").register(registry);
+            this.bytesToClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
+                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "backend-to-client").register(registry);
+            Gauge.builder("gatehouse.connections.active", active, AtomicLong::get)
+                    .description("Client connections open now").tag("rule", rule).register(registry);
+        }
+
+        public void accepted() {
+            accepted.increment();
+        }
+
+        /** A refusal; {@code reason} is one of a few fixed words (deny-list, not-allowed, tls-handshake, no-backend). */
+        public void rejected(String reason) {
+            rejected.computeIfAbsent(reason, r -> Counter.builder("gatehouse.connections.rejected")
+                    .description("Connections refused or ended before relaying, by reason")
+                    .tags("rule", rule, "reason", r).register(registry)).increment();
+        }
+
+        public void backendConnectFailed(String backend) {
+            backendFailures.computeIfAbsent(backend, b -> Counter.builder("gatehouse.backend.connect.failures")
+                    .description("Failed connection attempts to a backend server")
+                    .tags("rule", rule, "backend", b).register(registry)).increment();
+        }
+
+        public void opened() {
+            active.incrementAndGet();
+        }
+
+        public void closed() {
+            active.decrementAndGet();
+        }
+
+        public void relayed(long fromClient, long toClient) {
+            if (fromClient > 0) {
+                bytesFromClient.increment(fromClient);
+            }
+            if (toClient > 0) {
+                bytesToClient.increment(toClient);
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package org.gatehouse.relay;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import javax.net.ssl.SSLSession;
+import org.gatehouse.listener.PipelineNames;
+import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.rules.HostPort;
+import org.gatehouse.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the backend connection once the client is ready for it (right away, or after the TLS handshake), on the
+ * client's own event loop, trying the rule's servers in order. On success it installs a {@link RelayHandler} on each
+ * side and replaces itself; when no server accepts, the client gets its protocol's "try again later" and a close.
+ */
+public final class BackendConnector extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    /** Client bytes held while the backend connection opens; a client sending more is misbehaving. */
+    static final int MAX_PENDING_BYTES = 64 * 1024;
+
+    private final Session session;
+    private final Class<? extends SocketChannel> channelClass;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final int connectTimeoutMillis;
+
+    private final ArrayDeque<Object> pending = new ArrayDeque<>();
+    private int pendingBytes;
+    private Channel backend;
+
+    public BackendConnector(Session session, Class<? extends SocketChannel> channelClass,
+            AddressResolverGroup<InetSocketAddress> resolver, int connectTimeoutMillis) {
+        this.session = requireNonNull(session, "session");
+        this.channelClass = requireNonNull(channelClass, "channelClass");
+        this.resolver = requireNonNull(resolver, "resolver");
+        this.connectTimeoutMillis = connectTimeoutMillis;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(SslHandler.class) == null) {
+            connect(ctx, 0);
+        } else {
+            ctx.read(); // the ClientHello; SslHandler reads on by itself until the handshake is done
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent handshake) {
+            if (handshake.isSuccess()) {
+                SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
+                session.tls(tls.getProtocol(), tls.getCipherSuite());
+                connect(ctx, 0);
+            } else {
+                String reason = handshakeFailure(handshake.cause());
+                session.meters().rejected("tls-handshake");
+                session.outcome(Session.Outcome.TLS_FAILED, reason);
+                log.debug("TLS handshake failed rule={} client={}: {}", session.rule().name(), session.client(),
+                        handshake.cause().toString());
+                ctx.close();
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static String handshakeFailure(Throwable cause) {
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return message.length() > 120 ? message.substring(0, 120) : message;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // Early client bytes: kept until the backend is there, within a bound.
+        if (msg instanceof ByteBuf buf) {
+            pendingBytes += buf.readableBytes();
+        }
+        pending.add(msg);
+        if (pendingBytes > MAX_PENDING_BYTES) {
+            log.debug("client sent {} bytes before the backend was connected rule={} client={}", pendingBytes,
+                    session.rule().name(), session.client());
+            session.outcome(Session.Outcome.ERROR, "too-much-early-data");
+            releasePending();
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releasePending();
+        if (backend != null) {
+            backend.close();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releasePending();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Handshake failures arrive here too, after their completion event has already recorded them.
+        Failures.log(session, "client", cause);
+        ctx.close();
+    }
+
+    private void releasePending() {
+        Object msg;
+        while ((msg = pending.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+        pendingBytes = 0;
+    }
+
+    private void connect(ChannelHandlerContext ctx, int index) {
+        List<HostPort> servers = session.rule().backends();
+        HostPort server = servers.get(index);
+        Channel frontend = ctx.channel();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(frontend.eventLoop())
+                .channel(channelClass)
+                .resolver(resolver)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInboundHandlerAdapter());
+        ChannelFuture connecting = bootstrap.connect(server.toSocketAddress());
+        backend = connecting.channel();
+        connecting.addListener((ChannelFutureListener) f -> {
+            if (!frontend.isActive()) {
+                f.channel().close();
+                return;
+            }
+            if (f.isSuccess()) {
+                relay(ctx, f.channel(), server);
+                return;
+            }
+            session.meters().backendConnectFailed(server.toString());
+            log.warn("backend unreachable rule={} backend={} client={}: {}", session.rule().name(), server,
+                    session.client(), describe(f.cause()));
+            if (index + 1 < servers.size()) {
+                connect(ctx, index + 1);
+            } else {
+                unavailable(ctx);
+            }
+        });
+    }
+
+    private void relay(ChannelHandlerContext ctx, Channel backendChannel, HostPort server) {
+        Channel frontend = ctx.channel();
+        session.backend(server.toString());
+        backendChannel.pipeline().addLast(PipelineNames.RELAY, new RelayHandler(frontend, session, false));
+        // Hand the early bytes over before the relay takes this handler's place.
+        Object msg;
+        while ((msg = pending.poll()) != null) {
+            if (msg instanceof ByteBuf buf) {
+                session.fromClient(buf.readableBytes());
+            }
+            backendChannel.write(msg, backendChannel.voidPromise());
+        }
+        pendingBytes = 0;
+        backendChannel.flush();
+        ctx.pipeline().replace(this, PipelineNames.RELAY, new RelayHandler(backendChannel, session, true));
+        frontend.config().setAutoRead(true);
+        backendChannel.config().setAutoRead(true);
+    }
+
+    private void unavailable(ChannelHandlerContext ctx) {
+        session.meters().rejected("no-backend");
+        session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "no-backend");
+        ProtocolReplies.backendUnavailable(session.rule().protocol()).ifPresentOrElse(
+                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
+                ctx::close);
+    }
+
+    private static String describe(Throwable cause) {
+        return cause == null ? "unknown" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+}

@@ -1,0 +1,117 @@
+package org.gatehouse.session;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.InetSocketAddress;
+import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.rules.Rule;
+
+/**
+ * The state of one client connection that the access log reports when it ends. Written only from the connection's
+ * event loop (the backend channel shares it), so it needs no locking.
+ */
+public final class Session {
+
+    private final Rule rule;
+    private final InetSocketAddress client;
+    private final GatewayMetrics.RuleMeters meters;
+    private final long startNanos = System.nanoTime();
+
+    private Outcome outcome = Outcome.OPEN;
+    private String reason = "";
+    private String tlsProtocol = "";
+    private String tlsCipher = "";
+    private String backend = "";
+    private long bytesFromClient;
+    private long bytesToClient;
+    private boolean ended;
+
+    public Session(Rule rule, InetSocketAddress client, GatewayMetrics.RuleMeters meters) {
+        this.rule = requireNonNull(rule, "rule");
+        this.client = requireNonNull(client, "client");
+        this.meters = requireNonNull(meters, "meters");
+    }
+
+    /** How a connection ended; {@link #label()} is the word in the access log. */
+    public enum Outcome {
+        OPEN("open"),
+        /** Relayed and closed by either side. */
+        CLOSED("closed"),
+        /** Refused by the access gate. */
+        DENIED("denied"),
+        /** The TLS handshake failed or timed out. */
+        TLS_FAILED("tls-failed"),
+        /** No backend server accepted the connection. */
+        BACKEND_UNAVAILABLE("backend-unavailable"),
+        /** An unexpected failure on the connection. */
+        ERROR("error");
+
+        private final String label;
+
+        Outcome(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    public Rule rule() {
+        return rule;
+    }
+
+    public InetSocketAddress client() {
+        return client;
+    }
+
+    public GatewayMetrics.RuleMeters meters() {
+        return meters;
+    }
+
+    /** Records the first non-open outcome; later ones (the close that follows a failure) do not overwrite it. */
+    public void outcome(Outcome outcome, String reason) {
+        if (this.outcome == Outcome.OPEN) {
+            this.outcome = outcome;
+            this.reason = reason;
+        }
+    }
+
+    public void tls(String protocol, String cipher) {
+        this.tlsProtocol = protocol;
+        this.tlsCipher = cipher;
+    }
+
+    public void backend(String backend) {
+        this.backend = backend;
+    }
+
+    public void fromClient(long bytes) {
+        bytesFromClient += bytes;
+    }
+
+    public void toClient(long bytes) {
+        bytesToClient += bytes;
+    }
+
+    public long bytesFromClient() {
+        return bytesFromClient;
+    }
+
+    public long bytesToClient() {
+        return bytesToClient;
+    }
+
+    /** Ends the session once: counts its bytes and writes its access-log line. */
+    public void end() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (outcome == Outcome.OPEN) {
+            outcome = Outcome.CLOSED;
+        }
+        meters.relayed(bytesFromClient, bytesToClient);
+        AccessLog.write(this, outcome, reason, tlsProtocol, tlsCipher, backend, (System.nanoTime() - startNanos) / 1_000_000);
+    }
+}

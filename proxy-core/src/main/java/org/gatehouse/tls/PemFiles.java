@@ -1,0 +1,122 @@
+package org.gatehouse.tls;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+
+/** Reads PEM certificate chains and private keys with BouncyCastle; every failure says what was found. */
+final class PemFiles {
+
+    private PemFiles() {
+    }
+
+    /** Thrown with a message fit for an operator: what is wrong with which file. */
+    static final class PemException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        PemException(String message) {
+            super(message);
+        }
+    }
+
+    static List<X509Certificate> readChain(Path file) throws PemException {
+        List<X509Certificate> chain = new ArrayList<>();
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
+            Object o;
+            while ((o = parser.readObject()) != null) {
+                if (o instanceof X509CertificateHolder holder) {
+                    chain.add(converter.getCertificate(holder));
+                } else {
+                    throw new PemException(file + " holds " + describe(o) + " where certificates were expected");
+                }
+            }
+        } catch (IOException | CertificateException | IllegalArgumentException e) {
+            throw new PemException(file + " is not a PEM certificate file (" + e.getMessage() + ")");
+        }
+        if (chain.isEmpty()) {
+            throw new PemException(file + " holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)");
+        }
+        return chain;
+    }
+
+    static PrivateKey readKey(Path file) throws PemException {
+        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
+            Object o;
+            while ((o = parser.readObject()) != null) {
+                if (o instanceof PEMKeyPair pair) {
+                    return converter.getKeyPair(pair).getPrivate(); // PKCS#1 RSA or SEC1 EC
+                }
+                if (o instanceof PrivateKeyInfo info) {
+                    return converter.getPrivateKey(info); // PKCS#8
+                }
+                if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
+                    throw new PemException(file + " holds an encrypted private key; this version reads unencrypted keys only "
+                            + "(decrypt it with: openssl pkey -in " + file.getFileName() + " -out plain.key)");
+                }
+                // EC PARAMETERS blocks and the like precede the key in some files: skip them.
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new PemException(file + " is not a PEM private key file (" + e.getMessage() + ")");
+        }
+        throw new PemException(file + " holds no private key (expected -----BEGIN PRIVATE KEY-----, "
+                + "-----BEGIN RSA PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)");
+    }
+
+    /** Whether {@code key} is the private half of {@code publicKey}: sign a random challenge and verify it. */
+    static boolean matches(PrivateKey key, PublicKey publicKey) {
+        if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
+            return false;
+        }
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return false;
+        }
+        try {
+            byte[] challenge = new byte[32];
+            new SecureRandom().nextBytes(challenge);
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(challenge);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(publicKey);
+            verifier.update(challenge);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static String describe(Object o) {
+        if (o instanceof PEMKeyPair || o instanceof PrivateKeyInfo || o instanceof PKCS8EncryptedPrivateKeyInfo) {
+            return "a private key";
+        }
+        return "a " + o.getClass().getSimpleName();
+    }
+}
