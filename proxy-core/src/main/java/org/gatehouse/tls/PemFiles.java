@@ -65,7 +65,8 @@ final class PemFiles {
             Object o;
             while ((o = parser.readObject()) != null) {
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate(); // PKCS#1 RSA or SEC1 EC
+                    // PKCS#1 RSA or SEC1 EC; a SEC1 key may omit its public part, which the private key info does not need.
+                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
                 }
                 if (o instanceof PrivateKeyInfo info) {
                     return converter.getPrivateKey(info); // PKCS#8

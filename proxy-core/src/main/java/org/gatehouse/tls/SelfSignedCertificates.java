@@ -38,6 +38,7 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.gatehouse.rules.match.IpLiteral;
@@ -87,7 +88,7 @@ public final class SelfSignedCertificates {
         Path cert = certificateFile(stateDir, name);
         Path key = keyFile(stateDir, name);
         Files.createDirectories(cert.getParent());
-        writeAtomically(key, toPem(pair.getPrivate()), true);
+        writeAtomically(key, toPem(new JcaPKCS8Generator(pair.getPrivate(), null)), true);
         writeAtomically(cert, toPem(certificate), false);
     }
 

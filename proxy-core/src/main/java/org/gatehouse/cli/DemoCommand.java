@@ -1,0 +1,88 @@
+package org.gatehouse.cli;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.gatehouse.demo.DemoMailServer;
+import org.gatehouse.demo.DemoMailbox;
+import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.gateway.Transport;
+import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Protocol;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.Rule;
+import org.gatehouse.tls.TlsContexts;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gatehouse demo}: the rules file as it is, except that every POP3, IMAP and SMTP rule relays to a built-in
+ * in-memory demo mail server instead of its backend, so the gateway can be tried with nothing else installed.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the gateway on a rules file with a built-in DEMO mail server (in memory, one user) "
+                + "standing in for every POP3, IMAP and SMTP backend.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    RulesOption rules;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        RulesSnapshot loaded = rules.load(TlsContexts.Mode.RUN, spec.commandLine().getErr());
+        if (loaded == null) {
+            return Main.EXIT_INVALID_RULES;
+        }
+        DemoMailServer demo = DemoMailServer.start(Transport.detect());
+        Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "gatehouse-demo-shutdown"));
+        PublishingRules original = loaded.rules();
+        List<Rule> replaced = new ArrayList<>();
+        for (Rule r : original.rules()) {
+            replaced.add(r.protocol() == Protocol.TCP ? r : new Rule(r.name(), r.enabled(), r.listen(), r.protocol(), r.tls(),
+                    List.of(hostPort(demo.address(r.protocol()))), r.access(), r.position()));
+        }
+        PublishingRules demoRules = new PublishingRules(original.source(), original.stateDir(), original.certificates(),
+                original.clientSets(), replaced, original.warnings());
+        printBanner(demoRules, spec.commandLine().getOut());
+        return RunCommand.serve(new RulesSnapshot(demoRules, loaded.tls()), spec);
+    }
+
+    private static HostPort hostPort(InetSocketAddress address) {
+        return new HostPort(address.getAddress().getHostAddress(), address.getPort());
+    }
+
+    private static void printBanner(PublishingRules rules, PrintWriter out) {
+        String user = DemoMailbox.USER + ':' + DemoMailbox.PASSWORD;
+        out.println("=== Gatehouse DEMO ===");
+        out.println("Rules from " + rules.source() + ", with every POP3, IMAP and SMTP backend replaced by a built-in");
+        out.println("in-memory DEMO mail server (user " + DemoMailbox.USER + ", password " + DemoMailbox.PASSWORD
+                + "). The certificate is self-signed, hence -k.");
+        out.println("Try, in another terminal:");
+        for (Rule r : rules.enabledRules()) {
+            HostPort at = r.listen().get(0);
+            String scheme = r.protocol().configName() + (r.tls().enabled() ? "s" : "");
+            String url = scheme + "://" + at;
+            switch (r.protocol()) {
+                case POP3 -> out.println("  curl -k " + url + "/1 -u " + user);
+                case IMAP -> out.println("  curl -k '" + url + "/INBOX;MAILINDEX=1' -u " + user);
+                case SMTP -> out.println("  printf 'Subject: hello\\r\\n\\r\\nHello through Gatehouse\\r\\n' | curl -k " + url
+                        + " --mail-from you@demo.test --mail-rcpt " + DemoMailbox.USER + "@demo.test -u " + user + " -T -");
+                case TCP -> {
+                    continue;
+                }
+            }
+            if (r.tls().enabled()) {
+                out.println("  openssl s_client -quiet -connect " + at + "    # then type commands by hand");
+            }
+        }
+        out.println("Stop with Ctrl-C.");
+        out.flush();
+    }
+}

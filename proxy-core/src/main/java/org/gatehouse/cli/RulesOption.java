@@ -1,0 +1,42 @@
+package org.gatehouse.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.rules.Problem;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.load.RulesLoader;
+import org.gatehouse.tls.TlsContexts;
+import org.gatehouse.tls.TlsEngine;
+import picocli.CommandLine.Option;
+
+/** The {@code --rules FILE} option and the full validation every command makes of that file. */
+final class RulesOption {
+
+    static final String DEFAULT = "conf/publishing-rules.yaml";
+
+    @Option(names = {"-r", "--rules"}, paramLabel = "FILE", defaultValue = DEFAULT,
+            description = "The publishing-rules file (default: ${DEFAULT-VALUE}).")
+    Path file;
+
+    /** Loads the file and builds its TLS contexts; prints every problem and returns null if there is any. */
+    RulesSnapshot load(TlsContexts.Mode mode, PrintWriter err) {
+        try {
+            PublishingRules rules = RulesLoader.load(file);
+            for (Problem warning : rules.warnings()) {
+                err.println("warning: " + warning);
+            }
+            err.flush();
+            return new RulesSnapshot(rules, TlsContexts.build(rules, TlsEngine.detect(), mode));
+        } catch (RulesException e) {
+            err.println(file + ": " + (e.problems().size() == 1 ? "1 problem" : e.problems().size() + " problems")
+                    + ", nothing was started:");
+            for (Problem p : e.problems()) {
+                err.println(p);
+            }
+            err.flush();
+            return null;
+        }
+    }
+}

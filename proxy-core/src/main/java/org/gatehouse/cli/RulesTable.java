@@ -1,0 +1,55 @@
+package org.gatehouse.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.gatehouse.rules.Access;
+import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.Rule;
+
+/** The effective rules as a plain-text table, one line per rule. */
+final class RulesTable {
+
+    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "BACKEND", "ACCESS"};
+
+    private RulesTable() {
+    }
+
+    static void print(PublishingRules rules, PrintWriter out) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(HEADER);
+        for (Rule r : rules.rules()) {
+            rows.add(new String[] {
+                r.name() + (r.enabled() ? "" : " (disabled)"),
+                join(r.listen()),
+                r.protocol().configName(),
+                r.tls().mode().configName() + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
+                join(r.backends()),
+                access(r.access())});
+        }
+        int[] widths = new int[HEADER.length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
+            }
+            out.println(line.toString().stripTrailing());
+        }
+        out.flush();
+    }
+
+    private static String join(List<HostPort> addresses) {
+        return String.join(", ", addresses.stream().map(HostPort::toString).toList());
+    }
+
+    static String access(Access access) {
+        String allow = access.allowAll() ? "allow any" : "allow " + String.join(", ", access.allow().entries());
+        return access.deny().isEmpty() ? allow : allow + "; deny " + String.join(", ", access.deny().entries());
+    }
+}

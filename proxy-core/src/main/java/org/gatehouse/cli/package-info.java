@@ -1,0 +1,2 @@
+/** The {@code gatehouse} command line: run, check and demo. */
+package org.gatehouse.cli;
