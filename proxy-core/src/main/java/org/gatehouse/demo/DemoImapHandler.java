@@ -127,11 +127,9 @@ final class DemoImapHandler extends LineHandler {
             return;
         }
         byte[] message = messages.get(n - 1);
-        ByteBuf out = ctx.alloc().buffer(message.length + 64);
-        ByteBufUtil.writeAscii(out, "* " + n + " FETCH (UID " + n + " BODY[] {" + message.length + "}\r\n");
-        out.writeBytes(message);
-        ByteBufUtil.writeAscii(out, ")\r\n" + tag + " OK FETCH completed\r\n");
-        ctx.writeAndFlush(out);
+        ctx.write(ByteBufUtil.writeAscii(ctx.alloc(), "* " + n + " FETCH (UID " + n + " BODY[] {" + message.length + "}\r\n"));
+        ctx.write(io.netty.buffer.Unpooled.wrappedBuffer(message));
+        ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), ")\r\n" + tag + " OK FETCH completed\r\n"));
     }
 
     /** Splits on spaces, keeping "quoted strings" (with \" and \\ escapes) as one word without their quotes. */

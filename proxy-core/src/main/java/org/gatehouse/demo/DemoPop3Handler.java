@@ -103,7 +103,7 @@ final class DemoPop3Handler extends LineHandler {
                 byte[] message = messages.get(n - 1);
                 int bodyLines = cmd.equals("TOP") && words.length > 2 ? Math.max(0, number(words[2], 0)) : -1;
                 send(ctx, "+OK " + message.length + " octets");
-                ctx.writeAndFlush(DotStuffing.stuff(ctx.alloc(), message, bodyLines));
+                ctx.writeAndFlush(DotStuffing.stuff(message, bodyLines));
             }
             case "DELE", "RSET" -> send(ctx, "+OK");
             default -> send(ctx, "-ERR unknown command");

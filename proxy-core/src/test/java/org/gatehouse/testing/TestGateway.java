@@ -1,0 +1,117 @@
+package org.gatehouse.testing;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.gatehouse.gateway.Gateway;
+import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.gateway.Transport;
+import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.load.RulesLoader;
+import org.gatehouse.tls.TlsContexts;
+import org.gatehouse.tls.TlsEngine;
+
+/**
+ * A gateway started from YAML text in a temporary folder, with a self-signed "test" certificate for localhost and
+ * 127.0.0.1 generated into its state folder, and TLS clients that trust exactly that certificate.
+ */
+public final class TestGateway implements AutoCloseable {
+
+    /** The certificates section every test rules file starts with. */
+    public static final String CERTIFICATES = """
+            certificates:
+              test:
+                selfSigned: [localhost, 127.0.0.1, "::1"]
+            """;
+
+    private final Gateway gateway;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final SSLContext clientContext;
+
+    private TestGateway(Path dir, String yaml) throws Exception {
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, yaml);
+        PublishingRules rules = RulesLoader.load(file);
+        TlsContexts tls = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.RUN);
+        this.gateway = Gateway.start(new RulesSnapshot(rules, tls), new GatewayMetrics(registry), Transport.detect());
+        Path cert = rules.stateDir().resolve("certificates").resolve("test.crt");
+        this.clientContext = Files.exists(cert) ? trusting(cert) : null;
+    }
+
+    /** Starts a gateway on {@code yaml} (which should include {@link #CERTIFICATES} when it uses TLS). */
+    public static TestGateway start(Path dir, String yaml) throws Exception {
+        return new TestGateway(dir, yaml);
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public SimpleMeterRegistry registry() {
+        return registry;
+    }
+
+    public InetSocketAddress address(String rule) {
+        return gateway.address(rule);
+    }
+
+    /** A TLS client connected to a rule's first listener, handshake done. */
+    public SSLSocket tls(String rule, String... protocols) throws IOException {
+        InetSocketAddress at = address(rule);
+        SSLSocket socket = (SSLSocket) clientContext.getSocketFactory().createSocket(at.getAddress(), at.getPort());
+        socket.setSoTimeout(20_000);
+        if (protocols.length > 0) {
+            socket.setEnabledProtocols(protocols);
+        }
+        socket.startHandshake();
+        return socket;
+    }
+
+    public SSLContext clientContext() {
+        return clientContext;
+    }
+
+    /** A plain TCP client to a rule's first listener. */
+    public Socket plain(String rule) throws IOException {
+        InetSocketAddress at = address(rule);
+        Socket socket = new Socket(at.getAddress(), at.getPort());
+        socket.setSoTimeout(20_000);
+        return socket;
+    }
+
+    public double counter(String name, String... tags) {
+        var counter = registry.find(name).tags(tags).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static SSLContext trusting(Path certFile) throws Exception {
+        X509Certificate cert;
+        try (InputStream in = Files.newInputStream(certFile)) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("gatehouse", cert);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+}
