@@ -45,6 +45,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
     private int pendingBytes;
+    private boolean clientInputEnded;
     private Channel backend;
 
     public BackendConnector(Session session, Class<? extends SocketChannel> channelClass,
@@ -67,6 +68,10 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (Relay.isEndOfInput(evt)) {
+            // The client finished sending before the backend was there: passed on once the relay is in place.
+            clientInputEnded = true;
+        }
         if (evt instanceof SslHandshakeCompletionEvent handshake) {
             if (handshake.isSuccess()) {
                 SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
@@ -184,9 +189,13 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         }
         pendingBytes = 0;
         backendChannel.flush();
-        ctx.pipeline().replace(this, PipelineNames.RELAY, new RelayHandler(backendChannel, session, true));
-        frontend.config().setAutoRead(true);
-        backendChannel.config().setAutoRead(true);
+        RelayHandler clientToBackend = new RelayHandler(backendChannel, session, true);
+        ctx.pipeline().replace(this, PipelineNames.RELAY, clientToBackend);
+        Relay.setReading(frontend, true);
+        Relay.setReading(backendChannel, true);
+        if (clientInputEnded) {
+            clientToBackend.inputEnded(frontend);
+        }
     }
 
     private void unavailable(ChannelHandlerContext ctx) {

@@ -47,6 +47,22 @@ final class Relay {
         }
     }
 
+    /**
+     * Turns reading on or off, unless the channel is closed or its input already ended: asking epoll for more input
+     * on a shut-down input fails.
+     */
+    static void setReading(Channel ch, boolean on) {
+        if (ch.isActive() && !(ch instanceof DuplexChannel duplex && duplex.isInputShutdown())) {
+            ch.config().setAutoRead(on);
+        }
+    }
+
+    /** Whether an inbound event says that the channel's peer will send nothing more. */
+    static boolean isEndOfInput(Object evt) {
+        return evt == io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE
+                || (evt instanceof io.netty.handler.ssl.SslCloseCompletionEvent closed && closed.isSuccess());
+    }
+
     static boolean outputShutdown(Channel ch) {
         return ch instanceof DuplexChannel duplex && duplex.isOutputShutdown();
     }

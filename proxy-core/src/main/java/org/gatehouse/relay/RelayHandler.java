@@ -6,8 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.gatehouse.session.Session;
@@ -60,21 +58,20 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // This side's outbound buffer is full (or drained): stop (or resume) reading what would be written to it.
-        peer.config().setAutoRead(ctx.channel().isWritable());
+        Relay.setReading(peer, ctx.channel().isWritable());
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ChannelInputShutdownEvent.INSTANCE
-                || (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess())) {
-            inputEnded(ctx);
+        if (Relay.isEndOfInput(evt)) {
+            inputEnded(ctx.channel());
         }
         ctx.fireUserEventTriggered(evt);
     }
 
-    private void inputEnded(ChannelHandlerContext ctx) {
-        Channel self = ctx.channel();
+    /** This side will send nothing more: pass that on, and close when neither side can send any more. */
+    void inputEnded(Channel self) {
         Relay.shutdownOutput(peer);
         SslHandler ssl = self.pipeline().get(SslHandler.class);
         boolean selfCannotWrite = Relay.outputShutdown(self) || (ssl != null && ssl.engine().isOutboundDone());

@@ -1,0 +1,93 @@
+package org.gatehouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CommandLineTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        return cli.execute(args);
+    }
+
+    /** Every rules file shipped under conf/ passes check, so the examples cannot go stale. */
+    @Test
+    void everyShippedRulesFilePassesCheck() throws Exception {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(Path.of("..", "conf"))) {
+            files = walk.filter(p -> p.toString().endsWith(".yaml") && !p.toString().contains("state")).toList();
+        }
+        assertThat(files).extracting(p -> p.getFileName().toString()).contains("publishing-rules.yaml");
+        assertThat(files).hasSizeGreaterThanOrEqualTo(2);
+        for (Path file : files) {
+            // A copy, so that check never touches the repository's own state folder.
+            Path copy = dir.resolve(file.getFileName());
+            Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThat(run("check", "--rules", copy.toString())).as(file + ": " + err).isZero();
+            assertThat(out.toString()).contains("RULE").contains(": OK, ");
+        }
+        assertThat(Files.exists(dir.resolve("state"))).as("check generates nothing").isFalse();
+    }
+
+    @Test
+    void checkPrintsTheEffectiveRules() throws Exception {
+        Path copy = dir.resolve("rules.yaml");
+        Files.copy(Path.of("..", "conf", "examples", "publishing-rules.yaml"), copy);
+
+        assertThat(run("check", "--rules", copy.toString())).isZero();
+        assertThat(out.toString()).contains(
+                "pop3s             127.0.0.1:10995, [::1]:10995  pop3      implicit (bootstrap)  127.0.0.1:110  "
+                        + "allow corp, 127.0.0.0/8; deny 10.66.0.0/16",
+                "imaps (disabled)",
+                "OK, 2 enabled of 3 rules");
+        assertThat(err.toString()).contains("warning: ").contains("certificates.mail.certificate");
+    }
+
+    @Test
+    void brokenFileIsRefusedByCheckAndRunWithEveryProblem() throws Exception {
+        Path file = dir.resolve("broken.yaml");
+        Files.writeString(file, """
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend: ["127.0.0.1"]
+                    access:
+                      allow: [10.0.0.0/33]
+                """);
+
+        for (String command : List.of("check", "run")) {
+            assertThat(run(command, "--rules", file.toString())).isEqualTo(Main.EXIT_INVALID_RULES);
+        }
+        assertThat(err.toString())
+                .contains(file + ":6:15: rules[0].backend[0]: \"127.0.0.1\" has no port")
+                .contains(file + ":8:15: rules[0].access.allow[0]: \"10.0.0.0/33\" is not an address or CIDR")
+                .contains("nothing was started");
+    }
+
+    @Test
+    void helpAndVersionWork() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("run", "check", "demo");
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).contains("gatehouse ");
+    }
+}
