@@ -224,9 +224,10 @@ public final class RulesLoader {
                 continue;
             }
             String path = child("certificates", pem.name());
-            for (Path f : List.of(pem.certificate(), pem.privateKey())) {
-                String key = f == pem.certificate() ? "certificate" : "privateKey";
-                String why = unreadable(f);
+            for (Map.Entry<String, Path> file : Map.of("certificate", pem.certificate(), "privateKey", pem.privateKey())
+                    .entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+                String key = file.getKey();
+                String why = unreadable(file.getValue());
                 if (why == null) {
                     continue;
                 }

@@ -57,9 +57,7 @@ public final class AddressSet {
                 v6.add(new long[] {half(first, 0), half(first, 8), half(last, 0), half(last, 8)});
             }
         }
-        long[][] mergedV4 = mergeV4(v4);
-        long[][] mergedV6 = mergeV6(v6);
-        return new AddressSet(mergedV4[0], mergedV4[1], mergedV6[0], mergedV6[1], mergedV6[2], mergedV6[3]);
+        return build(v4, v6);
     }
 
     /** The union of several sets. */
@@ -74,6 +72,11 @@ public final class AddressSet {
                 v6.add(new long[] {s.v6StartHi[i], s.v6StartLo[i], s.v6EndHi[i], s.v6EndLo[i]});
             }
         }
+        return build(v4, v6);
+    }
+
+    /** Sorts and merges ranges ({start, end} for IPv4, {startHi, startLo, endHi, endLo} for IPv6) into a set. */
+    private static AddressSet build(List<long[]> v4, List<long[]> v6) {
         if (v4.isEmpty() && v6.isEmpty()) {
             return EMPTY;
         }
