@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
         List<Rule> replaced = new ArrayList<>();
         for (Rule r : original.rules()) {
             replaced.add(r.protocol() == Protocol.TCP ? r : new Rule(r.name(), r.enabled(), r.listen(), r.protocol(), r.tls(),
-                    List.of(hostPort(demo.address(r.protocol()))), r.access(), r.position()));
+                    r.login(), List.of(hostPort(demo.address(r.protocol()))), r.access(), r.position()));
         }
         PublishingRules demoRules = new PublishingRules(original.source(), original.stateDir(), original.certificates(),
                 original.clientSets(), replaced, original.warnings());

@@ -13,6 +13,7 @@ import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Access;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.SourcePosition;
@@ -29,6 +30,7 @@ class AccessGateTest {
     private static Rule ruleAllowing(String cidr) {
         ClientList allow = new ClientList(List.of(cidr), AddressSet.of(List.of(AddressBlock.parse(cidr))));
         return new Rule("pop3s", true, List.of(new HostPort("127.0.0.1", 0)), Protocol.POP3, TlsSettings.none(),
+                LoginSettings.secureOnly(),
                 List.of(new HostPort("127.0.0.1", 110)), new Access(false, allow, ClientList.empty()),
                 SourcePosition.unknown("test"));
     }

@@ -9,6 +9,11 @@ public enum Protocol {
     /** Any byte stream: relayed without looking at it. */
     TCP;
 
+    /** Whether the gateway understands the protocol: STARTTLS, capability filtering and the login policy. */
+    public boolean isMail() {
+        return this != TCP;
+    }
+
     /** The word used in the rules file. */
     public String configName() {
         return name().toLowerCase(Locale.ROOT);

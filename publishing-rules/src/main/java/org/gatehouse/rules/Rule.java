@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
  * One publishing rule: the addresses it listens on, the clients it admits, how it speaks TLS, and the plaintext
  * servers it relays to.
  *
+ * @param login    the login policy; only mail protocols apply it
  * @param backends tried in the order written until one accepts the connection
  * @param position where the rule starts in the file
  */
@@ -18,6 +19,7 @@ public record Rule(
         List<HostPort> listen,
         Protocol protocol,
         TlsSettings tls,
+        LoginSettings login,
         List<HostPort> backends,
         Access access,
         SourcePosition position) {
@@ -33,6 +35,10 @@ public record Rule(
         listen = List.copyOf(listen);
         requireNonNull(protocol, "protocol");
         requireNonNull(tls, "tls");
+        requireNonNull(login, "login");
+        if (tls.mode() == TlsMode.STARTTLS && !protocol.isMail()) {
+            throw new IllegalArgumentException("rule " + name + ": tcp has no STARTTLS");
+        }
         backends = List.copyOf(backends);
         requireNonNull(access, "access");
         requireNonNull(position, "position");

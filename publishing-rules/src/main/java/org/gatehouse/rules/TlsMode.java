@@ -7,6 +7,11 @@ import java.util.Optional;
 public enum TlsMode {
     /** TLS from the first byte (POP3S 995, IMAPS 993, SMTPS 465). */
     IMPLICIT,
+    /**
+     * Plaintext until the client asks for TLS with the protocol's own command (POP3 {@code STLS}, IMAP and SMTP
+     * {@code STARTTLS}), which the gateway answers itself.
+     */
+    STARTTLS,
     /** Plaintext to the client as well: the gateway only filters clients and relays. */
     NONE;
 

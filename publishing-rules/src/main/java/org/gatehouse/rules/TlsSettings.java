@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * How a rule speaks TLS to its clients.
  *
- * @param mode         implicit TLS or none
+ * @param mode         implicit TLS, STARTTLS or none
  * @param certificates names from {@code certificates:}; empty exactly when the mode is {@link TlsMode#NONE}
  */
 public record TlsSettings(TlsMode mode, List<String> certificates) {

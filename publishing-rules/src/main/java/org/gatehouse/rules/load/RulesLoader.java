@@ -30,6 +30,8 @@ import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
+import org.gatehouse.rules.LoginPolicy;
+import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.TlsSettings;
 import org.gatehouse.rules.load.NodeReader.Item;
 import org.gatehouse.rules.load.YamlNode.Entry;
@@ -58,7 +60,7 @@ public final class RulesLoader {
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "backend", "access");
+            "login", "challengeResponseWithoutTls", "backend", "access");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
@@ -328,8 +330,14 @@ public final class RulesLoader {
 
         TlsMode tlsMode = in.entry(map, "tls")
                 .flatMap(e -> in.text(e.value(), child(path, "tls")))
-                .flatMap(s -> word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit or none"))
+                .flatMap(s -> word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit, starttls or none"))
                 .orElse(in.entry(map, "tls").isPresent() ? null : TlsMode.IMPLICIT);
+        if (tlsMode == TlsMode.STARTTLS && protocol == Protocol.TCP) {
+            Entry tlsEntry = in.entry(map, "tls").orElseThrow();
+            in.problem(tlsEntry.value().position(), child(path, "tls"),
+                    "\"starttls\" needs a mail protocol to ask for it (expected implicit or none for tcp)");
+        }
+        LoginSettings login = login(map, path, protocol);
 
         List<String> certNames = new ArrayList<>();
         Optional<Entry> certEntry = in.entry(map, "certificate");
@@ -366,11 +374,40 @@ public final class RulesLoader {
                 .orElse(Access.any());
 
         if (problems.size() > before || name == null || protocol == null || tlsMode == null || access == null
-                || listen.isEmpty() || backends.isEmpty()) {
+                || login == null || listen.isEmpty() || backends.isEmpty()) {
             return Optional.empty();
         }
         TlsSettings tls = new TlsSettings(tlsMode, tlsMode == TlsMode.NONE ? List.of() : certNames);
-        return Optional.of(new Rule(name, enabled, listen, protocol, tls, backends, access, map.position()));
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, backends, access, map.position()));
+    }
+
+    /** The login policy; tcp rules have none to apply, so saying one there is a mistake worth reporting. */
+    private LoginSettings login(MapNode map, String path, Protocol protocol) {
+        Optional<Entry> policyEntry = in.entry(map, "login");
+        Optional<Entry> challengeEntry = in.entry(map, "challengeResponseWithoutTls");
+        if (protocol == Protocol.TCP) {
+            for (Entry e : List.of(policyEntry, challengeEntry).stream().flatMap(Optional::stream).toList()) {
+                in.problem(e.keyPosition(), child(path, e.key()),
+                        "applies to pop3, imap and smtp only: a tcp rule relays bytes without reading logins");
+            }
+            return LoginSettings.secureOnly();
+        }
+        LoginPolicy policy = policyEntry
+                .flatMap(e -> in.text(e.value(), child(path, "login")))
+                .flatMap(s -> word(s, child(path, "login"), LoginPolicy.fromConfigName(s.text()),
+                        "secure-only, audit or plaintext-allowed"))
+                .orElse(policyEntry.isPresent() ? null : LoginPolicy.SECURE_ONLY);
+        Boolean challenge = challengeEntry
+                .map(e -> in.bool(e.value(), child(path, "challengeResponseWithoutTls")).orElse(null))
+                .orElse(Boolean.TRUE);
+        if (policy == null || challenge == null) {
+            return null;
+        }
+        if (policy == LoginPolicy.PLAINTEXT_ALLOWED && challengeEntry.isPresent()) {
+            warnings.add(new Problem(challengeEntry.get().keyPosition(), child(path, "challengeResponseWithoutTls"),
+                    "is ignored, since login is plaintext-allowed"));
+        }
+        return new LoginSettings(policy, challenge);
     }
 
     private Optional<HostPort> listenAddress(Item item) {

@@ -10,6 +10,8 @@ import java.util.List;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.LoginPolicy;
+import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
@@ -106,7 +108,7 @@ class RulesLoaderTest {
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
                 .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: access, "
-                        + "backend, certificate, enabled, listen, name, protocol, tls)");
+                        + "backend, certificate, challengeResponseWithoutTls, enabled, listen, login, name, protocol, tls)");
     }
 
     @Test
@@ -127,9 +129,74 @@ class RulesLoaderTest {
 
     @Test
     void unknownWordsSayWhatIsExpected() throws Exception {
-        assertThat(problems(MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: starttls")))
+        assertThat(problems(MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: STARTTLS")))
                 .containsExactly("rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp)",
-                        "rules.yaml:5:10: rules[0].tls: \"starttls\" (expected implicit or none)");
+                        "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none)");
+        assertThat(problems(MINIMAL_RULE + "    login: secure\n"))
+                .containsExactly("rules.yaml:7:12: rules[0].login: \"secure\" (expected secure-only, audit or plaintext-allowed)");
+    }
+
+    @Test
+    void loginDefaultsToSecureOnlyWithChallengeResponseAllowed() throws Exception {
+        Rule rule = load(MINIMAL_RULE).rules().get(0);
+
+        assertThat(rule.login()).isEqualTo(new LoginSettings(LoginPolicy.SECURE_ONLY, true));
+    }
+
+    @Test
+    void starttlsRuleWithAuditLogin() throws Exception {
+        PublishingRules rules = load("""
+                certificates:
+                  bootstrap: { selfSigned: [localhost] }
+                rules:
+                  - name: pop3-starttls
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: starttls
+                    certificate: bootstrap
+                    login: audit
+                    challengeResponseWithoutTls: false
+                    backend: ["127.0.0.1:110"]
+                """);
+
+        Rule rule = rules.rules().get(0);
+        assertThat(rule.tls().mode()).isEqualTo(TlsMode.STARTTLS);
+        assertThat(rule.tls().certificates()).containsExactly("bootstrap");
+        assertThat(rule.login()).isEqualTo(new LoginSettings(LoginPolicy.AUDIT, false));
+    }
+
+    @Test
+    void starttlsNeedsACertificate() throws Exception {
+        assertThat(problems(MINIMAL_RULE.replace("tls: none", "tls: starttls")))
+                .containsExactly("rules.yaml:2:5: rules[0].certificate: is required");
+    }
+
+    @Test
+    void tcpRulesHaveNeitherStarttlsNorALoginPolicy() throws Exception {
+        assertThat(problems("""
+                rules:
+                  - name: raw
+                    listen: ["127.0.0.1:10110"]
+                    protocol: tcp
+                    tls: starttls
+                    login: audit
+                    challengeResponseWithoutTls: false
+                    backend: ["127.0.0.1:110"]
+                """)).containsExactly(
+                "rules.yaml:2:5: rules[0].certificate: is required",
+                "rules.yaml:5:10: rules[0].tls: \"starttls\" needs a mail protocol to ask for it (expected implicit or none for tcp)",
+                "rules.yaml:6:5: rules[0].login: applies to pop3, imap and smtp only: a tcp rule relays bytes without reading logins",
+                "rules.yaml:7:5: rules[0].challengeResponseWithoutTls: applies to pop3, imap and smtp only: a tcp rule relays "
+                        + "bytes without reading logins");
+    }
+
+    @Test
+    void challengeResponseOptionIsIgnoredWithAWarningWhenPlaintextIsAllowed() throws Exception {
+        PublishingRules rules = load(MINIMAL_RULE + "    login: plaintext-allowed\n    challengeResponseWithoutTls: false\n");
+
+        assertThat(rules.rules().get(0).login().policy()).isEqualTo(LoginPolicy.PLAINTEXT_ALLOWED);
+        assertThat(rules.warnings()).extracting(Problem::toString).containsExactly(
+                dir.resolve("rules.yaml") + ":8:5: rules[0].challengeResponseWithoutTls: is ignored, since login is plaintext-allowed");
     }
 
     @Test
