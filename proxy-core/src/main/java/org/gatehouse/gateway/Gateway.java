@@ -13,9 +13,12 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.listener.FrontendInitializer;
+import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Rule;
@@ -40,6 +43,11 @@ public final class Gateway implements AutoCloseable {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final AtomicReference<RulesSnapshot> snapshot;
     private final List<Listener> listeners = new ArrayList<>();
+    private final PlaintextLogins plaintextLogins;
+    private final ScheduledExecutorService reportSaver;
+
+    /** How often the plaintext-login report is written to the state directory when it changed. */
+    private static final long REPORT_SAVE_SECONDS = 10;
 
     private Gateway(Transport transport, RulesSnapshot initial) {
         this.transport = transport;
@@ -49,6 +57,14 @@ public final class Gateway implements AutoCloseable {
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
         this.snapshot = new AtomicReference<>(initial);
+        this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
+        this.reportSaver = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gatehouse-report-saver");
+            t.setDaemon(true);
+            return t;
+        });
+        reportSaver.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
+                TimeUnit.SECONDS);
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
@@ -87,7 +103,8 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new FrontendInitializer(rule.name(), snapshot::get, metrics, transport.socketChannel(), resolver));
+                .childHandler(new FrontendInitializer(rule.name(), snapshot::get, metrics, transport.socketChannel(), resolver,
+                        plaintextLogins));
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
@@ -113,6 +130,11 @@ public final class Gateway implements AutoCloseable {
                 .orElseThrow(() -> new IllegalArgumentException("no listener for rule " + rule));
     }
 
+    /** Who logged in with a clear-text password: the audit report. */
+    public PlaintextLogins plaintextLogins() {
+        return plaintextLogins;
+    }
+
     public RulesSnapshot snapshot() {
         return snapshot.get();
     }
@@ -128,6 +150,8 @@ public final class Gateway implements AutoCloseable {
         var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         a.awaitUninterruptibly();
         w.awaitUninterruptibly();
+        reportSaver.shutdownNow();
+        plaintextLogins.saveIfChanged();
         log.info("stopped");
     }
 }

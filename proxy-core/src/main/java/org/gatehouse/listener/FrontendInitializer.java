@@ -11,6 +11,13 @@ import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
 import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.login.LoginGuard;
+import org.gatehouse.login.PlaintextLogins;
+import org.gatehouse.mail.ImapInspector;
+import org.gatehouse.mail.MailInspector;
+import org.gatehouse.mail.Pop3Inspector;
+import org.gatehouse.mail.SmtpInspector;
+import org.gatehouse.rules.TlsMode;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.relay.BackendConnector;
 import org.gatehouse.rules.Rule;
@@ -30,14 +37,17 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final GatewayMetrics metrics;
     private final Class<? extends SocketChannel> backendChannelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final PlaintextLogins plaintextLogins;
 
     public FrontendInitializer(String ruleName, Supplier<RulesSnapshot> snapshot, GatewayMetrics metrics,
-            Class<? extends SocketChannel> backendChannelClass, AddressResolverGroup<InetSocketAddress> resolver) {
+            Class<? extends SocketChannel> backendChannelClass, AddressResolverGroup<InetSocketAddress> resolver,
+            PlaintextLogins plaintextLogins) {
         this.ruleName = requireNonNull(ruleName, "ruleName");
         this.snapshot = requireNonNull(snapshot, "snapshot");
         this.metrics = requireNonNull(metrics, "metrics");
         this.backendChannelClass = requireNonNull(backendChannelClass, "backendChannelClass");
         this.resolver = requireNonNull(resolver, "resolver");
+        this.plaintextLogins = requireNonNull(plaintextLogins, "plaintextLogins");
     }
 
     @Override
@@ -52,17 +62,37 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         });
         ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, p -> {
             addTls(p, current, rule);
+            addInspector(p, current, session);
             addBackendConnector(p, session);
         }));
     }
 
     private static void addTls(ChannelPipeline p, RulesSnapshot current, Rule rule) {
-        if (!rule.tls().enabled()) {
+        if (rule.tls().mode() != TlsMode.IMPLICIT) {
             return;
         }
         SslHandler ssl = current.tls().forRule(rule).newHandler(p.channel().alloc());
         ssl.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
         p.addLast(PipelineNames.TLS, ssl);
+    }
+
+    /** Mail rules get their protocol's inspector: STARTTLS, capability filtering and the login policy. */
+    private void addInspector(ChannelPipeline p, RulesSnapshot current, Session session) {
+        Rule rule = session.rule();
+        if (!rule.protocol().isMail()) {
+            return;
+        }
+        LoginGuard guard = new LoginGuard(rule.login(), plaintextLogins);
+        Supplier<SslHandler> startTls = rule.tls().mode() == TlsMode.STARTTLS
+                ? () -> current.tls().forRule(rule).newHandler(p.channel().alloc())
+                : null;
+        MailInspector inspector = switch (rule.protocol()) {
+            case POP3 -> new Pop3Inspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
+            case IMAP -> new ImapInspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
+            case SMTP -> new SmtpInspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
+            case TCP -> throw new IllegalStateException("tcp has no inspector");
+        };
+        p.addLast(PipelineNames.INSPECT, inspector);
     }
 
     private void addBackendConnector(ChannelPipeline p, Session session) {

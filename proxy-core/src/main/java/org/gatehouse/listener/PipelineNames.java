@@ -8,7 +8,11 @@ package org.gatehouse.listener;
  *  ───────────────────────────────                      ──────────────────
  *  access-gate    decides before any TLS byte;          relay   backend → client bytes
  *                 replaced on admission by:
- *  tls            SslHandler (implicit TLS only)
+ *  tls            SslHandler (implicit TLS; with STARTTLS
+ *                 the inspector adds it when asked)
+ *  mail-inspect   POP3/IMAP/SMTP only: STARTTLS,
+ *                 capabilities, login policy; removes
+ *                 itself once logged in (see MailInspector)
  *  backend-connect  waits for the handshake, connects
  *                 the backend; replaced by:
  *  relay          client → backend bytes
@@ -20,6 +24,7 @@ public final class PipelineNames {
 
     public static final String ACCESS_GATE = "access-gate";
     public static final String TLS = "tls";
+    public static final String INSPECT = "mail-inspect";
     public static final String BACKEND_CONNECT = "backend-connect";
     public static final String RELAY = "relay";
 

@@ -41,6 +41,9 @@ public final class GatewayMetrics {
         private final AtomicLong active = new AtomicLong();
         private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
         private final Map<String, Counter> backendFailures = new ConcurrentHashMap<>();
+        private final Map<String, Counter> plaintextLogins = new ConcurrentHashMap<>();
+        private final Map<String, Counter> violations = new ConcurrentHashMap<>();
+        private final Counter starttls;
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
@@ -51,6 +54,8 @@ public final class GatewayMetrics {
                     .description("Plaintext bytes relayed").tags("rule", rule, "direction", "client-to-backend").register(registry);
             this.bytesToClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
                     .description("Plaintext bytes relayed").tags("rule", rule, "direction", "backend-to-client").register(registry);
+            this.starttls = Counter.builder("gatehouse.starttls.upgrades")
+                    .description("Connections upgraded to TLS by STLS or STARTTLS").tag("rule", rule).register(registry);
             Gauge.builder("gatehouse.connections.active", active, AtomicLong::get)
                     .description("Client connections open now").tag("rule", rule).register(registry);
         }
@@ -70,6 +75,24 @@ public final class GatewayMetrics {
             backendFailures.computeIfAbsent(backend, b -> Counter.builder("gatehouse.backend.connect.failures")
                     .description("Failed connection attempts to a backend server")
                     .tags("rule", rule, "backend", b).register(registry)).increment();
+        }
+
+        /** A login that would send a password in clear text; {@code action} is refused or audited. */
+        public void plaintextLogin(String action) {
+            plaintextLogins.computeIfAbsent(action, a -> Counter.builder("gatehouse.logins.plaintext")
+                    .description("Logins without TLS that send the password, refused or audited by the login policy")
+                    .tags("rule", rule, "action", a).register(registry)).increment();
+        }
+
+        public void starttls() {
+            starttls.increment();
+        }
+
+        /** A client closed for breaking its protocol; {@code kind} is one of a few fixed words. */
+        public void protocolViolation(String kind) {
+            violations.computeIfAbsent(kind, k -> Counter.builder("gatehouse.protocol.violations")
+                    .description("Connections closed because the client broke the mail protocol, by kind")
+                    .tags("rule", rule, "kind", k).register(registry)).increment();
         }
 
         public void opened() {

@@ -72,7 +72,9 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
             // The client finished sending before the backend was there: passed on once the relay is in place.
             clientInputEnded = true;
         }
-        if (evt instanceof SslHandshakeCompletionEvent handshake) {
+        if (evt instanceof SslHandshakeCompletionEvent handshake && backend == null) {
+            // Implicit TLS: the handshake is what the backend connection waits for. (A STARTTLS handshake is the
+            // inspector's; the backend is connected by then.)
             if (handshake.isSuccess()) {
                 SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
                 session.tls(tls.getProtocol(), tls.getCipherSuite());

@@ -26,6 +26,10 @@ final class AccessLog {
         field(line, "tls", tlsProtocol.isEmpty() ? "-" : tlsProtocol);
         field(line, "cipher", tlsCipher.isEmpty() ? "-" : tlsCipher);
         field(line, "backend", backend.isEmpty() ? "-" : backend);
+        if (!s.loginAction().isEmpty()) {
+            field(line, "login", s.loginAction());
+            field(line, "user", s.user());
+        }
         field(line, "bytes_in", Long.toString(s.bytesFromClient()));
         field(line, "bytes_out", Long.toString(s.bytesToClient()));
         field(line, "duration_ms", Long.toString(durationMillis));
@@ -40,23 +44,6 @@ final class AccessLog {
         if (line.length() > 0) {
             line.append(' ');
         }
-        line.append(key).append('=');
-        boolean quote = value.isEmpty() || value.chars().anyMatch(c -> c == ' ' || c == '"' || c == '=' || c < 0x20);
-        if (!quote) {
-            line.append(value);
-            return;
-        }
-        line.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                line.append('\\').append(c);
-            } else if (c < 0x20) {
-                line.append(' ');
-            } else {
-                line.append(c);
-            }
-        }
-        line.append('"');
+        line.append(key).append('=').append(Logfmt.value(value));
     }
 }

@@ -22,6 +22,8 @@ public final class Session {
     private String tlsProtocol = "";
     private String tlsCipher = "";
     private String backend = "";
+    private String login = "";
+    private String user = "";
     private long bytesFromClient;
     private long bytesToClient;
     private boolean ended;
@@ -43,6 +45,8 @@ public final class Session {
         TLS_FAILED("tls-failed"),
         /** No backend server accepted the connection. */
         BACKEND_UNAVAILABLE("backend-unavailable"),
+        /** The client broke its protocol in a way the gateway will not relay (STARTTLS injection, over-long line). */
+        PROTOCOL_ERROR("protocol-error"),
         /** An unexpected failure on the connection. */
         ERROR("error");
 
@@ -84,6 +88,20 @@ public final class Session {
 
     public void backend(String backend) {
         this.backend = backend;
+    }
+
+    /** A clear-text login the policy refused or audited; the last one is what the access log shows. */
+    public void login(String action, String user) {
+        this.login = action;
+        this.user = user;
+    }
+
+    String loginAction() {
+        return login;
+    }
+
+    String user() {
+        return user;
     }
 
     public void fromClient(long bytes) {

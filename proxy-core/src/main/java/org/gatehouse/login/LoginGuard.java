@@ -1,0 +1,81 @@
+package org.gatehouse.login;
+
+import static java.util.Objects.requireNonNull;
+
+import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.session.Logfmt;
+import org.gatehouse.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies a rule's login policy to one login attempt, and records what it decided: a line on the logger
+ * {@code gatehouse.login}, a counter, the connection's access-log fields and the {@link PlaintextLogins} report. It
+ * sees user names, never passwords.
+ */
+public final class LoginGuard {
+
+    private static final Logger log = LoggerFactory.getLogger("gatehouse.login");
+
+    /** What happens to a login attempt. */
+    public enum Verdict {
+        /** Forwarded: TLS protects it, or the mechanism never sends the password. */
+        ALLOW,
+        /** Forwarded and recorded: it would be refused under secure-only. */
+        AUDIT,
+        /** Answered by the gateway with a refusal; nothing of it reaches the backend. */
+        REFUSE
+    }
+
+    private final LoginSettings settings;
+    private final PlaintextLogins report;
+
+    public LoginGuard(LoginSettings settings, PlaintextLogins report) {
+        this.settings = requireNonNull(settings, "settings");
+        this.report = requireNonNull(report, "report");
+    }
+
+    /**
+     * @param tls         whether the client connection is encrypted now
+     * @param sendsSecret whether the method puts the password on the wire (USER/PASS, LOGIN, SASL PLAIN, ...)
+     */
+    public Verdict judge(boolean tls, boolean sendsSecret) {
+        if (tls || (!sendsSecret && settings.challengeResponseWithoutTls())) {
+            return Verdict.ALLOW;
+        }
+        return switch (settings.policy()) {
+            case SECURE_ONLY -> Verdict.REFUSE;
+            case AUDIT -> Verdict.AUDIT;
+            case PLAINTEXT_ALLOWED -> Verdict.ALLOW;
+        };
+    }
+
+    /** Whether logins that send the password are refused right now, so they should not be advertised either. */
+    public boolean refusesPlaintext(boolean tls) {
+        return judge(tls, true) == Verdict.REFUSE;
+    }
+
+    /** Whether challenge-response logins are refused right now. */
+    public boolean refusesChallengeResponse(boolean tls) {
+        return judge(tls, false) == Verdict.REFUSE;
+    }
+
+    /**
+     * Records a login attempt the policy refused or audited.
+     *
+     * @param method the command or mechanism (USER, LOGIN, AUTH PLAIN, ...)
+     * @param user   the user name as the client sent it, or empty when it is not known
+     */
+    public void record(Session session, Verdict verdict, String method, String user) {
+        if (verdict == Verdict.ALLOW) {
+            return;
+        }
+        String action = verdict == Verdict.REFUSE ? PlaintextLogins.REFUSED : PlaintextLogins.AUDITED;
+        String name = user.isEmpty() ? "-" : Sasl.user(user);
+        session.meters().plaintextLogin(action);
+        session.login(action, name);
+        report.record(session.rule().name(), session.client().getAddress().getHostAddress(), name, action, method);
+        log.info("event=plaintext-login action={} rule={} client={} user={} method=\"{}\"", action,
+                session.rule().name(), session.client().getAddress().getHostAddress(), Logfmt.value(name), method);
+    }
+}

@@ -1,0 +1,157 @@
+package org.gatehouse.login;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The report behind the audit-then-enforce migration: which clients still log in with a clear-text password, as whom,
+ * how often and when last. One entry per rule, client address, user and action; kept in memory, saved to
+ * {@code <stateDir>/plaintext-logins.tsv} so it survives restarts, and printed by {@code gatehouse plaintext-logins}.
+ */
+public final class PlaintextLogins {
+
+    public static final String REFUSED = "refused";
+    public static final String AUDITED = "audited";
+    public static final String FILE_NAME = "plaintext-logins.tsv";
+
+    /** Bounds memory whatever the clients do; new entries beyond it are counted in the log, not stored. */
+    static final int MAX_ENTRIES = 10_000;
+
+    private static final Logger log = LoggerFactory.getLogger(PlaintextLogins.class);
+    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
+
+    /** One line of the report. */
+    public record Entry(String rule, String client, String user, String action, String method, long count,
+            Instant firstSeen, Instant lastSeen) {
+
+        Entry seenAgain(String method, Instant now) {
+            return new Entry(rule, client, user, action, method, count + 1, firstSeen, now);
+        }
+
+        String key() {
+            return key(rule, client, user, action);
+        }
+
+        static String key(String rule, String client, String user, String action) {
+            return rule + '\t' + client + '\t' + user + '\t' + action;
+        }
+    }
+
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Optional<Path> file;
+    private final AtomicBoolean dirty = new AtomicBoolean();
+    private final AtomicBoolean fullWarned = new AtomicBoolean();
+
+    private PlaintextLogins(Optional<Path> file) {
+        this.file = file;
+    }
+
+    /** A report kept in memory only (tests, {@code check}). */
+    public static PlaintextLogins inMemory() {
+        return new PlaintextLogins(Optional.empty());
+    }
+
+    /** A report saved under {@code stateDir}, starting from what an earlier run saved there. */
+    public static PlaintextLogins persistent(Path stateDir) {
+        PlaintextLogins report = new PlaintextLogins(Optional.of(stateDir.resolve(FILE_NAME)));
+        try {
+            for (Entry e : read(stateDir.resolve(FILE_NAME))) {
+                report.entries.put(e.key(), e);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the plaintext-login report {}; starting a new one: {}", report.file.get(), e.toString());
+        }
+        return report;
+    }
+
+    public void record(String rule, String client, String rawUser, String action, String rawMethod) {
+        String user = clean(rawUser);
+        String method = clean(rawMethod);
+        Instant now = Instant.now();
+        String key = Entry.key(rule, client, user, action);
+        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now));
+        if (updated == null) {
+            if (entries.size() >= MAX_ENTRIES) {
+                if (fullWarned.compareAndSet(false, true)) {
+                    log.warn("the plaintext-login report holds {} entries; new clients are logged but not added",
+                            MAX_ENTRIES);
+                }
+                return;
+            }
+            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now),
+                    (old, fresh) -> old.seenAgain(method, now));
+        }
+        dirty.set(true);
+    }
+
+    /** The entries, most recently seen first. */
+    public List<Entry> entries() {
+        List<Entry> list = new ArrayList<>(entries.values());
+        list.sort(Comparator.comparing(Entry::lastSeen).reversed().thenComparing(Entry::key));
+        return list;
+    }
+
+    /** Writes the report if it changed since the last save; atomic, so a reader never sees half a file. */
+    public void saveIfChanged() {
+        if (file.isEmpty() || !dirty.getAndSet(false)) {
+            return;
+        }
+        Path target = file.get();
+        StringBuilder text = new StringBuilder(HEADER).append('\n');
+        for (Entry e : entries()) {
+            text.append(String.join("\t", e.rule(), e.client(), e.user(), e.action(), e.method(),
+                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString())).append('\n');
+        }
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = target.resolveSibling(FILE_NAME + ".tmp");
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            try {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            dirty.set(true);
+            log.warn("cannot save the plaintext-login report {}: {}", target, e.toString());
+        }
+    }
+
+    /** Reads a saved report; a missing file is an empty report. */
+    public static List<Entry> read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        List<Entry> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank() || line.equals(HEADER)) {
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            if (f.length != 8) {
+                throw new IOException(file + ": malformed line: " + line);
+            }
+            out.add(new Entry(f[0], f[1], f[2], f[3], f[4], Long.parseLong(f[5]), Instant.parse(f[6]), Instant.parse(f[7])));
+        }
+        return out;
+    }
+
+    /** User names are the client's words: no tabs or line breaks in a line-per-entry file. */
+    private static String clean(String s) {
+        return s.replaceAll("[\\t\\r\\n\\x00-\\x1f\\x7f]", " ");
+    }
+}

@@ -1,0 +1,444 @@
+package org.gatehouse.mail;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
+import org.gatehouse.listener.PipelineNames;
+import org.gatehouse.login.LoginGuard;
+import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a mail session in both directions until the login policy no longer matters, then leaves the pipeline so the
+ * connection is a plain relay. It sits on the client connection between TLS and the relay: client commands arrive as
+ * {@link #channelRead}, backend replies as {@link #write} (the relay writes them to the client channel).
+ *
+ * <p>What the subclasses share here:
+ *
+ * <ul>
+ *   <li>Bounded buffering of both directions, with the protocol's error and a close when a line is too long.
+ *   <li>The reply queue: every client command the backend answers, and every answer the gateway gives itself, in the
+ *       order the client sent them, so a pipelining client gets its replies in order.
+ *   <li>STARTTLS: the gateway's own answer, the handshake, and the injection check (plaintext pipelined after the
+ *       command is never read as a command, the connection is closed instead).
+ *   <li>Finishing: once logged in, or once the session needs no more filtering, client bytes go through unread, the
+ *       replies already expected are read to their end, and the handler removes itself.
+ * </ul>
+ *
+ * All methods run on the connection's event loop.
+ */
+public abstract class MailInspector extends ChannelDuplexHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(MailInspector.class);
+
+    /** Longest client line read before login: above SMTP AUTH's 12288-octet bound (RFC 4954), far above commands. */
+    public static final int MAX_COMMAND_LINE = 16 * 1024;
+    /** Longest backend line read while inspecting. */
+    public static final int MAX_REPLY_LINE = 64 * 1024;
+    /** Client bytes held while the backend has not answered what they depend on (a literal, DATA). */
+    public static final int MAX_HELD_BYTES = 64 * 1024;
+
+    protected final Session session;
+    protected final LoginGuard guard;
+    private final Supplier<SslHandler> startTls;
+    private final long handshakeTimeoutMillis;
+
+    /** Whether the client connection is encrypted now (implicit TLS, or after STARTTLS). */
+    protected boolean tlsActive;
+    private boolean upgrading;
+    private boolean upgradedHere;
+    private boolean finishing;
+    private boolean removed;
+    private boolean failed;
+
+    private ByteBuf in;
+    private ByteBuf out;
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+    /** A reply (or act) of the gateway's own, waiting for the replies to earlier commands. */
+    private record Local(Runnable action) {
+    }
+
+    /**
+     * @param startTls makes the TLS handler for a STARTTLS upgrade; null when the rule does not offer STARTTLS
+     */
+    protected MailInspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
+        this.session = requireNonNull(session, "session");
+        this.guard = requireNonNull(guard, "guard");
+        this.startTls = startTls;
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.tlsActive = session.rule().tls().mode() == TlsMode.IMPLICIT;
+    }
+
+    // ---- what a protocol implements ---------------------------------------------------------------------------------
+
+    /** Reads as many client commands from {@code in} as it can; stops when it needs more bytes or must wait. */
+    protected abstract void decodeClient(ChannelHandlerContext ctx, ByteBuf in);
+
+    /** Reads as many backend replies from {@code out} as it can, emitting them (rewritten where needed). */
+    protected abstract void decodeBackend(ChannelHandlerContext ctx, ByteBuf out);
+
+    /** The protocol's error line for a client line longer than {@link #MAX_COMMAND_LINE}, CRLF included. */
+    protected abstract String lineTooLong();
+
+    /** The protocol's error line sent before closing for any other violation, CRLF included. */
+    protected abstract String violationReply(String what);
+
+    /** Called once the STARTTLS reply is sent and TLS is in place: what was learnt before TLS is void. */
+    protected void tlsStarted() {
+    }
+
+    // ---- client → backend -------------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf buf)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (failed) {
+            buf.release();
+            return;
+        }
+        if (finishing) {
+            ctx.fireChannelRead(buf);
+            return;
+        }
+        if (upgrading) {
+            // The client must wait for the STARTTLS answer; whatever it sent meanwhile was not meant to be read.
+            buf.release();
+            violation(ctx, "starttls-injection", "plaintext sent after STARTTLS");
+            return;
+        }
+        in = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), in == null ? Unpooled.EMPTY_BUFFER : in, buf);
+        decodeClientChecked(ctx);
+    }
+
+    private void decodeClientChecked(ChannelHandlerContext ctx) {
+        if (in == null || failed || finishing) {
+            return;
+        }
+        decodeClient(ctx, in);
+        if (failed || in == null) {
+            return;
+        }
+        if (in.readableBytes() > MAX_HELD_BYTES) {
+            violation(ctx, "too-much-pipelined", "too much data sent without waiting for the server");
+            return;
+        }
+        if (!in.isReadable()) {
+            in.release();
+            in = null;
+        } else {
+            in.discardSomeReadBytes();
+        }
+    }
+
+    /**
+     * Carries on reading client bytes that were held, after a backend reply said how to read them; the bytes it
+     * forwards are flushed to the backend now, since no client read will do it.
+     */
+    protected final void resumeClient(ChannelHandlerContext ctx) {
+        decodeClientChecked(ctx);
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * The next line of {@code buf} with its line ending, consumed; null when it is not complete yet. A line over the
+     * limit ends the connection: check {@link #failed()} after a null.
+     *
+     * @param client whether {@code buf} holds client bytes (or backend bytes), which decides the limit and the error
+     */
+    protected final ByteBuf readLine(ChannelHandlerContext ctx, ByteBuf buf, boolean client) {
+        int limit = client ? MAX_COMMAND_LINE : MAX_REPLY_LINE;
+        int searchable = Math.min(buf.readableBytes(), limit);
+        int lf = buf.indexOf(buf.readerIndex(), buf.readerIndex() + searchable, (byte) '\n');
+        if (lf < 0) {
+            if (buf.readableBytes() >= limit) {
+                if (client) {
+                    fail(ctx, "line-too-long", lineTooLong(), "a command line longer than " + limit + " bytes");
+                } else {
+                    fail(ctx, "backend-line-too-long", violationReply("the server sent an over-long line"),
+                            "the backend sent a line longer than " + limit + " bytes");
+                }
+            }
+            return null;
+        }
+        return buf.readRetainedSlice(lf - buf.readerIndex() + 1);
+    }
+
+    /** A line's text without its line ending (CRLF, or a bare LF from a lenient peer). */
+    protected static String lineText(ByteBuf line) {
+        int end = line.writerIndex();
+        if (end > line.readerIndex() && line.getByte(end - 1) == '\n') {
+            end--;
+        }
+        if (end > line.readerIndex() && line.getByte(end - 1) == '\r') {
+            end--;
+        }
+        return line.toString(line.readerIndex(), end - line.readerIndex(), StandardCharsets.ISO_8859_1);
+    }
+
+    /** Passes client bytes on to the backend. */
+    protected final void forward(ChannelHandlerContext ctx, ByteBuf bytes) {
+        ctx.fireChannelRead(bytes);
+    }
+
+    // ---- backend → client -------------------------------------------------------------------------------------------
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof ByteBuf buf) || removed) {
+            ctx.write(msg, promise);
+            return;
+        }
+        if (failed) {
+            buf.release();
+            promise.trySuccess();
+            return;
+        }
+        if (!buf.isReadable()) {
+            // The relay's "close after flush" marker: whatever is half-read goes out first, as it is.
+            if (out != null) {
+                ctx.write(out, ctx.voidPromise());
+                out = null;
+            }
+            ctx.write(buf, promise);
+            return;
+        }
+        out = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), out == null ? Unpooled.EMPTY_BUFFER : out, buf);
+        decodeBackend(ctx, out);
+        if (out != null && !out.isReadable()) {
+            out.release();
+            out = null;
+        } else if (out != null) {
+            out.discardSomeReadBytes();
+        }
+        if (!promise.isVoid()) {
+            ctx.write(Unpooled.EMPTY_BUFFER, promise);
+        }
+    }
+
+    /** Sends backend bytes on to the client (the caller's reference is passed on). */
+    protected final void emit(ChannelHandlerContext ctx, ByteBuf bytes) {
+        ctx.write(bytes, ctx.voidPromise());
+    }
+
+    protected final void emit(ChannelHandlerContext ctx, String text) {
+        ctx.write(ByteBufUtil.writeAscii(ctx.alloc(), text), ctx.voidPromise());
+    }
+
+    // ---- the reply queue --------------------------------------------------------------------------------------------
+
+    /** Notes that the backend owes a reply to a command just forwarded. */
+    protected final void expect(Object command) {
+        queue.add(command);
+    }
+
+    /** The oldest command still waiting for its backend reply, or null. */
+    protected final Object head() {
+        for (Object o : queue) {
+            if (!(o instanceof Local)) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    /** The waiting commands, oldest first, for protocols (IMAP) whose replies name their command. */
+    protected final Iterable<Object> waiting() {
+        return () -> queue.stream().filter(o -> !(o instanceof Local)).iterator();
+    }
+
+    /** The backend has answered {@code command} completely. */
+    protected final void answered(ChannelHandlerContext ctx, Object command) {
+        for (Iterator<Object> it = queue.iterator(); it.hasNext(); ) {
+            if (it.next() == command) {
+                it.remove();
+                break;
+            }
+        }
+        runReadyLocals(ctx);
+        finishIfDrained(ctx);
+    }
+
+    /** Answers the client from the gateway, after the replies to the commands it sent before. */
+    protected final void reply(ChannelHandlerContext ctx, String text) {
+        later(ctx, () -> ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), text)));
+    }
+
+    private void later(ChannelHandlerContext ctx, Runnable action) {
+        queue.add(new Local(action));
+        runReadyLocals(ctx);
+    }
+
+    private void runReadyLocals(ChannelHandlerContext ctx) {
+        while (!failed && queue.peek() instanceof Local local) {
+            queue.poll();
+            local.action().run();
+        }
+    }
+
+    // ---- STARTTLS ---------------------------------------------------------------------------------------------------
+
+    /** Whether this connection offers STARTTLS now: the rule says starttls and TLS has not started. */
+    protected final boolean offersStarttls() {
+        return startTls != null && !tlsActive && !upgrading;
+    }
+
+    /**
+     * The client asked for TLS (and {@link #offersStarttls()} holds): answers {@code okReply} once earlier replies are
+     * out, then starts the handshake. Bytes the client sent after the command end the connection.
+     */
+    protected final void startTls(ChannelHandlerContext ctx, ByteBuf in, String okReply) {
+        if (in.isReadable()) {
+            violation(ctx, "starttls-injection", "plaintext pipelined after STARTTLS");
+            return;
+        }
+        upgrading = true;
+        later(ctx, () -> {
+            ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
+            SslHandler ssl = startTls.get();
+            ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+            ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, ssl);
+            upgradedHere = true;
+            upgrading = false;
+            tlsActive = true;
+            session.meters().starttls();
+            tlsStarted();
+        });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (upgradedHere && evt instanceof SslHandshakeCompletionEvent handshake) {
+            if (handshake.isSuccess()) {
+                SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
+                session.tls(tls.getProtocol(), tls.getCipherSuite());
+            } else {
+                session.meters().rejected("tls-handshake");
+                session.outcome(Session.Outcome.TLS_FAILED, "starttls: " + brief(handshake.cause()));
+                log.debug("STARTTLS handshake failed rule={} client={}: {}", session.rule().name(), session.client(),
+                        handshake.cause().toString());
+                ctx.close();
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static String brief(Throwable cause) {
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return message.length() > 120 ? message.substring(0, 120) : message;
+    }
+
+    // ---- finishing --------------------------------------------------------------------------------------------------
+
+    /**
+     * The login policy no longer matters for this session: client bytes go through unread from now on, and the
+     * handler leaves once the replies already expected have been read.
+     */
+    protected final void finish(ChannelHandlerContext ctx) {
+        if (finishing || failed) {
+            return;
+        }
+        finishing = true;
+        if (in != null) {
+            ByteBuf rest = in;
+            in = null;
+            if (rest.isReadable()) {
+                ctx.fireChannelRead(rest);
+                ctx.fireChannelReadComplete();
+            } else {
+                rest.release();
+            }
+        }
+        finishIfDrained(ctx);
+    }
+
+    private void finishIfDrained(ChannelHandlerContext ctx) {
+        if (!finishing || removed || !queue.isEmpty()) {
+            return;
+        }
+        removed = true;
+        if (out != null) {
+            ByteBuf rest = out;
+            out = null;
+            if (rest.isReadable()) {
+                ctx.write(rest, ctx.voidPromise());
+            } else {
+                rest.release();
+            }
+        }
+        ctx.pipeline().remove(this);
+    }
+
+    /** Whether the session reached its relay-only state (subclasses stop decoding). */
+    protected final boolean done() {
+        return removed || failed;
+    }
+
+    protected final boolean finishing() {
+        return finishing;
+    }
+
+    protected final boolean failed() {
+        return failed;
+    }
+
+    // ---- errors -----------------------------------------------------------------------------------------------------
+
+    /** The client broke the protocol: it gets the protocol's error, then the connection closes. */
+    protected final void violation(ChannelHandlerContext ctx, String kind, String what) {
+        fail(ctx, kind, violationReply(what), what);
+    }
+
+    private void fail(ChannelHandlerContext ctx, String kind, String reply, String what) {
+        if (failed) {
+            return;
+        }
+        failed = true;
+        session.meters().protocolViolation(kind);
+        session.outcome(Session.Outcome.PROTOCOL_ERROR, kind);
+        log.info("closing connection rule={} client={} reason={}: {}", session.rule().name(),
+                session.client().getAddress().getHostAddress(), kind, what);
+        releaseBuffers();
+        queue.clear();
+        ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), reply)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseBuffers();
+    }
+
+    private void releaseBuffers() {
+        ReferenceCountUtil.safeRelease(in);
+        ReferenceCountUtil.safeRelease(out);
+        in = null;
+        out = null;
+    }
+
+    // ---- small text helpers -----------------------------------------------------------------------------------------
+
+    /** Whether {@code line} starts with {@code prefix}, ignoring case. */
+    protected static boolean startsWithIgnoreCase(String line, String prefix) {
+        return line.regionMatches(true, 0, prefix, 0, prefix.length());
+    }
+}

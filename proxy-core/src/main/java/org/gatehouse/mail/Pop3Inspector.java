@@ -1,0 +1,350 @@
+package org.gatehouse.mail;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.SslHandler;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.gatehouse.login.LoginGuard;
+import org.gatehouse.login.LoginGuard.Verdict;
+import org.gatehouse.login.Sasl;
+import org.gatehouse.session.Session;
+
+/**
+ * POP3 (RFC 1939) in the AUTHORIZATION state: STLS (RFC 2595), CAPA (RFC 2449), USER/PASS, APOP and AUTH (RFC 5034,
+ * and the bare {@code AUTH} listing Outlook sends). Replies come in command order, one per command.
+ */
+public final class Pop3Inspector extends MailInspector {
+
+    /** Commands without arguments: a line equal to one of them is never taken for a SASL response. */
+    private static final Set<String> BARE_COMMANDS = Set.of("CAPA", "QUIT", "NOOP", "RSET", "STAT", "LIST", "UIDL",
+            "STLS", "AUTH", "LAST");
+
+    private enum Kind {
+        /** One status line. */
+        SINGLE,
+        /** A status line, and on +OK a dot-terminated block relayed as it is (LIST, UIDL, TOP, RETR). */
+        BLOCK,
+        /** CAPA: a block whose lines are filtered. */
+        CAPA,
+        /** Bare AUTH: a block of mechanism names, filtered. */
+        MECHANISMS,
+        /** USER/PASS's PASS, APOP: +OK means logged in. */
+        LOGIN,
+        /** AUTH with a mechanism: "+ challenge" lines, then +OK (logged in) or -ERR. */
+        SASL
+    }
+
+    private static final class Command {
+        final Kind kind;
+        boolean inBlock;
+        DotTerminator block;
+
+        Command(Kind kind) {
+            this.kind = kind;
+        }
+    }
+
+    /** A forwarded AUTH is under way: client lines are its responses, not commands. */
+    private boolean inSasl;
+    /** The mechanism of an audited AUTH whose user name comes with the first response. */
+    private String auditAtFirstResponse;
+    /** A refused AUTH had no initial response: the client may have pipelined one, which is never forwarded. */
+    private boolean strayResponsePossible;
+    private String user = "";
+    private boolean userRefused;
+
+    public Pop3Inspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
+        super(session, guard, startTls, handshakeTimeoutMillis);
+        expect(new Command(Kind.SINGLE)); // the greeting
+    }
+
+    // ---- client commands --------------------------------------------------------------------------------------------
+
+    @Override
+    protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
+        while (!done() && !finishing() && in.isReadable()) {
+            ByteBuf raw = readLine(ctx, in, true);
+            if (raw == null) {
+                return;
+            }
+            command(ctx, in, raw);
+        }
+    }
+
+    private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
+        String line = lineText(raw);
+        if (inSasl) {
+            if (auditAtFirstResponse != null) {
+                String mechanism = auditAtFirstResponse;
+                auditAtFirstResponse = null;
+                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, userInResponse(mechanism, line));
+            }
+            forward(ctx, raw);
+            return;
+        }
+        if (strayResponsePossible) {
+            strayResponsePossible = false;
+            if (Sasl.looksLikeResponse(line) && !BARE_COMMANDS.contains(line.toUpperCase(Locale.ROOT))) {
+                raw.release();
+                violation(ctx, "sasl-after-refusal", "an authentication response after the refused AUTH");
+                return;
+            }
+        }
+        String[] words = line.split(" ", 3);
+        String name = words[0].toUpperCase(Locale.ROOT);
+        String arg = words.length > 1 ? words[1] : "";
+        switch (name) {
+            case "STLS" -> {
+                raw.release();
+                stls(ctx, in);
+            }
+            case "CAPA" -> forward(ctx, raw, Kind.CAPA);
+            case "USER" -> user(ctx, raw, arg);
+            case "PASS" -> pass(ctx, raw);
+            case "APOP" -> login(ctx, raw, guard.judge(tlsActive, false), "APOP", arg);
+            case "AUTH" -> {
+                if (arg.isEmpty()) {
+                    forward(ctx, raw, Kind.MECHANISMS);
+                } else {
+                    auth(ctx, raw, arg, words.length > 2 ? words[2] : null);
+                }
+            }
+            case "LIST", "UIDL" -> forward(ctx, raw, arg.isEmpty() ? Kind.BLOCK : Kind.SINGLE);
+            case "TOP", "RETR" -> forward(ctx, raw, Kind.BLOCK);
+            default -> forward(ctx, raw, Kind.SINGLE);
+        }
+    }
+
+    private void forward(ChannelHandlerContext ctx, ByteBuf raw, Kind kind) {
+        expect(new Command(kind));
+        forward(ctx, raw);
+    }
+
+    private void stls(ChannelHandlerContext ctx, ByteBuf in) {
+        if (offersStarttls()) {
+            startTls(ctx, in, "+OK Begin TLS negotiation\r\n");
+        } else if (tlsActive) {
+            reply(ctx, "-ERR TLS is already active\r\n");
+        } else {
+            reply(ctx, "-ERR STLS is not offered on this connection\r\n");
+        }
+    }
+
+    private void user(ChannelHandlerContext ctx, ByteBuf raw, String name) {
+        Verdict verdict = guard.judge(tlsActive, true);
+        user = name;
+        userRefused = verdict == Verdict.REFUSE;
+        if (userRefused) {
+            raw.release();
+            guard.record(session, verdict, "USER", name);
+            reply(ctx, refusal());
+        } else {
+            forward(ctx, raw, Kind.SINGLE);
+        }
+    }
+
+    private void pass(ChannelHandlerContext ctx, ByteBuf raw) {
+        Verdict verdict = guard.judge(tlsActive, true);
+        if (verdict == Verdict.REFUSE) {
+            raw.release();
+            if (!userRefused) { // one attempt is one record, even when the client sends PASS after a refused USER
+                guard.record(session, verdict, "USER/PASS", user);
+            }
+            userRefused = false;
+            reply(ctx, refusal());
+            return;
+        }
+        guard.record(session, verdict, "USER/PASS", user);
+        forward(ctx, raw, Kind.LOGIN);
+    }
+
+    private void login(ChannelHandlerContext ctx, ByteBuf raw, Verdict verdict, String method, String name) {
+        guard.record(session, verdict, method, name);
+        if (verdict == Verdict.REFUSE) {
+            raw.release();
+            reply(ctx, refusal());
+        } else {
+            forward(ctx, raw, Kind.LOGIN);
+        }
+    }
+
+    private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
+        String mech = mechanism.toUpperCase(Locale.ROOT);
+        Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mech));
+        if (verdict == Verdict.REFUSE) {
+            raw.release();
+            guard.record(session, verdict, "AUTH " + mech,
+                    initialResponse == null ? "" : userInResponse(mech, initialResponse));
+            strayResponsePossible = initialResponse == null;
+            reply(ctx, refusal());
+            return;
+        }
+        if (verdict == Verdict.AUDIT) {
+            if (initialResponse != null) {
+                guard.record(session, verdict, "AUTH " + mech, userInResponse(mech, initialResponse));
+            } else {
+                auditAtFirstResponse = mech;
+            }
+        }
+        inSasl = true;
+        forward(ctx, raw, Kind.SASL);
+    }
+
+    private static String userInResponse(String mechanism, String response) {
+        return switch (mechanism) {
+            case "PLAIN" -> Sasl.plainUser(response).orElse("");
+            case "LOGIN" -> Sasl.loginUser(response).orElse("");
+            default -> "";
+        };
+    }
+
+    private String refusal() {
+        return offersStarttls()
+                ? "-ERR [AUTH] Plaintext authentication is not allowed without TLS: issue STLS first\r\n"
+                : "-ERR [AUTH] Plaintext authentication is not allowed on this connection\r\n";
+    }
+
+    @Override
+    protected String lineTooLong() {
+        return "-ERR Line too long\r\n";
+    }
+
+    @Override
+    protected String violationReply(String what) {
+        return "-ERR Closing: " + what + "\r\n";
+    }
+
+    @Override
+    protected void tlsStarted() {
+        user = "";
+        userRefused = false;
+        strayResponsePossible = false;
+    }
+
+    // ---- backend replies --------------------------------------------------------------------------------------------
+
+    @Override
+    protected void decodeBackend(ChannelHandlerContext ctx, ByteBuf out) {
+        while (!done() && out.isReadable()) {
+            Command command = (Command) head();
+            if (command != null && command.block != null) {
+                int length = command.block.scan(out);
+                if (length < 0) {
+                    emit(ctx, out.readRetainedSlice(out.readableBytes()));
+                    return;
+                }
+                emit(ctx, out.readRetainedSlice(length));
+                answered(ctx, command);
+                continue;
+            }
+            ByteBuf raw = readLine(ctx, out, false);
+            if (raw == null) {
+                return;
+            }
+            if (command == null) {
+                emit(ctx, raw); // nothing asked: a server's parting "-ERR" before it closes, say
+                continue;
+            }
+            reply(ctx, command, raw);
+        }
+    }
+
+    private void reply(ChannelHandlerContext ctx, Command command, ByteBuf raw) {
+        String line = lineText(raw);
+        if (command.inBlock) {
+            if (line.equals(".")) {
+                if (command.kind == Kind.CAPA && offersStarttls()) {
+                    emit(ctx, "STLS\r\n");
+                }
+                emit(ctx, raw);
+                answered(ctx, command);
+                return;
+            }
+            String rewritten = rewrite(command.kind, line);
+            if (line.equals(rewritten)) {
+                emit(ctx, raw);
+                return;
+            }
+            raw.release();
+            if (rewritten != null) {
+                emit(ctx, rewritten + "\r\n");
+            }
+            return;
+        }
+        boolean ok = startsWithIgnoreCase(line, "+OK");
+        emitFiltered(ctx, command, raw, line, ok);
+    }
+
+    private void emitFiltered(ChannelHandlerContext ctx, Command command, ByteBuf raw, String line, boolean ok) {
+        switch (command.kind) {
+            case SINGLE -> {
+                emit(ctx, raw);
+                answered(ctx, command);
+            }
+            case LOGIN -> {
+                emit(ctx, raw);
+                answered(ctx, command);
+                if (ok) {
+                    finish(ctx);
+                }
+            }
+            case SASL -> {
+                emit(ctx, raw);
+                if (!ok && line.startsWith("+")) {
+                    return; // a challenge: the exchange goes on
+                }
+                inSasl = false;
+                auditAtFirstResponse = null;
+                answered(ctx, command);
+                if (ok) {
+                    finish(ctx);
+                }
+            }
+            case BLOCK -> {
+                emit(ctx, raw);
+                if (ok) {
+                    command.block = new DotTerminator();
+                } else {
+                    answered(ctx, command);
+                }
+            }
+            case CAPA, MECHANISMS -> {
+                emit(ctx, raw);
+                if (ok) {
+                    command.inBlock = true;
+                } else {
+                    answered(ctx, command);
+                }
+            }
+        }
+    }
+
+    /** A line of a CAPA or mechanism listing as the client should see it; null to leave it out. */
+    private String rewrite(Kind kind, String line) {
+        if (kind == Kind.MECHANISMS) {
+            return mechanismOffered(line.trim()) ? line : null;
+        }
+        String[] words = line.trim().split(" +");
+        return switch (words[0].toUpperCase(Locale.ROOT)) {
+            case "STLS" -> null; // the backend's own: TLS is the gateway's to offer
+            case "USER" -> guard.refusesPlaintext(tlsActive) ? null : line;
+            case "SASL" -> {
+                StringBuilder kept = new StringBuilder(words[0]);
+                for (int i = 1; i < words.length; i++) {
+                    if (mechanismOffered(words[i])) {
+                        kept.append(' ').append(words[i]);
+                    }
+                }
+                String filtered = kept.toString();
+                yield filtered.equals(words[0]) ? null : filtered.length() == line.trim().length() ? line : filtered;
+            }
+            default -> line;
+        };
+    }
+
+    private boolean mechanismOffered(String mechanism) {
+        return Sasl.sendsSecret(mechanism) ? !guard.refusesPlaintext(tlsActive) : !guard.refusesChallengeResponse(tlsActive);
+    }
+}
