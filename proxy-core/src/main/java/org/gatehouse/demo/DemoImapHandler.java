@@ -13,7 +13,7 @@ import java.util.Locale;
  */
 final class DemoImapHandler extends LineHandler {
 
-    private static final String CAPABILITIES = "IMAP4rev1 AUTH=PLAIN";
+    private static final String CAPABILITIES = "IMAP4rev1 STARTTLS AUTH=PLAIN";
 
     private boolean authenticated;
     private String pendingAuthTag;
@@ -53,6 +53,8 @@ final class DemoImapHandler extends LineHandler {
         switch (cmd) {
             case "CAPABILITY" -> send(ctx, "* CAPABILITY " + CAPABILITIES + "\r\n" + tag + " OK CAPABILITY completed");
             case "NOOP" -> send(ctx, tag + " OK NOOP completed");
+            // Advertised but not done, as by a legacy server without a certificate: the gateway must hide it.
+            case "STARTTLS" -> send(ctx, tag + " BAD TLS not available");
             case "LOGOUT" -> sendAndClose(ctx, "* BYE logging out\r\n" + tag + " OK LOGOUT completed");
             case "LOGIN" -> login(ctx, tag, words.size() >= 4 && DemoMailbox.valid(words.get(2), words.get(3)));
             case "AUTHENTICATE" -> {

@@ -20,7 +20,8 @@ import org.gatehouse.rules.Protocol;
 /**
  * An in-memory POP3, IMAP and SMTP server on loopback, plaintext only, with one user ({@value DemoMailbox#USER} /
  * {@value DemoMailbox#PASSWORD}): the legacy server of {@code gatehouse demo}, and the backend of the tests. It also
- * records the command lines it receives (not message contents), so tests can prove what reached the backend.
+ * records the command lines it receives (not message contents), so tests can prove what reached the backend. Like a
+ * legacy server without a certificate, it advertises STARTTLS (and STLS) but cannot do it: the gateway hides that.
  */
 public final class DemoMailServer implements AutoCloseable {
 

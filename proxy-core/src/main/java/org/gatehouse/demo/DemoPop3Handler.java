@@ -39,7 +39,9 @@ final class DemoPop3Handler extends LineHandler {
         String cmd = words[0].toUpperCase(Locale.ROOT);
         String arg = words.length > 1 ? words[1] : "";
         switch (cmd) {
-            case "CAPA" -> send(ctx, "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nSASL PLAIN\r\n.");
+            case "CAPA" -> send(ctx, "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nSASL PLAIN\r\nSTLS\r\n.");
+            // Advertised but not done, as by a legacy server without a certificate: the gateway must hide it.
+            case "STLS" -> send(ctx, "-ERR TLS not available");
             case "NOOP" -> send(ctx, "+OK");
             case "QUIT" -> sendAndClose(ctx, "+OK Bye");
             case "USER" -> {

@@ -59,7 +59,9 @@ final class DemoSmtpHandler extends LineHandler {
         String verb = upper.split(" ", 2)[0];
         switch (verb) {
             case "EHLO" -> send(ctx, "250-demo.gatehouse.test greets you\r\n250-8BITMIME\r\n250-SIZE " + MAX_MESSAGE_BYTES
-                    + "\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH PLAIN LOGIN");
+                    + "\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN");
+            // Advertised but not done, as by a legacy server without a certificate: the gateway must hide it.
+            case "STARTTLS" -> send(ctx, "454 4.7.0 TLS not available");
             case "HELO" -> send(ctx, "250 demo.gatehouse.test");
             case "NOOP" -> send(ctx, "250 2.0.0 OK");
             case "RSET" -> {

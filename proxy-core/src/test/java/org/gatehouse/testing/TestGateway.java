@@ -78,6 +78,20 @@ public final class TestGateway implements AutoCloseable {
         return socket;
     }
 
+    /** Upgrades a plain client connection to TLS after STARTTLS (the JDK client, trusting the test certificate). */
+    public SSLSocket upgrade(Socket plain) throws IOException {
+        SSLSocket socket = (SSLSocket) clientContext.getSocketFactory()
+                .createSocket(plain, "localhost", plain.getPort(), true);
+        socket.setSoTimeout(20_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** The gateway's self-signed test certificate (PEM), for external clients to trust. */
+    public Path certificate() {
+        return gateway.snapshot().rules().stateDir().resolve("certificates").resolve("test.crt");
+    }
+
     public SSLContext clientContext() {
         return clientContext;
     }
