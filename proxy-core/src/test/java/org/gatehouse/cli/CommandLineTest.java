@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.gatehouse.login.PlaintextLogins;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -44,6 +45,33 @@ class CommandLineTest {
             assertThat(out.toString()).contains("RULE").contains(": OK, ");
         }
         assertThat(Files.exists(dir.resolve("state"))).as("check generates nothing").isFalse();
+    }
+
+    @Test
+    void plaintextLoginsPrintsTheSavedReport() throws Exception {
+        Path rules = dir.resolve("rules.yaml");
+        Files.writeString(rules, """
+                rules:
+                  - name: pop3
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    login: audit
+                    backend: ["127.0.0.1:110"]
+                """);
+        assertThat(run("plaintext-logins", "--rules", rules.toString())).isZero();
+        assertThat(out.toString()).contains("No plaintext logins recorded");
+
+        PlaintextLogins report = PlaintextLogins.persistent(dir.resolve("state"));
+        report.record("pop3", "192.0.2.7", "alice", PlaintextLogins.AUDITED, "USER/PASS");
+        report.record("pop3", "192.0.2.7", "alice", PlaintextLogins.AUDITED, "USER/PASS");
+        report.record("pop3", "198.51.100.9", "bob", PlaintextLogins.REFUSED, "AUTH PLAIN");
+        report.saveIfChanged();
+
+        assertThat(run("plaintext-logins", "--rules", rules.toString())).isZero();
+        assertThat(out.toString()).containsPattern("pop3 +192\\.0\\.2\\.7 +alice +audited +USER/PASS +2 ")
+                .containsPattern("pop3 +198\\.51\\.100\\.9 +bob +refused +AUTH PLAIN +1 ")
+                .contains("2 entries from ");
     }
 
     @Test
