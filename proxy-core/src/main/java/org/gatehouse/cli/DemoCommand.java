@@ -13,6 +13,7 @@ import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.TlsMode;
 import org.gatehouse.tls.TlsContexts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,19 +68,26 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Try, in another terminal:");
         for (Rule r : rules.enabledRules()) {
             HostPort at = r.listen().get(0);
-            String scheme = r.protocol().configName() + (r.tls().enabled() ? "s" : "");
+            boolean implicit = r.tls().mode() == TlsMode.IMPLICIT;
+            boolean starttls = r.tls().mode() == TlsMode.STARTTLS;
+            String scheme = r.protocol().configName() + (implicit ? "s" : "");
+            // --ssl-reqd: curl upgrades with STLS/STARTTLS, and refuses to go on in clear text.
+            String curl = "curl -k " + (starttls ? "--ssl-reqd " : "");
             String url = scheme + "://" + at;
             switch (r.protocol()) {
-                case POP3 -> out.println("  curl -k " + url + "/1 -u " + user);
-                case IMAP -> out.println("  curl -k '" + url + "/INBOX;MAILINDEX=1' -u " + user);
-                case SMTP -> out.println("  printf 'Subject: hello\\r\\n\\r\\nHello through Gatehouse\\r\\n' | curl -k " + url
+                case POP3 -> out.println("  " + curl + url + "/1 -u " + user);
+                case IMAP -> out.println("  " + curl + "'" + url + "/INBOX;MAILINDEX=1' -u " + user);
+                case SMTP -> out.println("  printf 'Subject: hello\\r\\n\\r\\nHello through Gatehouse\\r\\n' | " + curl + url
                         + " --mail-from you@demo.test --mail-rcpt " + DemoMailbox.USER + "@demo.test -u " + user + " -T -");
                 case TCP -> {
                     continue;
                 }
             }
-            if (r.tls().enabled()) {
-                out.println("  openssl s_client -quiet -connect " + at + "    # then type commands by hand");
+            if (implicit) {
+                out.println("  openssl s_client -quiet -crlf -connect " + at + "    # then type commands by hand");
+            } else if (starttls) {
+                out.println("  openssl s_client -quiet -crlf -starttls " + r.protocol().configName() + " -connect " + at
+                        + "    # then type commands by hand");
             }
         }
         out.println("Stop with Ctrl-C.");

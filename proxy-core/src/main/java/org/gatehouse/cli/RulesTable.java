@@ -11,7 +11,7 @@ import org.gatehouse.rules.Rule;
 /** The effective rules as a plain-text table, one line per rule. */
 final class RulesTable {
 
-    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "BACKEND", "ACCESS"};
+    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "LOGIN", "BACKEND", "ACCESS"};
 
     private RulesTable() {
     }
@@ -25,6 +25,7 @@ final class RulesTable {
                 join(r.listen()),
                 r.protocol().configName(),
                 r.tls().mode().configName() + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
+                login(r),
                 join(r.backends()),
                 access(r.access())});
         }
@@ -42,6 +43,16 @@ final class RulesTable {
             out.println(line.toString().stripTrailing());
         }
         out.flush();
+    }
+
+    /** The login policy as written in the file; "-" for tcp, which has none. */
+    private static String login(Rule r) {
+        if (!r.protocol().isMail()) {
+            return "-";
+        }
+        boolean challengeOff = !r.login().challengeResponseWithoutTls()
+                && r.login().policy() != org.gatehouse.rules.LoginPolicy.PLAINTEXT_ALLOWED;
+        return r.login().policy().configName() + (challengeOff ? " (no challenge-response)" : "");
     }
 
     private static String join(List<HostPort> addresses) {

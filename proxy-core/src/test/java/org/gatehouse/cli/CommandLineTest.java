@@ -81,7 +81,7 @@ class CommandLineTest {
 
         assertThat(run("check", "--rules", copy.toString())).isZero();
         assertThat(out.toString()).contains(
-                "pop3s             127.0.0.1:10995, [::1]:10995  pop3      implicit (bootstrap)  127.0.0.1:110  "
+                "pop3s             127.0.0.1:10995, [::1]:10995  pop3      implicit (bootstrap)  secure-only  127.0.0.1:110  "
                         + "allow corp, 127.0.0.0/8; deny 10.66.0.0/16",
                 "imaps (disabled)",
                 "OK, 2 enabled of 3 rules");
