@@ -51,6 +51,15 @@ public final class Sasl {
         return name == null ? Optional.empty() : Optional.of(user(new String(name, StandardCharsets.UTF_8)));
     }
 
+    /** The user name in a first SASL response of PLAIN or LOGIN; empty for other mechanisms or unreadable data. */
+    public static String userIn(String mechanism, String response) {
+        return switch (mechanism.toUpperCase(java.util.Locale.ROOT)) {
+            case "PLAIN" -> plainUser(response).orElse("");
+            case "LOGIN" -> loginUser(response).orElse("");
+            default -> "";
+        };
+    }
+
     /** A user name as the client wrote it, bounded, for logs and reports. */
     public static String user(String name) {
         return name.length() > MAX_USER_CHARS ? name.substring(0, MAX_USER_CHARS) : name;

@@ -125,7 +125,7 @@ public final class ImapInspector extends MailInspector {
         if (auditAtFirstResponse != null) {
             String mechanism = auditAtFirstResponse;
             auditAtFirstResponse = null;
-            guard.record(session, Verdict.AUDIT, "AUTHENTICATE " + mechanism, userInResponse(mechanism, line));
+            guard.record(session, Verdict.AUDIT, "AUTHENTICATE " + mechanism, Sasl.userIn(mechanism, line));
         }
         forward(ctx, raw);
     }
@@ -204,14 +204,14 @@ public final class ImapInspector extends MailInspector {
         if (verdict == Verdict.REFUSE) {
             raw.release();
             guard.record(session, verdict, "AUTHENTICATE " + mechanism,
-                    initial == null ? "" : userInResponse(mechanism, initial));
+                    initial == null ? "" : Sasl.userIn(mechanism, initial));
             strayResponsePossible = initial == null;
             reply(ctx, refusal(tag));
             return;
         }
         if (verdict == Verdict.AUDIT) {
             if (initial != null) {
-                guard.record(session, verdict, "AUTHENTICATE " + mechanism, userInResponse(mechanism, initial));
+                guard.record(session, verdict, "AUTHENTICATE " + mechanism, Sasl.userIn(mechanism, initial));
             } else {
                 auditAtFirstResponse = mechanism;
             }
@@ -270,13 +270,6 @@ public final class ImapInspector extends MailInspector {
         return user.toString();
     }
 
-    private static String userInResponse(String mechanism, String response) {
-        return switch (mechanism) {
-            case "PLAIN" -> Sasl.plainUser(response).orElse("");
-            case "LOGIN" -> Sasl.loginUser(response).orElse("");
-            default -> "";
-        };
-    }
 
     private String refusal(String tag) {
         return tag + (offersStarttls()

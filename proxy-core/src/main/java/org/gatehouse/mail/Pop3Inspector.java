@@ -79,7 +79,7 @@ public final class Pop3Inspector extends MailInspector {
             if (auditAtFirstResponse != null) {
                 String mechanism = auditAtFirstResponse;
                 auditAtFirstResponse = null;
-                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, userInResponse(mechanism, line));
+                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, Sasl.userIn(mechanism, line));
             }
             forward(ctx, raw);
             return;
@@ -176,14 +176,14 @@ public final class Pop3Inspector extends MailInspector {
         if (verdict == Verdict.REFUSE) {
             raw.release();
             guard.record(session, verdict, "AUTH " + mech,
-                    initialResponse == null ? "" : userInResponse(mech, initialResponse));
+                    initialResponse == null ? "" : Sasl.userIn(mech, initialResponse));
             strayResponsePossible = initialResponse == null;
             reply(ctx, refusal());
             return;
         }
         if (verdict == Verdict.AUDIT) {
             if (initialResponse != null) {
-                guard.record(session, verdict, "AUTH " + mech, userInResponse(mech, initialResponse));
+                guard.record(session, verdict, "AUTH " + mech, Sasl.userIn(mech, initialResponse));
             } else {
                 auditAtFirstResponse = mech;
             }
@@ -192,13 +192,6 @@ public final class Pop3Inspector extends MailInspector {
         forward(ctx, raw, Kind.SASL);
     }
 
-    private static String userInResponse(String mechanism, String response) {
-        return switch (mechanism) {
-            case "PLAIN" -> Sasl.plainUser(response).orElse("");
-            case "LOGIN" -> Sasl.loginUser(response).orElse("");
-            default -> "";
-        };
-    }
 
     private String refusal() {
         return offersStarttls()

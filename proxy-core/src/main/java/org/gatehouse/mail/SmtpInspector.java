@@ -110,7 +110,7 @@ public final class SmtpInspector extends MailInspector {
             if (auditAtFirstResponse != null) {
                 String mechanism = auditAtFirstResponse;
                 auditAtFirstResponse = null;
-                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, userInResponse(mechanism, line));
+                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, Sasl.userIn(mechanism, line));
             }
             forward(ctx, raw);
             return;
@@ -185,7 +185,7 @@ public final class SmtpInspector extends MailInspector {
         if (verdict == Verdict.REFUSE) {
             raw.release();
             guard.record(session, verdict, "AUTH " + mech,
-                    initialResponse == null ? "" : userInResponse(mech, initialResponse));
+                    initialResponse == null ? "" : Sasl.userIn(mech, initialResponse));
             strayResponsePossible = initialResponse == null;
             reply(ctx, offersStarttls()
                     ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
@@ -194,7 +194,7 @@ public final class SmtpInspector extends MailInspector {
         }
         if (verdict == Verdict.AUDIT) {
             if (initialResponse != null) {
-                guard.record(session, verdict, "AUTH " + mech, userInResponse(mech, initialResponse));
+                guard.record(session, verdict, "AUTH " + mech, Sasl.userIn(mech, initialResponse));
             } else {
                 auditAtFirstResponse = mech;
             }
@@ -203,13 +203,6 @@ public final class SmtpInspector extends MailInspector {
         forward(ctx, raw, Kind.AUTH);
     }
 
-    private static String userInResponse(String mechanism, String response) {
-        return switch (mechanism) {
-            case "PLAIN" -> Sasl.plainUser(response).orElse("");
-            case "LOGIN" -> Sasl.loginUser(response).orElse("");
-            default -> "";
-        };
-    }
 
     @Override
     protected String lineTooLong() {
