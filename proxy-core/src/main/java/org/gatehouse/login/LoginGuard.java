@@ -55,9 +55,9 @@ public final class LoginGuard {
         return judge(tls, true) == Verdict.REFUSE;
     }
 
-    /** Whether challenge-response logins are refused right now. */
-    public boolean refusesChallengeResponse(boolean tls) {
-        return judge(tls, false) == Verdict.REFUSE;
+    /** Whether a SASL mechanism should be advertised right now: it is, unless the policy would refuse it. */
+    public boolean offers(boolean tls, String mechanism) {
+        return judge(tls, Sasl.sendsSecret(mechanism)) != Verdict.REFUSE;
     }
 
     /**

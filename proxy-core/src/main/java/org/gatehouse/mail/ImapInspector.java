@@ -7,12 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
-import org.gatehouse.login.Sasl;
 import org.gatehouse.session.Session;
 
 /**
@@ -55,8 +55,6 @@ public final class ImapInspector extends MailInspector {
     private long literalRemaining;
     /** An audited LOGIN whose user name is the literal being read. */
     private StringBuilder userCapture;
-    private String auditAtFirstResponse;
-    private boolean strayResponsePossible;
 
     /** The server is sending a literal (bytes left), or the rest of a response that had one. */
     private long serverLiteralRemaining;
@@ -85,7 +83,7 @@ public final class ImapInspector extends MailInspector {
             }
             String line = lineText(raw);
             switch (input) {
-                case SASL -> saslResponse(ctx, raw, line);
+                case SASL -> forwardSaslResponse(ctx, raw, line);
                 case CONTINUATION_LINE -> {
                     if (discarding) {
                         raw.release();
@@ -121,23 +119,14 @@ public final class ImapInspector extends MailInspector {
         }
     }
 
-    private void saslResponse(ChannelHandlerContext ctx, ByteBuf raw, String line) {
-        if (auditAtFirstResponse != null) {
-            String mechanism = auditAtFirstResponse;
-            auditAtFirstResponse = null;
-            guard.record(session, Verdict.AUDIT, "AUTHENTICATE " + mechanism, Sasl.userIn(mechanism, line));
-        }
+    private void forwardSaslResponse(ChannelHandlerContext ctx, ByteBuf raw, String line) {
+        saslResponse(line);
         forward(ctx, raw);
     }
 
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw, String line) {
-        if (strayResponsePossible) {
-            strayResponsePossible = false;
-            if (Sasl.looksLikeResponse(line)) { // an IMAP command always has a space after its tag
-                raw.release();
-                violation(ctx, "sasl-after-refusal", "an authentication response after the refused AUTHENTICATE");
-                return;
-            }
+        if (refusedSaslResponse(ctx, raw, line, Set.of())) { // an IMAP command always has a space after its tag
+            return;
         }
         String[] words = line.split(" ", 3);
         if (words.length < 2) {
@@ -200,21 +189,10 @@ public final class ImapInspector extends MailInspector {
 
     private void authenticate(ChannelHandlerContext ctx, ByteBuf raw, String tag, String mechanism, String initial) {
         current = new Command(tag, Kind.AUTHENTICATE);
-        Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mechanism));
-        if (verdict == Verdict.REFUSE) {
+        if (saslStart("AUTHENTICATE", mechanism, initial) == Verdict.REFUSE) {
             raw.release();
-            guard.record(session, verdict, "AUTHENTICATE " + mechanism,
-                    initial == null ? "" : Sasl.userIn(mechanism, initial));
-            strayResponsePossible = initial == null;
             reply(ctx, refusal(tag));
             return;
-        }
-        if (verdict == Verdict.AUDIT) {
-            if (initial != null) {
-                guard.record(session, verdict, "AUTHENTICATE " + mechanism, Sasl.userIn(mechanism, initial));
-            } else {
-                auditAtFirstResponse = mechanism;
-            }
         }
         expect(current);
         forward(ctx, raw);
@@ -287,11 +265,6 @@ public final class ImapInspector extends MailInspector {
         return "* BYE Closing connection: " + what + "\r\n";
     }
 
-    @Override
-    protected void tlsStarted() {
-        strayResponsePossible = false;
-    }
-
     // ---- backend responses ------------------------------------------------------------------------------------------
 
     @Override
@@ -356,7 +329,7 @@ public final class ImapInspector extends MailInspector {
         if (current == command && (input == Input.AWAITING_GO_AHEAD || input == Input.SASL) && !finishing()) {
             // Refused before its literal, or the exchange is over: the client's next line is a new command.
             input = Input.COMMANDS;
-            auditAtFirstResponse = null;
+            saslEnded();
             answered(ctx, command);
             resumeClient(ctx);
         } else {
@@ -397,11 +370,7 @@ public final class ImapInspector extends MailInspector {
                 continue; // the backend's own: TLS is the gateway's to offer
             }
             if (upper.startsWith("AUTH=")) {
-                String mechanism = upper.substring(5);
-                boolean offered = Sasl.sendsSecret(mechanism)
-                        ? !guard.refusesPlaintext(tlsActive)
-                        : !guard.refusesChallengeResponse(tlsActive);
-                if (!offered) {
+                if (!guard.offers(tlsActive, upper.substring(5))) {
                     continue;
                 }
             }

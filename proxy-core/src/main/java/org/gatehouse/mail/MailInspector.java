@@ -16,10 +16,13 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSession;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.login.LoginGuard;
+import org.gatehouse.login.Sasl;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -67,6 +70,13 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     private boolean finishing;
     private boolean removed;
     private boolean failed;
+
+    /** The SASL command of the exchange under way or last refused (AUTH, AUTHENTICATE). */
+    private String saslCommand = "";
+    /** The mechanism of an audited exchange whose user name comes with the first response. */
+    private String auditAtFirstResponse;
+    /** A refused SASL start had no initial response: the client may have pipelined one, which is never forwarded. */
+    private boolean strayResponsePossible;
 
     private ByteBuf in;
     private ByteBuf out;
@@ -162,7 +172,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /**
      * The next line of {@code buf} with its line ending, consumed; null when it is not complete yet. A line over the
-     * limit ends the connection: check {@link #failed()} after a null.
+     * limit ends the connection: check {@link #done()} after a null.
      *
      * @param client whether {@code buf} holds client bytes (or backend bytes), which decides the limit and the error
      */
@@ -296,6 +306,64 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         }
     }
 
+    // ---- SASL (AUTH, AUTHENTICATE) ---------------------------------------------------------------------------------
+
+    /**
+     * Applies the login policy to a SASL start and records it. A refusal without an initial response arms the check for
+     * a pipelined response ({@link #refusedSaslResponse}); an audit without one is recorded at the first response
+     * ({@link #saslResponse}). The caller answers or forwards according to the verdict.
+     *
+     * @param command   AUTH or AUTHENTICATE, for the record
+     * @param mechanism upper case
+     * @param initial   the initial response, or null
+     */
+    protected final LoginGuard.Verdict saslStart(String command, String mechanism, String initial) {
+        saslCommand = command;
+        auditAtFirstResponse = null;
+        LoginGuard.Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mechanism));
+        if (verdict == LoginGuard.Verdict.REFUSE) {
+            strayResponsePossible = initial == null;
+        }
+        if (verdict != LoginGuard.Verdict.AUDIT || initial != null) {
+            guard.record(session, verdict, command + " " + mechanism, initial == null ? "" : Sasl.userIn(mechanism, initial));
+        } else {
+            auditAtFirstResponse = mechanism;
+        }
+        return verdict;
+    }
+
+    /** A client line of a forwarded SASL exchange: the first one of an audited exchange names the user. */
+    protected final void saslResponse(String line) {
+        if (auditAtFirstResponse != null) {
+            String mechanism = auditAtFirstResponse;
+            auditAtFirstResponse = null;
+            guard.record(session, LoginGuard.Verdict.AUDIT, saslCommand + " " + mechanism, Sasl.userIn(mechanism, line));
+        }
+    }
+
+    /** The forwarded SASL exchange is over. */
+    protected final void saslEnded() {
+        auditAtFirstResponse = null;
+    }
+
+    /**
+     * Whether {@code line}, the first after a refused SASL start, is the response the client pipelined behind it: then
+     * it is dropped and the connection closed. A bare command of the protocol is never taken for one.
+     */
+    protected final boolean refusedSaslResponse(ChannelHandlerContext ctx, ByteBuf raw, String line,
+            Set<String> bareCommands) {
+        if (!strayResponsePossible) {
+            return false;
+        }
+        strayResponsePossible = false;
+        if (!Sasl.looksLikeResponse(line) || bareCommands.contains(line.toUpperCase(Locale.ROOT))) {
+            return false;
+        }
+        raw.release();
+        violation(ctx, "sasl-after-refusal", "an authentication response after the refused " + saslCommand);
+        return true;
+    }
+
     // ---- STARTTLS ---------------------------------------------------------------------------------------------------
 
     /** Whether this connection offers STARTTLS now: the rule says starttls and TLS has not started. */
@@ -321,6 +389,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             upgradedHere = true;
             upgrading = false;
             tlsActive = true;
+            strayResponsePossible = false;
             session.meters().starttls();
             tlsStarted();
         });
@@ -396,10 +465,6 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     protected final boolean finishing() {
         return finishing;
-    }
-
-    protected final boolean failed() {
-        return failed;
     }
 
     // ---- errors -----------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
-import org.gatehouse.login.Sasl;
 import org.gatehouse.session.Session;
 
 /**
@@ -48,10 +47,6 @@ public final class Pop3Inspector extends MailInspector {
 
     /** A forwarded AUTH is under way: client lines are its responses, not commands. */
     private boolean inSasl;
-    /** The mechanism of an audited AUTH whose user name comes with the first response. */
-    private String auditAtFirstResponse;
-    /** A refused AUTH had no initial response: the client may have pipelined one, which is never forwarded. */
-    private boolean strayResponsePossible;
     private String user = "";
     private boolean userRefused;
 
@@ -76,21 +71,12 @@ public final class Pop3Inspector extends MailInspector {
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
         String line = lineText(raw);
         if (inSasl) {
-            if (auditAtFirstResponse != null) {
-                String mechanism = auditAtFirstResponse;
-                auditAtFirstResponse = null;
-                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, Sasl.userIn(mechanism, line));
-            }
+            saslResponse(line);
             forward(ctx, raw);
             return;
         }
-        if (strayResponsePossible) {
-            strayResponsePossible = false;
-            if (Sasl.looksLikeResponse(line) && !BARE_COMMANDS.contains(line.toUpperCase(Locale.ROOT))) {
-                raw.release();
-                violation(ctx, "sasl-after-refusal", "an authentication response after the refused AUTH");
-                return;
-            }
+        if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
+            return;
         }
         String[] words = line.split(" ", 3);
         String name = words[0].toUpperCase(Locale.ROOT);
@@ -171,22 +157,10 @@ public final class Pop3Inspector extends MailInspector {
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
-        String mech = mechanism.toUpperCase(Locale.ROOT);
-        Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mech));
-        if (verdict == Verdict.REFUSE) {
+        if (saslStart("AUTH", mechanism.toUpperCase(Locale.ROOT), initialResponse) == Verdict.REFUSE) {
             raw.release();
-            guard.record(session, verdict, "AUTH " + mech,
-                    initialResponse == null ? "" : Sasl.userIn(mech, initialResponse));
-            strayResponsePossible = initialResponse == null;
             reply(ctx, refusal());
             return;
-        }
-        if (verdict == Verdict.AUDIT) {
-            if (initialResponse != null) {
-                guard.record(session, verdict, "AUTH " + mech, Sasl.userIn(mech, initialResponse));
-            } else {
-                auditAtFirstResponse = mech;
-            }
         }
         inSasl = true;
         forward(ctx, raw, Kind.SASL);
@@ -213,7 +187,6 @@ public final class Pop3Inspector extends MailInspector {
     protected void tlsStarted() {
         user = "";
         userRefused = false;
-        strayResponsePossible = false;
     }
 
     // ---- backend replies --------------------------------------------------------------------------------------------
@@ -289,7 +262,7 @@ public final class Pop3Inspector extends MailInspector {
                     return; // a challenge: the exchange goes on
                 }
                 inSasl = false;
-                auditAtFirstResponse = null;
+                saslEnded();
                 answered(ctx, command);
                 if (ok) {
                     finish(ctx);
@@ -317,7 +290,7 @@ public final class Pop3Inspector extends MailInspector {
     /** A line of a CAPA or mechanism listing as the client should see it; null to leave it out. */
     private String rewrite(Kind kind, String line) {
         if (kind == Kind.MECHANISMS) {
-            return mechanismOffered(line.trim()) ? line : null;
+            return guard.offers(tlsActive, line.trim()) ? line : null;
         }
         String[] words = line.trim().split(" +");
         return switch (words[0].toUpperCase(Locale.ROOT)) {
@@ -326,7 +299,7 @@ public final class Pop3Inspector extends MailInspector {
             case "SASL" -> {
                 StringBuilder kept = new StringBuilder(words[0]);
                 for (int i = 1; i < words.length; i++) {
-                    if (mechanismOffered(words[i])) {
+                    if (guard.offers(tlsActive, words[i])) {
                         kept.append(' ').append(words[i]);
                     }
                 }
@@ -335,9 +308,5 @@ public final class Pop3Inspector extends MailInspector {
             }
             default -> line;
         };
-    }
-
-    private boolean mechanismOffered(String mechanism) {
-        return Sasl.sendsSecret(mechanism) ? !guard.refusesPlaintext(tlsActive) : !guard.refusesChallengeResponse(tlsActive);
     }
 }

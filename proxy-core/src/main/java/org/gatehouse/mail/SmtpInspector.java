@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
-import org.gatehouse.login.Sasl;
 import org.gatehouse.session.Session;
 
 /**
@@ -58,8 +57,6 @@ public final class SmtpInspector extends MailInspector {
     private Input input = Input.COMMANDS;
     private DotTerminator messageEnd;
     private long chunkRemaining;
-    private String auditAtFirstResponse;
-    private boolean strayResponsePossible;
 
     public SmtpInspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
         super(session, guard, startTls, handshakeTimeoutMillis);
@@ -107,21 +104,12 @@ public final class SmtpInspector extends MailInspector {
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
         String line = lineText(raw);
         if (input == Input.SASL) {
-            if (auditAtFirstResponse != null) {
-                String mechanism = auditAtFirstResponse;
-                auditAtFirstResponse = null;
-                guard.record(session, Verdict.AUDIT, "AUTH " + mechanism, Sasl.userIn(mechanism, line));
-            }
+            saslResponse(line);
             forward(ctx, raw);
             return;
         }
-        if (strayResponsePossible) {
-            strayResponsePossible = false;
-            if (Sasl.looksLikeResponse(line) && !BARE_COMMANDS.contains(line.toUpperCase(Locale.ROOT))) {
-                raw.release();
-                violation(ctx, "sasl-after-refusal", "an authentication response after the refused AUTH");
-                return;
-            }
+        if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
+            return;
         }
         String[] words = line.split(" ", 3);
         String verb = words[0].toUpperCase(Locale.ROOT);
@@ -180,24 +168,12 @@ public final class SmtpInspector extends MailInspector {
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
-        String mech = mechanism.toUpperCase(Locale.ROOT);
-        Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mech));
-        if (verdict == Verdict.REFUSE) {
+        if (saslStart("AUTH", mechanism.toUpperCase(Locale.ROOT), initialResponse) == Verdict.REFUSE) {
             raw.release();
-            guard.record(session, verdict, "AUTH " + mech,
-                    initialResponse == null ? "" : Sasl.userIn(mech, initialResponse));
-            strayResponsePossible = initialResponse == null;
             reply(ctx, offersStarttls()
                     ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
                     : "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
             return;
-        }
-        if (verdict == Verdict.AUDIT) {
-            if (initialResponse != null) {
-                guard.record(session, verdict, "AUTH " + mech, Sasl.userIn(mech, initialResponse));
-            } else {
-                auditAtFirstResponse = mech;
-            }
         }
         input = Input.SASL;
         forward(ctx, raw, Kind.AUTH);
@@ -212,11 +188,6 @@ public final class SmtpInspector extends MailInspector {
     @Override
     protected String violationReply(String what) {
         return "421 4.7.0 Closing connection: " + what + "\r\n";
-    }
-
-    @Override
-    protected void tlsStarted() {
-        strayResponsePossible = false;
     }
 
     // ---- backend replies --------------------------------------------------------------------------------------------
@@ -276,7 +247,7 @@ public final class SmtpInspector extends MailInspector {
                     return; // a challenge: the exchange goes on
                 }
                 input = Input.COMMANDS;
-                auditAtFirstResponse = null;
+                saslEnded();
                 answered(ctx, command);
                 if (code.equals("235")) {
                     finish(ctx);
@@ -320,10 +291,7 @@ public final class SmtpInspector extends MailInspector {
     private String mechanisms(String list) {
         StringBuilder kept = new StringBuilder();
         for (String mechanism : list.split(" +")) {
-            boolean offered = Sasl.sendsSecret(mechanism)
-                    ? !guard.refusesPlaintext(tlsActive)
-                    : !guard.refusesChallengeResponse(tlsActive);
-            if (offered && !mechanism.isEmpty()) {
+            if (!mechanism.isEmpty() && guard.offers(tlsActive, mechanism)) {
                 kept.append(kept.length() == 0 ? "" : " ").append(mechanism);
             }
         }
