@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
                     r.login(), List.of(hostPort(demo.address(r.protocol()))), r.access(), r.position()));
         }
         PublishingRules demoRules = new PublishingRules(original.source(), original.stateDir(), original.certificates(),
-                original.clientSets(), replaced, original.warnings());
+                original.clientSets(), original.dns(), replaced, original.warnings());
         printBanner(demoRules, spec.commandLine().getOut());
         return RunCommand.serve(new RulesSnapshot(demoRules, loaded.tls()), spec);
     }

@@ -20,6 +20,7 @@ import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsSettings;
 import org.gatehouse.rules.match.AddressBlock;
 import org.gatehouse.rules.match.AddressSet;
+import org.gatehouse.rules.match.DomainSet;
 import org.gatehouse.session.Session;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,7 @@ class AccessGateTest {
     private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
 
     private static Rule ruleAllowing(String cidr) {
-        ClientList allow = new ClientList(List.of(cidr), AddressSet.of(List.of(AddressBlock.parse(cidr))));
+        ClientList allow = new ClientList(List.of(cidr), AddressSet.of(List.of(AddressBlock.parse(cidr))), DomainSet.empty());
         return new Rule("pop3s", true, List.of(new HostPort("127.0.0.1", 0)), Protocol.POP3, TlsSettings.none(),
                 LoginSettings.secureOnly(),
                 List.of(new HostPort("127.0.0.1", 110)), new Access(false, allow, ClientList.empty()),

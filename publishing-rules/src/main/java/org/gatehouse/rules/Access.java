@@ -3,10 +3,18 @@ package org.gatehouse.rules;
 import static java.util.Objects.requireNonNull;
 
 import java.net.InetAddress;
+import java.util.Collection;
+import java.util.List;
 
 /**
- * Whom a rule admits. Precedence, in order: a client on the deny list is refused; else, when there is no allow list,
- * every client is admitted; else only clients on the allow list are.
+ * Whom a rule admits. Precedence, in order: a client on the deny list (by address, then by verified name) is refused;
+ * else, when there is no allow list, every client is admitted; else only clients on the allow list (by address or by
+ * verified name) are.
+ *
+ * <p>Deciding takes one or two steps. {@link #decide(InetAddress)} uses the address alone and answers
+ * {@link AccessDecision.Pending#NAME_REQUIRED} only when a domain could still change the outcome: a client denied by
+ * address, or admitted by address with no deny domains, never costs a DNS lookup. {@link #decide(InetAddress,
+ * Collection)} then decides with the client's verified names (none if it has none).
  *
  * @param allowAll whether the allow list was absent (any client)
  * @param allow    the allow list (empty when {@code allowAll})
@@ -29,11 +37,19 @@ public record Access(boolean allowAll, ClientList allow, ClientList deny) {
         return ANY;
     }
 
-    /** The decision for one client address. Never looks anything up. */
+    /** Whether either list names a domain, so that some clients need a reverse-DNS lookup. */
+    public boolean usesDomains() {
+        return !allow.domains().isEmpty() || !deny.domains().isEmpty();
+    }
+
+    /** The decision on the address alone; never looks anything up. */
     public AccessDecision decide(InetAddress client) {
         byte[] bytes = client.getAddress();
         if (deny.addresses().contains(bytes)) {
             return new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST);
+        }
+        if (!deny.domains().isEmpty()) {
+            return AccessDecision.Pending.NAME_REQUIRED;
         }
         if (allowAll) {
             return AccessDecision.Admitted.ANY_CLIENT;
@@ -41,6 +57,38 @@ public record Access(boolean allowAll, ClientList allow, ClientList deny) {
         if (allow.addresses().contains(bytes)) {
             return AccessDecision.Admitted.ALLOW_LIST;
         }
+        if (!allow.domains().isEmpty()) {
+            return AccessDecision.Pending.NAME_REQUIRED;
+        }
         return new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED);
+    }
+
+    /**
+     * The final decision, given the client's forward-confirmed names. With no names (none verified, or domain rules
+     * ignored after a DNS failure) only the address entries decide.
+     */
+    public AccessDecision decide(InetAddress client, Collection<String> verifiedNames) {
+        byte[] bytes = client.getAddress();
+        if (deny.addresses().contains(bytes)) {
+            return new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST);
+        }
+        if (deny.domains().matchesAny(verifiedNames)) {
+            return new AccessDecision.Denied(AccessDecision.Reason.DENY_DOMAIN);
+        }
+        if (allowAll) {
+            return AccessDecision.Admitted.ANY_CLIENT;
+        }
+        if (allow.addresses().contains(bytes)) {
+            return AccessDecision.Admitted.ALLOW_LIST;
+        }
+        if (allow.domains().matchesAny(verifiedNames)) {
+            return AccessDecision.Admitted.ALLOW_DOMAIN;
+        }
+        return new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED);
+    }
+
+    /** The decision when no name is available: the address entries alone. */
+    public AccessDecision decideWithoutName(InetAddress client) {
+        return decide(client, List.of());
     }
 }

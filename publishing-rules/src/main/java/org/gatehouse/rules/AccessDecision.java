@@ -10,7 +10,14 @@ public sealed interface AccessDecision {
         /** The rule has no allow list. */
         ANY_CLIENT,
         /** The client's address is on the allow list. */
-        ALLOW_LIST
+        ALLOW_LIST,
+        /** The client's verified reverse-DNS name is in a domain on the allow list. */
+        ALLOW_DOMAIN
+    }
+
+    /** The address alone cannot decide: the lists name domains, so the client's verified name is needed. */
+    enum Pending implements AccessDecision {
+        NAME_REQUIRED
     }
 
     /** The client is refused before any TLS byte is exchanged. */
@@ -22,8 +29,14 @@ public sealed interface AccessDecision {
 
     /** Why a client was refused; {@link #label()} is the word used in logs and metrics. */
     enum Reason {
+        /** The address is on the deny list. */
         DENY_LIST("deny-list"),
-        NOT_ALLOWED("not-allowed");
+        /** The verified name is in a domain on the deny list. */
+        DENY_DOMAIN("deny-domain"),
+        /** Neither the address nor a verified name is on the allow list. */
+        NOT_ALLOWED("not-allowed"),
+        /** The name could not be looked up (timeout, server failure) and {@code dns.onFailure} is {@code deny}. */
+        DNS_FAILURE("dns-failure");
 
         private final String label;
 
@@ -33,6 +46,11 @@ public sealed interface AccessDecision {
 
         public String label() {
             return label;
+        }
+
+        /** Whether the client may succeed later without anything changing on its side. */
+        public boolean temporary() {
+            return this == DNS_FAILURE;
         }
     }
 }

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param stateDir     where generated material (self-signed certificates) is kept
  * @param certificates by name, in file order
  * @param clientSets   by name, in file order
+ * @param dns          how client names are looked up for domain entries
  * @param rules        in file order, enabled or not
  * @param warnings     things worth telling the operator that do not stop the file from being used
  */
@@ -23,6 +24,7 @@ public record PublishingRules(
         Path stateDir,
         Map<String, CertificateSource> certificates,
         Map<String, ClientSet> clientSets,
+        DnsSettings dns,
         List<Rule> rules,
         List<Problem> warnings) {
 
@@ -31,6 +33,7 @@ public record PublishingRules(
         requireNonNull(stateDir, "stateDir");
         certificates = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(certificates));
         clientSets = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clientSets));
+        requireNonNull(dns, "dns");
         rules = List.copyOf(rules);
         warnings = List.copyOf(warnings);
     }
@@ -38,6 +41,11 @@ public record PublishingRules(
     /** The rules that are bound, in file order. */
     public List<Rule> enabledRules() {
         return rules.stream().filter(Rule::enabled).toList();
+    }
+
+    /** Whether an enabled rule's access lists name a domain, so that the gateway needs a resolver. */
+    public boolean usesDomains() {
+        return enabledRules().stream().anyMatch(r -> r.access().usesDomains());
     }
 
     public Optional<Rule> rule(String name) {

@@ -91,6 +91,65 @@ final class NodeReader {
         return Optional.empty();
     }
 
+    private static final java.util.regex.Pattern DURATION_PART = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
+
+    /**
+     * A duration written with units, as {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d} or a sum such as
+     * {@code 1h30m}; a bare number is refused, since its unit would be a guess.
+     */
+    Optional<java.time.Duration> duration(YamlNode node, String path, java.time.Duration min, java.time.Duration max) {
+        if (!(node instanceof Scalar s) || (s.type() != ScalarType.STRING && s.type() != ScalarType.INTEGER)) {
+            problem(node.position(), path, "expected a duration such as 500ms, 2s, 5m or 1h, found " + describe(node));
+            return Optional.empty();
+        }
+        String text = s.text().trim();
+        java.util.regex.Matcher m = DURATION_PART.matcher(text);
+        java.time.Duration total = java.time.Duration.ZERO;
+        int end = 0;
+        while (m.find() && m.start() == end) {
+            long n = Long.parseLong(m.group(1));
+            total = total.plus(switch (m.group(2)) {
+                case "ms" -> java.time.Duration.ofMillis(n);
+                case "s" -> java.time.Duration.ofSeconds(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                default -> java.time.Duration.ofDays(n);
+            });
+            end = m.end();
+        }
+        if (end == 0 || end != text.length()) {
+            problem(s.position(), path, '"' + text + "\" is not a duration (expected a number and a unit: 500ms, 2s, 5m, 1h, 1d)");
+            return Optional.empty();
+        }
+        if (total.compareTo(min) < 0 || total.compareTo(max) > 0) {
+            problem(s.position(), path, text + " is out of range (expected " + show(min) + " to " + show(max) + ")");
+            return Optional.empty();
+        }
+        return Optional.of(total);
+    }
+
+    private static String show(java.time.Duration d) {
+        return d.isZero() ? "0s" : d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A whole number from {@code min} to {@code max}. */
+    Optional<Integer> integer(YamlNode node, String path, int min, int max) {
+        if (node instanceof Scalar s && s.type() == ScalarType.INTEGER) {
+            try {
+                long n = Long.parseLong(s.text().replace("_", ""));
+                if (n >= min && n <= max) {
+                    return Optional.of((int) n);
+                }
+            } catch (NumberFormatException e) {
+                // too large for a long: out of range like any other
+            }
+            problem(s.position(), path, s.text() + " is out of range (expected " + min + " to " + max + ")");
+            return Optional.empty();
+        }
+        problem(node.position(), path, "expected a whole number, found " + describe(node));
+        return Optional.empty();
+    }
+
     /** A string value with where it was written and its key path. */
     record Item(String text, SourcePosition position, String path) {
     }

@@ -9,6 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ import org.gatehouse.rules.Access;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.rules.ClientSet;
+import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.Protocol;
@@ -39,6 +41,7 @@ import org.gatehouse.rules.load.YamlNode.ListNode;
 import org.gatehouse.rules.load.YamlNode.MapNode;
 import org.gatehouse.rules.match.AddressBlock;
 import org.gatehouse.rules.match.AddressSet;
+import org.gatehouse.rules.match.DomainSet;
 import org.gatehouse.rules.match.IpLiteral;
 
 /**
@@ -55,10 +58,12 @@ public final class RulesLoader {
     /** The state folder when the file names none: beside the rules file. */
     public static final String DEFAULT_STATE_DIR = "state";
 
-    private static final Set<String> TOP_KEYS = Set.of("stateDir", "certificates", "clientSets", "rules");
+    private static final Set<String> TOP_KEYS = Set.of("stateDir", "dns", "certificates", "clientSets", "rules");
+    private static final Set<String> DNS_KEYS = Set.of("servers", "timeout", "cache", "onFailure");
+    private static final Set<String> DNS_CACHE_KEYS = Set.of("maxEntries", "maxTtl", "negativeTtl");
     private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey");
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
-    private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses");
+    private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
             "login", "challengeResponseWithoutTls", "backend", "access");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
@@ -113,6 +118,8 @@ public final class RulesLoader {
                 .map(s -> baseDir.resolve(s.text()).normalize())
                 .orElse(baseDir.resolve(DEFAULT_STATE_DIR));
 
+        Optional<Entry> dnsEntry = in.entry(top, "dns");
+        DnsSettings dns = dnsEntry.map(e -> dns(e.value())).orElse(DnsSettings.defaults(top.position()));
         Map<String, CertificateSource> certificates = in.entry(top, "certificates")
                 .map(e -> certificates(e.value())).orElse(Map.of());
         Map<String, ClientSet> clientSets = in.entry(top, "clientSets")
@@ -137,10 +144,16 @@ public final class RulesLoader {
         checkListenConflicts(rules);
         checkCertificateFiles(certificates, rules);
 
-        if (!problems.isEmpty()) {
+        if (!problems.isEmpty() || dns == null) {
             throw failure();
         }
-        return new PublishingRules(file, stateDir, certificates, clientSets, rules, sorted(warnings));
+        PublishingRules result = new PublishingRules(file, stateDir, certificates, clientSets, dns, rules, sorted(warnings));
+        if (dnsEntry.isPresent() && !result.usesDomains()) {
+            warnings.add(new Problem(dnsEntry.get().keyPosition(), "dns",
+                    "is not used: no enabled rule's access lists name a domain, so no lookup is ever made"));
+            result = new PublishingRules(file, stateDir, certificates, clientSets, dns, rules, sorted(warnings));
+        }
+        return result;
     }
 
     private RulesException failure() {
@@ -151,6 +164,70 @@ public final class RulesLoader {
         List<Problem> copy = new ArrayList<>(list);
         copy.sort(Comparator.comparingInt((Problem p) -> p.position().line()).thenComparingInt(p -> p.position().column()));
         return copy;
+    }
+
+    // ---- dns -------------------------------------------------------------------------------------------------------
+
+    private DnsSettings dns(YamlNode node) {
+        MapNode map = in.map(node, "dns").orElse(null);
+        if (map == null) {
+            return null;
+        }
+        int before = problems.size();
+        in.onlyKeys(map, "dns", DNS_KEYS);
+        List<HostPort> servers = new ArrayList<>();
+        in.entry(map, "servers").ifPresent(e -> {
+            for (Item item : in.textList(e.value(), "dns.servers")) {
+                dnsServer(item).ifPresent(servers::add);
+            }
+        });
+        Duration timeout = in.entry(map, "timeout")
+                .map(e -> in.duration(e.value(), "dns.timeout", Duration.ofMillis(100), Duration.ofSeconds(60)).orElse(null))
+                .orElse(DnsSettings.DEFAULT_TIMEOUT);
+        int maxEntries = DnsSettings.DEFAULT_MAX_ENTRIES;
+        Duration maxTtl = DnsSettings.DEFAULT_MAX_TTL;
+        Duration negativeTtl = DnsSettings.DEFAULT_NEGATIVE_TTL;
+        Optional<MapNode> cache = in.entry(map, "cache").flatMap(e -> in.map(e.value(), "dns.cache"));
+        if (cache.isPresent()) {
+            MapNode c = cache.get();
+            in.onlyKeys(c, "dns.cache", DNS_CACHE_KEYS);
+            maxEntries = in.entry(c, "maxEntries")
+                    .flatMap(e -> in.integer(e.value(), "dns.cache.maxEntries", 1, 10_000_000)).orElse(maxEntries);
+            maxTtl = in.entry(c, "maxTtl")
+                    .flatMap(e -> in.duration(e.value(), "dns.cache.maxTtl", Duration.ZERO, Duration.ofDays(7))).orElse(maxTtl);
+            negativeTtl = in.entry(c, "negativeTtl")
+                    .flatMap(e -> in.duration(e.value(), "dns.cache.negativeTtl", Duration.ZERO, Duration.ofDays(1)))
+                    .orElse(negativeTtl);
+        }
+        DnsSettings.OnFailure onFailure = in.entry(map, "onFailure")
+                .flatMap(e -> in.text(e.value(), "dns.onFailure"))
+                .flatMap(s -> word(s, "dns.onFailure", DnsSettings.OnFailure.fromConfigName(s.text()),
+                        "deny or ignore-domain-rules"))
+                .orElse(DnsSettings.OnFailure.DENY);
+        if (problems.size() > before || timeout == null) {
+            return null;
+        }
+        return new DnsSettings(servers, timeout, maxEntries, maxTtl, negativeTtl, onFailure, map.position());
+    }
+
+    /** A resolver's address: an IP, with a port or not (53). A name would need DNS to find DNS. */
+    private Optional<HostPort> dnsServer(Item item) {
+        String text = item.text();
+        Optional<byte[]> bare = IpLiteral.parse(text);
+        if (bare.isPresent()) {
+            return Optional.of(new HostPort(text, 53));
+        }
+        try {
+            HostPort hp = HostPort.parse(text, false);
+            if (hp.literalAddress().isPresent()) {
+                return Optional.of(hp);
+            }
+            in.problem(item.position(), item.path(), '"' + text
+                    + "\" names a host (expected an IP address, as 192.0.2.53, 127.0.0.1:5353 or [2001:db8::53]:53)");
+        } catch (IllegalArgumentException ex) {
+            in.problem(item.position(), item.path(), ex.getMessage());
+        }
+        return Optional.empty();
     }
 
     // ---- certificates ----------------------------------------------------------------------------------------------
@@ -274,15 +351,40 @@ public final class RulesLoader {
                 continue;
             }
             in.onlyKeys(def, path, CLIENT_SET_KEYS);
+            int before = problems.size();
             List<AddressBlock> blocks = new ArrayList<>();
-            in.required(def, path, "addresses").ifPresent(a -> {
+            in.entry(def, "addresses").ifPresent(a -> {
                 for (Item item : in.textList(a.value(), child(path, "addresses"))) {
                     addressBlock(item).ifPresent(blocks::add);
                 }
             });
-            out.put(e.key(), ClientSet.of(e.key(), blocks, e.keyPosition()));
+            List<String> domains = new ArrayList<>();
+            in.entry(def, "domains").ifPresent(a -> {
+                for (Item item : in.textList(a.value(), child(path, "domains"))) {
+                    domain(item).ifPresent(domains::add);
+                }
+            });
+            if (problems.size() == before && blocks.isEmpty() && domains.isEmpty()) {
+                in.problem(def.position(), path, "has neither addresses nor domains (expected at least one of them)");
+            }
+            out.put(e.key(), ClientSet.of(e.key(), blocks, DomainSet.of(domains), e.keyPosition()));
         }
         return out;
+    }
+
+    private Optional<String> domain(Item item) {
+        String domain;
+        try {
+            domain = DomainSet.canonical(item.text());
+        } catch (IllegalArgumentException ex) {
+            in.problem(item.position(), item.path(), ex.getMessage());
+            return Optional.empty();
+        }
+        if (domain.indexOf('.') < 0) {
+            warnings.add(new Problem(item.position(), item.path(), "\"" + domain
+                    + "\" is a top-level domain: every client whose name ends in ." + domain + " matches"));
+        }
+        return Optional.of(domain);
     }
 
     private Optional<AddressBlock> addressBlock(Item item) {
@@ -454,12 +556,18 @@ public final class RulesLoader {
     private ClientList clientList(YamlNode node, String path, Map<String, ClientSet> clientSets) {
         List<String> entries = new ArrayList<>();
         List<AddressSet> sets = new ArrayList<>();
+        List<DomainSet> domains = new ArrayList<>();
         List<AddressBlock> inline = new ArrayList<>();
         for (Item item : in.textList(node, path)) {
             ClientSet set = clientSets.get(item.text());
             if (set != null) {
                 entries.add(item.text());
                 sets.add(set.addresses());
+                domains.add(set.domains());
+            } else if (item.text().indexOf('.') > 0 && HostPort.isHostName(item.text())) {
+                in.problem(item.position(), item.path(), "\"" + item.text() + "\" is not a client set; a domain goes in a"
+                        + " client set, which this list then names (expected clientSets: {partners: {domains: ["
+                        + item.text() + "]}} and partners here)");
             } else if (looksLikeAddress(item.text())) {
                 addressBlock(item).ifPresent(b -> {
                     entries.add(item.text());
@@ -471,7 +579,7 @@ public final class RulesLoader {
             }
         }
         sets.add(AddressSet.of(inline));
-        return new ClientList(entries, AddressSet.union(sets));
+        return new ClientList(entries, AddressSet.union(sets), DomainSet.union(domains));
     }
 
     private static boolean looksLikeAddress(String text) {

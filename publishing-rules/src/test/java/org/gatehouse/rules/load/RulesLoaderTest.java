@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.CertificateSource;
+import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
@@ -356,11 +358,140 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1"]
                 """);
         assertThat(found).containsExactly(
-                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: certificates, clientSets, rules, stateDir)",
+                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: certificates, clientSets, dns, rules, stateDir)",
                 "rules.yaml:4:11: rules[0].name: rule name \"bad name\" (expected a letter, then letters, digits, '.', '_' "
                         + "or '-', at most 63 characters)",
                 "rules.yaml:5:14: rules[0].listen[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)",
                 "rules.yaml:8:15: rules[0].backend[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)");
+    }
+
+    private static final String DOMAIN_RULE = """
+              - name: partners-only
+                listen: ["127.0.0.1:10110"]
+                protocol: pop3
+                tls: none
+                backend: ["127.0.0.1:110"]
+                access:
+                  allow: [partners]
+            """;
+
+    @Test
+    void clientSetsHoldDomainsAddressesOrBoth() throws Exception {
+        PublishingRules rules = load("""
+                clientSets:
+                  partners:
+                    domains: [Contoso.COM, partner.example.]
+                    addresses: [198.51.100.0/24]
+                  dialup:
+                    domains: dialup.example
+                rules:
+                """ + DOMAIN_RULE.replace("allow: [partners]\n", "allow: [partners]\n      deny: [dialup]\n"));
+
+        assertThat(rules.clientSets().get("partners").domains().domains()).containsExactly("contoso.com", "partner.example");
+        assertThat(rules.clientSets().get("dialup").blocks()).isEmpty();
+        Rule rule = rules.rule("partners-only").orElseThrow();
+        assertThat(rule.access().allow().domains().domains()).containsExactly("contoso.com", "partner.example");
+        assertThat(rule.access().deny().domains().domains()).containsExactly("dialup.example");
+        assertThat(rule.access().decide(InetAddress.getByName("198.51.100.4"))).isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
+        assertThat(rules.usesDomains()).isTrue();
+        assertThat(rules.dns()).isEqualTo(DnsSettings.defaults(rules.dns().position()));
+        assertThat(rules.warnings()).isEmpty();
+    }
+
+    @Test
+    void dnsSettingsAreReadWithUnits() throws Exception {
+        PublishingRules rules = load("""
+                dns:
+                  servers: ["127.0.0.1:5353", 192.0.2.53, "[::1]:53", "2001:db8::53"]
+                  timeout: 1500ms
+                  cache: { maxEntries: 5000, maxTtl: 1h30m, negativeTtl: 0s }
+                  onFailure: ignore-domain-rules
+                clientSets:
+                  partners:
+                    domains: [contoso.com]
+                rules:
+                """ + DOMAIN_RULE);
+
+        DnsSettings dns = rules.dns();
+        assertThat(dns.servers()).containsExactly(new HostPort("127.0.0.1", 5353), new HostPort("192.0.2.53", 53),
+                new HostPort("::1", 53), new HostPort("2001:db8::53", 53));
+        assertThat(dns.timeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(dns.maxEntries()).isEqualTo(5000);
+        assertThat(dns.maxTtl()).isEqualTo(Duration.ofMinutes(90));
+        assertThat(dns.negativeTtl()).isZero();
+        assertThat(dns.onFailure()).isEqualTo(DnsSettings.OnFailure.IGNORE_DOMAIN_RULES);
+        assertThat(dns.position().line()).isEqualTo(2);
+    }
+
+    @Test
+    void badDnsSettingsAreReportedEachAtItsPlace() throws Exception {
+        assertThat(problems("""
+                dns:
+                  servers: [dns.example, "127.0.0.1:0"]
+                  timeout: 2
+                  cache: { maxEntries: 0, maxTtl: 1 hour, negativeTtl: 8d }
+                  onFailure: allow
+                  retries: 3
+                clientSets:
+                  partners:
+                    domains: [contoso.com]
+                rules:
+                """ + DOMAIN_RULE)).containsExactly(
+                "rules.yaml:2:13: dns.servers[0]: \"dns.example\" has no port (expected: dns.example:PORT)",
+                "rules.yaml:2:26: dns.servers[1]: \"127.0.0.1:0\" has port 0 (expected: 1-65535)",
+                "rules.yaml:3:12: dns.timeout: \"2\" is not a duration (expected a number and a unit: 500ms, 2s, 5m, 1h, 1d)",
+                "rules.yaml:4:24: dns.cache.maxEntries: 0 is out of range (expected 1 to 10000000)",
+                "rules.yaml:4:35: dns.cache.maxTtl: \"1 hour\" is not a duration (expected a number and a unit: 500ms, 2s, "
+                        + "5m, 1h, 1d)",
+                "rules.yaml:4:56: dns.cache.negativeTtl: 8d is out of range (expected 0s to 24h)",
+                "rules.yaml:5:14: dns.onFailure: \"allow\" (expected deny or ignore-domain-rules)",
+                "rules.yaml:6:3: dns.retries: unknown key \"retries\" (expected one of: cache, onFailure, servers, timeout)");
+    }
+
+    @Test
+    void dnsNamedByRulesWithoutDomainsIsAWarning() throws Exception {
+        PublishingRules rules = load("dns:\n  timeout: 1s\n" + MINIMAL_RULE);
+
+        assertThat(rules.usesDomains()).isFalse();
+        assertThat(rules.warnings()).extracting(p -> p.toString().replace(dir.resolve("rules.yaml").toString(), "rules.yaml"))
+                .containsExactly("rules.yaml:1:1: dns: is not used: no enabled rule's access lists name a domain, so no "
+                        + "lookup is ever made");
+    }
+
+    @Test
+    void badDomainsAndDomainsOutsideClientSetsAreReported() throws Exception {
+        assertThat(problems("""
+                clientSets:
+                  partners:
+                    domains: ["*.contoso.com", 192.0.2.0/24, bad_name.example]
+                  empty:
+                    addresses: []
+                rules:
+                """ + DOMAIN_RULE.replace("allow: [partners]", "allow: [partners, contoso.com]"))).containsExactly(
+                "rules.yaml:3:15: clientSets.partners.domains[0]: \"*.contoso.com\" has a wildcard (expected contoso.com, "
+                        + "which already covers every name under it)",
+                "rules.yaml:3:32: clientSets.partners.domains[1]: \"192.0.2.0/24\" is an address, not a domain (expected "
+                        + "it under addresses)",
+                "rules.yaml:3:46: clientSets.partners.domains[2]: \"bad_name.example\" is not a domain name (expected: "
+                        + "contoso.com)",
+                "rules.yaml:5:5: clientSets.empty: has neither addresses nor domains (expected at least one of them)",
+                "rules.yaml:13:25: rules[0].access.allow[1]: \"contoso.com\" is not a client set; a domain goes in a client "
+                        + "set, which this list then names (expected clientSets: {partners: {domains: [contoso.com]}} and "
+                        + "partners here)");
+    }
+
+    @Test
+    void aTopLevelDomainIsAcceptedWithAWarning() throws Exception {
+        PublishingRules rules = load("""
+                clientSets:
+                  partners:
+                    domains: [example]
+                rules:
+                """ + DOMAIN_RULE);
+
+        assertThat(rules.warnings()).singleElement().satisfies(w -> assertThat(w.toString())
+                .endsWith("clientSets.partners.domains[0]: \"example\" is a top-level domain: every client whose name "
+                        + "ends in .example matches"));
     }
 
     @Test
