@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.gatehouse.dns.ClientNames;
+import org.gatehouse.dns.ReverseDns;
 import org.gatehouse.listener.FrontendInitializer;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
@@ -45,11 +47,12 @@ public final class Gateway implements AutoCloseable {
     private final List<Listener> listeners = new ArrayList<>();
     private final PlaintextLogins plaintextLogins;
     private final ScheduledExecutorService reportSaver;
+    private final ClientNames clientNames;
 
     /** How often the plaintext-login report is written to the state directory when it changed. */
     private static final long REPORT_SAVE_SECONDS = 10;
 
-    private Gateway(Transport transport, RulesSnapshot initial) {
+    private Gateway(Transport transport, RulesSnapshot initial, GatewayMetrics metrics) {
         this.transport = transport;
         this.acceptors = transport.newGroup(1);
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
@@ -65,13 +68,18 @@ public final class Gateway implements AutoCloseable {
         });
         reportSaver.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
                 TimeUnit.SECONDS);
+        // No resolver at all, and so no DNS traffic, unless a rule's access lists name a domain.
+        this.clientNames = initial.rules().usesDomains()
+                ? ReverseDns.start(initial.rules().dns(), workers.next(), transport.datagramChannel(),
+                        transport.socketChannel(), metrics.registry())
+                : ClientNames.NONE;
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
     public static Gateway start(RulesSnapshot rules, GatewayMetrics metrics, Transport transport) throws GatewayException {
         requireNonNull(rules, "rules");
         requireNonNull(metrics, "metrics");
-        Gateway gateway = new Gateway(requireNonNull(transport, "transport"), rules);
+        Gateway gateway = new Gateway(requireNonNull(transport, "transport"), rules, metrics);
         log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(), rules.tls().engine().description(),
                 rules.rules().source());
         try {
@@ -104,7 +112,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new FrontendInitializer(rule.name(), snapshot::get, metrics, transport.socketChannel(), resolver,
-                        plaintextLogins));
+                        plaintextLogins, clientNames));
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
@@ -146,6 +154,9 @@ public final class Gateway implements AutoCloseable {
             l.channel().close().awaitUninterruptibly();
         }
         resolver.close();
+        if (clientNames instanceof ReverseDns dns) {
+            dns.close();
+        }
         var a = acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         a.awaitUninterruptibly();

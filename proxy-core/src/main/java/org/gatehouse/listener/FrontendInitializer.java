@@ -10,6 +10,7 @@ import io.netty.resolver.AddressResolverGroup;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
+import org.gatehouse.dns.ClientNames;
 import org.gatehouse.gateway.RulesSnapshot;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.PlaintextLogins;
@@ -38,16 +39,18 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final Class<? extends SocketChannel> backendChannelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final PlaintextLogins plaintextLogins;
+    private final ClientNames clientNames;
 
     public FrontendInitializer(String ruleName, Supplier<RulesSnapshot> snapshot, GatewayMetrics metrics,
             Class<? extends SocketChannel> backendChannelClass, AddressResolverGroup<InetSocketAddress> resolver,
-            PlaintextLogins plaintextLogins) {
+            PlaintextLogins plaintextLogins, ClientNames clientNames) {
         this.ruleName = requireNonNull(ruleName, "ruleName");
         this.snapshot = requireNonNull(snapshot, "snapshot");
         this.metrics = requireNonNull(metrics, "metrics");
         this.backendChannelClass = requireNonNull(backendChannelClass, "backendChannelClass");
         this.resolver = requireNonNull(resolver, "resolver");
         this.plaintextLogins = requireNonNull(plaintextLogins, "plaintextLogins");
+        this.clientNames = requireNonNull(clientNames, "clientNames");
     }
 
     @Override
@@ -60,7 +63,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             session.meters().closed();
             session.end();
         });
-        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, p -> {
+        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, clientNames, current.rules().dns().onFailure(), p -> {
             addTls(p, current, rule);
             addInspector(p, current, session);
             addBackendConnector(p, session);

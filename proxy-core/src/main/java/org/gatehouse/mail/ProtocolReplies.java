@@ -6,8 +6,8 @@ import java.util.Optional;
 import org.gatehouse.rules.Protocol;
 
 /**
- * The line a client of each protocol understands as "try again later", sent before the gateway closes a connection it
- * cannot serve. A {@code tcp} rule has no protocol to speak, so its clients just see the close.
+ * The lines a client of each protocol understands as "try again later" or "not you", sent before the gateway closes a
+ * connection it cannot serve. A {@code tcp} rule has no protocol to speak, so its clients just see the close.
  */
 public final class ProtocolReplies {
 
@@ -23,6 +23,27 @@ public final class ProtocolReplies {
             case IMAP -> Optional.of("* BYE [UNAVAILABLE] Service temporarily unavailable, try again later\r\n");
             // RFC 5321 4.2.5 and RFC 3463 4.3.2 "system not accepting network messages".
             case SMTP -> Optional.of("421 4.3.2 Service temporarily unavailable, closing transmission channel\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
+    /**
+     * For a client the access lists refuse, sent in place of the greeting where the listener speaks plaintext first.
+     * {@code temporary} when the refusal is DNS failing, so that a mail server queues and retries instead of bouncing.
+     */
+    public static Optional<String> denied(Protocol protocol, boolean temporary) {
+        return switch (protocol) {
+            case POP3 -> Optional.of(temporary
+                    ? "-ERR [SYS/TEMP] Cannot verify your host name now, try again later\r\n"
+                    : "-ERR Access denied\r\n");
+            // RFC 9051 allows BYE as the greeting.
+            case IMAP -> Optional.of(temporary
+                    ? "* BYE [UNAVAILABLE] Cannot verify your host name now, try again later\r\n"
+                    : "* BYE Access denied\r\n");
+            // RFC 5321 3.1: 554 in place of the 220 greeting; RFC 3463 4.4.3 "directory server failure" for DNS.
+            case SMTP -> Optional.of(temporary
+                    ? "421 4.4.3 Cannot verify your host name now, try again later\r\n"
+                    : "554 5.7.1 Access denied\r\n");
             case TCP -> Optional.empty();
         };
     }

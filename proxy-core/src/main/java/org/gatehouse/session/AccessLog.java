@@ -1,12 +1,14 @@
 package org.gatehouse.session;
 
+import org.gatehouse.dns.ReverseDns;
 import org.gatehouse.session.Session.Outcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One line per finished connection on the logger {@code gatehouse.access}, in logfmt: the fields an administrator
- * searches by, and never anything the client sent.
+ * searches by, and never anything the client sent. For a rule whose access lists name domains, {@code rdns} is the
+ * reverse-DNS result and {@code name} the verified name (or, with {@code rdns=not-confirmed}, the PTR's unproven claim).
  */
 final class AccessLog {
 
@@ -23,6 +25,10 @@ final class AccessLog {
         StringBuilder line = new StringBuilder(192);
         field(line, "rule", s.rule().name());
         field(line, "client", s.client().getAddress().getHostAddress() + ':' + s.client().getPort());
+        s.clientName().ifPresent(name -> {
+            field(line, "rdns", name.result());
+            field(line, "name", ReverseDns.describe(name));
+        });
         field(line, "tls", tlsProtocol.isEmpty() ? "-" : tlsProtocol);
         field(line, "cipher", tlsCipher.isEmpty() ? "-" : tlsCipher);
         field(line, "backend", backend.isEmpty() ? "-" : backend);

@@ -3,6 +3,8 @@ package org.gatehouse.session;
 import static java.util.Objects.requireNonNull;
 
 import java.net.InetSocketAddress;
+import java.util.Optional;
+import org.gatehouse.dns.ClientName;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Rule;
 
@@ -24,6 +26,7 @@ public final class Session {
     private String backend = "";
     private String login = "";
     private String user = "";
+    private ClientName clientName;
     private long bytesFromClient;
     private long bytesToClient;
     private boolean ended;
@@ -94,6 +97,16 @@ public final class Session {
     public void login(String action, String user) {
         this.login = action;
         this.user = user;
+    }
+
+    /** What reverse DNS said about the client, for a rule whose access lists name domains. */
+    public void clientName(ClientName name) {
+        this.clientName = name;
+    }
+
+    /** The reverse-DNS answer, if the access gate asked for one. */
+    Optional<ClientName> clientName() {
+        return Optional.ofNullable(clientName);
     }
 
     String loginAction() {
