@@ -29,6 +29,9 @@ final class CheckCommand implements Callable<Integer> {
         }
         RulesTable.print(snapshot.rules(), out);
         out.println();
+        if (snapshot.rules().usesDomains()) {
+            out.println(RulesTable.dns(snapshot.rules().dns()));
+        }
         out.println(rules.file + ": OK, " + snapshot.rules().enabledRules().size() + " enabled of "
                 + snapshot.rules().rules().size() + " rules");
         out.flush();

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.gatehouse.rules.Access;
+import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
@@ -57,6 +58,14 @@ final class RulesTable {
 
     private static String join(List<HostPort> addresses) {
         return String.join(", ", addresses.stream().map(HostPort::toString).toList());
+    }
+
+    /** One line on how domain entries are checked, for files whose rules use them. */
+    static String dns(DnsSettings dns) {
+        String servers = dns.servers().isEmpty() ? "the system's (/etc/resolv.conf)"
+                : String.join(", ", dns.servers().stream().map(HostPort::toString).toList());
+        return "Domains are checked by forward-confirmed reverse DNS: resolvers " + servers + ", timeout "
+                + dns.timeout().toMillis() + " ms, on failure " + dns.onFailure().configName() + ".";
     }
 
     static String access(Access access) {

@@ -89,6 +89,17 @@ class CommandLineTest {
     }
 
     @Test
+    void checkSaysHowDomainsAreVerified() throws Exception {
+        Path copy = dir.resolve("rules.yaml");
+        Files.copy(Path.of("..", "conf", "examples", "partner-domains.yaml"), copy);
+
+        assertThat(run("check", "--rules", copy.toString())).isZero();
+        assertThat(out.toString()).contains("allow partners", "allow any; deny dialup",
+                "Domains are checked by forward-confirmed reverse DNS: resolvers 127.0.0.1:53, timeout 2000 ms, "
+                        + "on failure deny.");
+    }
+
+    @Test
     void brokenFileIsRefusedByCheckAndRunWithEveryProblem() throws Exception {
         Path file = dir.resolve("broken.yaml");
         Files.writeString(file, """
