@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.InetAddress;
 import java.util.Collection;
-import java.util.List;
 
 /**
  * Whom a rule admits. Precedence, in order: a client on the deny list (by address, then by verified name) is refused;
@@ -85,10 +84,5 @@ public record Access(boolean allowAll, ClientList allow, ClientList deny) {
             return AccessDecision.Admitted.ALLOW_DOMAIN;
         }
         return new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED);
-    }
-
-    /** The decision when no name is available: the address entries alone. */
-    public AccessDecision decideWithoutName(InetAddress client) {
-        return decide(client, List.of());
     }
 }

@@ -68,7 +68,7 @@ class AccessTest {
         assertThat(access.decide(ip("192.0.2.1"), List.of("contoso.com."))).isEqualTo(AccessDecision.Admitted.ALLOW_DOMAIN);
         assertThat(access.decide(ip("192.0.2.1"), List.of("notcontoso.com")))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
-        assertThat(access.decideWithoutName(ip("192.0.2.1")))
+        assertThat(access.decide(ip("192.0.2.1"), List.of()))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
     }
 
@@ -82,7 +82,7 @@ class AccessTest {
         assertThat(access.decide(ip("10.1.1.1"), List.of("mx.corp.example"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
         assertThat(access.decide(ip("192.0.2.1"), List.of("mx.corp.example")))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
-        assertThat(access.decideWithoutName(ip("10.1.1.1"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
+        assertThat(access.decide(ip("10.1.1.1"), List.of())).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
     }
 
     @Test
