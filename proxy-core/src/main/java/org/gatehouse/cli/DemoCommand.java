@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.gateway.RulesSnapshot;
@@ -43,16 +44,19 @@ final class DemoCommand implements Callable<Integer> {
         }
         DemoMailServer demo = DemoMailServer.start(Transport.detect());
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "gatehouse-demo-shutdown"));
-        PublishingRules original = loaded.rules();
+        UnaryOperator<RulesSnapshot> toDemo = snapshot -> new RulesSnapshot(withDemoBackends(snapshot.rules(), demo),
+                snapshot.tls());
+        printBanner(toDemo.apply(loaded).rules(), spec.commandLine().getOut());
+        return RunCommand.serve(loaded, rules, toDemo, spec);
+    }
+
+    /** Every mail rule relays to the demo server of its protocol; tcp rules keep their backends. */
+    private static PublishingRules withDemoBackends(PublishingRules original, DemoMailServer demo) {
         List<Rule> replaced = new ArrayList<>();
         for (Rule r : original.rules()) {
-            replaced.add(r.protocol() == Protocol.TCP ? r : new Rule(r.name(), r.enabled(), r.listen(), r.protocol(), r.tls(),
-                    r.login(), List.of(hostPort(demo.address(r.protocol()))), r.access(), r.position()));
+            replaced.add(r.protocol() == Protocol.TCP ? r : r.withBackends(List.of(hostPort(demo.address(r.protocol())))));
         }
-        PublishingRules demoRules = new PublishingRules(original.source(), original.stateDir(), original.certificates(),
-                original.clientSets(), original.dns(), replaced, original.warnings());
-        printBanner(demoRules, spec.commandLine().getOut());
-        return RunCommand.serve(new RulesSnapshot(demoRules, loaded.tls()), spec);
+        return original.withRules(replaced);
     }
 
     private static HostPort hostPort(InetSocketAddress address) {

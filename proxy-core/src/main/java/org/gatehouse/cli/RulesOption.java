@@ -4,9 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.gatehouse.gateway.RulesSnapshot;
 import org.gatehouse.rules.Problem;
-import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.RulesException;
-import org.gatehouse.rules.load.RulesLoader;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 import picocli.CommandLine.Option;
@@ -23,12 +21,12 @@ final class RulesOption {
     /** Loads the file and builds its TLS contexts; prints every problem and returns null if there is any. */
     RulesSnapshot load(TlsContexts.Mode mode, PrintWriter err) {
         try {
-            PublishingRules rules = RulesLoader.load(file);
-            for (Problem warning : rules.warnings()) {
+            RulesSnapshot snapshot = RulesSnapshot.load(file, TlsEngine.detect(), mode);
+            for (Problem warning : snapshot.rules().warnings()) {
                 err.println("warning: " + warning);
             }
             err.flush();
-            return new RulesSnapshot(rules, TlsContexts.build(rules, TlsEngine.detect(), mode));
+            return snapshot;
         } catch (RulesException e) {
             err.println(file + ": " + (e.problems().size() == 1 ? "1 problem" : e.problems().size() + " problems")
                     + ", nothing was started:");

@@ -1,22 +1,33 @@
 package org.gatehouse.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.gatehouse.gateway.Gateway;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.gateway.Service;
 import org.gatehouse.gateway.Transport;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.tls.TlsContexts;
+import org.gatehouse.tls.TlsEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
-/** {@code gatehouse run}: serves the rules until stopped (SIGTERM or Ctrl-C). */
+/**
+ * {@code gatehouse run}: serves the rules until stopped. SIGHUP reloads the rules file (as do changes to it and
+ * {@code POST /-/reload}); SIGTERM or Ctrl-C stops accepting, lets sessions finish for the grace period, then exits 0;
+ * a second one exits at once.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the gateway on a rules file until stopped.")
 final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
     @Mixin
     RulesOption rules;
@@ -30,24 +41,48 @@ final class RunCommand implements Callable<Integer> {
         if (snapshot == null) {
             return Main.EXIT_INVALID_RULES;
         }
-        return serve(snapshot, spec);
+        return serve(snapshot, rules, UnaryOperator.identity(), spec);
     }
 
-    /** Starts the gateway and blocks until the process is asked to stop. */
-    static int serve(RulesSnapshot snapshot, CommandSpec spec) throws InterruptedException {
-        Gateway gateway;
+    /**
+     * Starts the gateway and blocks until the process is asked to stop.
+     *
+     * @param adapt applied to the rules at start and on every reload (the demo swaps in its own backends)
+     */
+    static int serve(RulesSnapshot snapshot, RulesOption rules, UnaryOperator<RulesSnapshot> adapt, CommandSpec spec)
+            throws InterruptedException {
+        Service service;
         try {
-            gateway = Gateway.start(snapshot, new GatewayMetrics(new SimpleMeterRegistry()), Transport.detect());
+            service = Service.start(adapt.apply(snapshot),
+                    () -> adapt.apply(RulesSnapshot.load(rules.file, TlsEngine.detect(), TlsContexts.Mode.RUN)),
+                    rules.file, GatewayMetrics.prometheus(), Transport.detect());
         } catch (GatewayException e) {
             spec.commandLine().getErr().println("cannot start: " + e.getMessage());
             spec.commandLine().getErr().flush();
             return Main.EXIT_START_FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }, "gatehouse-shutdown"));
+        AtomicBoolean stopping = new AtomicBoolean();
+        Signal.handle(new Signal("HUP"), s -> service.reloader().request("SIGHUP"));
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), s -> {
+                if (!stopping.compareAndSet(false, true)) {
+                    log.warn("second SIG{}: exiting now", name);
+                    Runtime.getRuntime().halt(0);
+                }
+                log.info("SIG{}: shutting down gracefully (send it again to exit at once)", name);
+                Thread drain = new Thread(() -> {
+                    try {
+                        service.shutdown();
+                    } catch (InterruptedException e) {
+                        service.close();
+                    } finally {
+                        stopped.countDown();
+                    }
+                }, "gatehouse-shutdown");
+                drain.start();
+            });
+        }
         stopped.await();
         return 0;
     }

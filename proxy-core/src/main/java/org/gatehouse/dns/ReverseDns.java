@@ -255,6 +255,10 @@ public final class ReverseDns implements ClientNames, AutoCloseable {
         cache.synchronous().cleanUp();
     }
 
+    public DnsSettings settings() {
+        return settings;
+    }
+
     @Override
     public void close() {
         if (resolver != null) {

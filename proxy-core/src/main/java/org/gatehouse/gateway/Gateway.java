@@ -7,12 +7,19 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,13 +30,19 @@ import org.gatehouse.listener.FrontendInitializer;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A running gateway: one listening socket for every {@code listen} address of every enabled rule, all served by one
- * set of event loops. {@link #start} binds everything or nothing.
+ * set of event loops.
+ *
+ * <p>{@link #start} binds everything or nothing. {@link #apply} moves a running gateway to new rules: sockets whose
+ * binding is in both keep listening (no connection is refused during a reload), new ones are bound first (all or none),
+ * then the snapshot is swapped, then sockets no longer wanted stop accepting. Connections in progress are never touched:
+ * each keeps the rules it was accepted under. {@link #drain} stops accepting and waits for sessions to end.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -39,21 +52,48 @@ public final class Gateway implements AutoCloseable {
     public record Listener(String rule, InetSocketAddress address, Channel channel) {
     }
 
+    /**
+     * What a listening socket is for: its address, and for a free-port address (port 0, which every rule may use) the
+     * rule too, since two such addresses are different sockets.
+     */
+    private record Binding(HostPort address, String ephemeralRule) {
+        static Binding of(Rule rule, HostPort address) {
+            return new Binding(address, address.port() == 0 ? rule.name() : "");
+        }
+
+        Optional<Rule> ruleIn(RulesSnapshot snapshot) {
+            for (Rule r : snapshot.rules().enabledRules()) {
+                if (r.listen().contains(address) && (ephemeralRule.isEmpty() || ephemeralRule.equals(r.name()))) {
+                    return Optional.of(r);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** The bindings a reload added and removed, and the rules whose settings changed, for its log line. */
+    public record Changes(List<String> added, List<String> removed, List<String> changedRules) {
+    }
+
     private final Transport transport;
+    private final GatewayMetrics metrics;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final AtomicReference<RulesSnapshot> snapshot;
-    private final List<Listener> listeners = new ArrayList<>();
+    private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
+    private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
     private final ScheduledExecutorService reportSaver;
-    private final ClientNames clientNames;
+    private volatile ClientNames clientNames = ClientNames.NONE;
+    private volatile boolean draining;
 
     /** How often the plaintext-login report is written to the state directory when it changed. */
     private static final long REPORT_SAVE_SECONDS = 10;
 
     private Gateway(Transport transport, RulesSnapshot initial, GatewayMetrics metrics) {
         this.transport = transport;
+        this.metrics = metrics;
         this.acceptors = transport.newGroup(1);
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         // Backend host names are resolved asynchronously, never on an event loop's thread with a blocking call.
@@ -68,11 +108,6 @@ public final class Gateway implements AutoCloseable {
         });
         reportSaver.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
                 TimeUnit.SECONDS);
-        // No resolver at all, and so no DNS traffic, unless a rule's access lists name a domain.
-        this.clientNames = initial.rules().usesDomains()
-                ? ReverseDns.start(initial.rules().dns(), workers.next(), transport.datagramChannel(),
-                        transport.socketChannel(), metrics.registry())
-                : ClientNames.NONE;
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
@@ -83,11 +118,7 @@ public final class Gateway implements AutoCloseable {
         log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(), rules.tls().engine().description(),
                 rules.rules().source());
         try {
-            for (Rule rule : rules.rules().enabledRules()) {
-                for (HostPort address : rule.listen()) {
-                    gateway.bind(rule, address, metrics);
-                }
-            }
+            gateway.apply(rules);
         } catch (GatewayException e) {
             gateway.close();
             throw e;
@@ -100,19 +131,108 @@ public final class Gateway implements AutoCloseable {
         return gateway;
     }
 
-    private void bind(Rule rule, HostPort address, GatewayMetrics metrics) throws GatewayException {
+    /**
+     * Moves the gateway to {@code next}: binds what is new, swaps the snapshot, closes what is gone. If a new address
+     * cannot be bound, nothing changes and the exception says which.
+     */
+    public synchronized Changes apply(RulesSnapshot next) throws GatewayException {
+        requireNonNull(next, "next");
+        if (draining) {
+            throw new GatewayException("the gateway is shutting down", null);
+        }
+        RulesSnapshot previous = snapshot.get();
+        Map<Binding, Rule> wanted = new LinkedHashMap<>();
+        for (Rule rule : next.rules().enabledRules()) {
+            for (HostPort address : rule.listen()) {
+                wanted.put(Binding.of(rule, address), rule);
+            }
+        }
+        Map<Binding, Listener> added = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<Binding, Rule> e : wanted.entrySet()) {
+                if (!bound.containsKey(e.getKey())) {
+                    added.put(e.getKey(), bind(e.getKey(), e.getValue()));
+                }
+            }
+        } catch (GatewayException e) {
+            added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
+            throw e;
+        }
+        ClientNames oldNames = clientNames;
+        ClientNames newNames = clientNamesFor(next.rules(), oldNames);
+
+        clientNames = newNames;
+        snapshot.set(next);
+        bound.putAll(added);
+        for (Map.Entry<Binding, Listener> e : added.entrySet()) {
+            Listener l = e.getValue();
+            Rule rule = wanted.get(e.getKey());
+            l.channel().config().setAutoRead(true); // accepting starts only now that the snapshot knows its rule
+            log.info("listening rule={} address={} protocol={} tls={} backend={}", l.rule(), hostPort(l.address()),
+                    rule.protocol().configName(), rule.tls().mode().configName(), rule.backends());
+        }
+        List<String> removed = new ArrayList<>();
+        for (var it = bound.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            if (!wanted.containsKey(e.getKey())) {
+                e.getValue().channel().close().awaitUninterruptibly();
+                removed.add(e.getValue().rule() + "@" + hostPort(e.getValue().address()));
+                log.info("stopped listening rule={} address={} (connections in progress continue)", e.getValue().rule(),
+                        hostPort(e.getValue().address()));
+                it.remove();
+            } else {
+                Rule now = wanted.get(e.getKey());
+                e.setValue(new Listener(now.name(), e.getValue().address(), e.getValue().channel()));
+            }
+        }
+        if (oldNames != newNames && oldNames instanceof ReverseDns old) {
+            // Lookups in flight finish first; connections accepted from now on ask the new resolver.
+            workers.schedule(old::close, previous.rules().dns().timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        }
+        if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
+            log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
+                    next.rules().stateDir(), previous.rules().stateDir());
+        }
+        return new Changes(added.values().stream().map(l -> l.rule() + "@" + hostPort(l.address())).toList(), removed,
+                changedRules(previous.rules(), next.rules()));
+    }
+
+    /** The resolver for {@code rules}: none without domain rules, the running one while its settings hold. */
+    private ClientNames clientNamesFor(PublishingRules rules, ClientNames current) {
+        if (!rules.usesDomains()) {
+            return ClientNames.NONE;
+        }
+        if (current instanceof ReverseDns dns && dns.settings().sameSettings(rules.dns())) {
+            return current;
+        }
+        return ReverseDns.start(rules.dns(), workers.next(), transport.datagramChannel(), transport.socketChannel(),
+                metrics.registry());
+    }
+
+    private static List<String> changedRules(PublishingRules before, PublishingRules after) {
+        List<String> changed = new ArrayList<>();
+        for (Rule r : after.rules()) {
+            before.rule(r.name()).filter(old -> !old.sameSettings(r)).ifPresent(old -> changed.add(r.name()));
+        }
+        return changed;
+    }
+
+    private Listener bind(Binding binding, Rule rule) throws GatewayException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // Not accepting until the rules that know this socket are in place (see apply).
+                .option(ChannelOption.AUTO_READ, false)
                 // Nothing is read from a client until the access gate has decided.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new FrontendInitializer(rule.name(), snapshot::get, metrics, transport.socketChannel(), resolver,
-                        plaintextLogins, clientNames));
+                .childHandler(new FrontendInitializer(binding::ruleIn, snapshot::get, metrics, transport.socketChannel(),
+                        resolver, plaintextLogins, () -> clientNames, connections));
+        HostPort address = binding.address();
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
@@ -120,21 +240,21 @@ public final class Gateway implements AutoCloseable {
                     + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
                     + (address.port() < 1024 ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE" : "") + ")", cause);
         }
-        InetSocketAddress local = (InetSocketAddress) bound.channel().localAddress();
-        listeners.add(new Listener(rule.name(), local, bound.channel()));
-        log.info("listening rule={} address={} protocol={} tls={} backend={}", rule.name(),
-                new HostPort(local.getAddress().getHostAddress(), local.getPort()), rule.protocol().configName(),
-                rule.tls().mode().configName(), rule.backends());
+        return new Listener(rule.name(), (InetSocketAddress) bound.channel().localAddress(), bound.channel());
+    }
+
+    private static HostPort hostPort(InetSocketAddress a) {
+        return new HostPort(a.getAddress().getHostAddress(), a.getPort());
     }
 
     /** The bound listeners, with their actual addresses (port 0 in the rules becomes the port chosen). */
-    public List<Listener> listeners() {
-        return List.copyOf(listeners);
+    public synchronized List<Listener> listeners() {
+        return List.copyOf(bound.values());
     }
 
     /** The first bound address of a rule, for tests and the demo. */
     public InetSocketAddress address(String rule) {
-        return listeners.stream().filter(l -> l.rule().equals(rule)).map(Listener::address).findFirst()
+        return listeners().stream().filter(l -> l.rule().equals(rule)).map(Listener::address).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no listener for rule " + rule));
     }
 
@@ -147,12 +267,53 @@ public final class Gateway implements AutoCloseable {
         return snapshot.get();
     }
 
+    /** Why the gateway should not get new clients now, or empty when it should: every enabled listener bound. */
+    public synchronized Optional<String> notReady() {
+        if (draining) {
+            return Optional.of("shutting down");
+        }
+        long wanted = snapshot.get().rules().enabledRules().stream().mapToLong(r -> r.listen().size()).sum();
+        long open = bound.values().stream().filter(l -> l.channel().isActive()).count();
+        return open == wanted ? Optional.empty() : Optional.of(open + " of " + wanted + " listeners bound");
+    }
+
+    /** Client connections open now, on every rule. */
+    public int openConnections() {
+        return connections.size();
+    }
+
+    /**
+     * Stops accepting on every listener and waits up to {@code grace} for the sessions in progress to end.
+     *
+     * @return the number of sessions still open when the wait ended
+     */
+    public int drain(Duration grace) throws InterruptedException {
+        synchronized (this) {
+            draining = true;
+            for (Listener l : bound.values()) {
+                l.channel().close().awaitUninterruptibly();
+            }
+        }
+        log.info("draining: stopped accepting, waiting up to {} s for {} open connection(s)", grace.toSeconds(),
+                connections.size());
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        }
+        return connections.size();
+    }
+
     /** Stops accepting, closes every connection and releases the event loops. */
     @Override
     public void close() {
-        for (Listener l : listeners) {
-            l.channel().close().awaitUninterruptibly();
+        synchronized (this) {
+            draining = true;
+            for (Listener l : bound.values()) {
+                l.channel().close().awaitUninterruptibly();
+            }
         }
+        int open = connections.size();
+        connections.close().awaitUninterruptibly();
         resolver.close();
         if (clientNames instanceof ReverseDns dns) {
             dns.close();
@@ -163,6 +324,6 @@ public final class Gateway implements AutoCloseable {
         w.awaitUninterruptibly();
         reportSaver.shutdownNow();
         plaintextLogins.saveIfChanged();
-        log.info("stopped");
+        log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");
     }
 }

@@ -2,8 +2,12 @@ package org.gatehouse.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.file.Path;
 import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.load.RulesLoader;
 import org.gatehouse.tls.TlsContexts;
+import org.gatehouse.tls.TlsEngine;
 
 /**
  * Everything a new connection needs to know, validated as a whole: the rules and the TLS contexts built from them.
@@ -14,5 +18,11 @@ public record RulesSnapshot(PublishingRules rules, TlsContexts tls) {
     public RulesSnapshot {
         requireNonNull(rules, "rules");
         requireNonNull(tls, "tls");
+    }
+
+    /** Reads, validates and builds the TLS contexts of {@code file}: everything or a {@link RulesException}. */
+    public static RulesSnapshot load(Path file, TlsEngine engine, TlsContexts.Mode mode) throws RulesException {
+        PublishingRules rules = RulesLoader.load(file);
+        return new RulesSnapshot(rules, TlsContexts.build(rules, engine, mode));
     }
 }

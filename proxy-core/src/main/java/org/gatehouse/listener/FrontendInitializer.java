@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
 import org.gatehouse.dns.ClientNames;
@@ -25,45 +28,58 @@ import org.gatehouse.rules.Rule;
 import org.gatehouse.session.Session;
 
 /**
- * Builds the pipeline of each connection accepted on one rule's listener; see {@link PipelineNames} for the picture.
- * The rule is read from the current snapshot at accept time, so a connection keeps the rules it was accepted under.
+ * Builds the pipeline of each connection accepted on one listening socket; see {@link PipelineNames} for the picture.
+ * The rule is found in the current snapshot at accept time, by the socket's binding, so that after a reload a kept
+ * socket serves the new rule while each connection keeps the rules it was accepted under.
  */
 public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
 
     static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
     static final int BACKEND_CONNECT_TIMEOUT_MILLIS = 5_000;
 
-    private final String ruleName;
+    private final Function<RulesSnapshot, Optional<Rule>> ruleOf;
     private final Supplier<RulesSnapshot> snapshot;
     private final GatewayMetrics metrics;
     private final Class<? extends SocketChannel> backendChannelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final PlaintextLogins plaintextLogins;
-    private final ClientNames clientNames;
+    private final Supplier<ClientNames> clientNames;
+    private final ChannelGroup connections;
 
-    public FrontendInitializer(String ruleName, Supplier<RulesSnapshot> snapshot, GatewayMetrics metrics,
-            Class<? extends SocketChannel> backendChannelClass, AddressResolverGroup<InetSocketAddress> resolver,
-            PlaintextLogins plaintextLogins, ClientNames clientNames) {
-        this.ruleName = requireNonNull(ruleName, "ruleName");
+    /**
+     * @param ruleOf      the rule this socket serves in a snapshot (none once a reload removed it)
+     * @param connections where every accepted connection is registered, for draining at shutdown
+     */
+    public FrontendInitializer(Function<RulesSnapshot, Optional<Rule>> ruleOf, Supplier<RulesSnapshot> snapshot,
+            GatewayMetrics metrics, Class<? extends SocketChannel> backendChannelClass,
+            AddressResolverGroup<InetSocketAddress> resolver, PlaintextLogins plaintextLogins,
+            Supplier<ClientNames> clientNames, ChannelGroup connections) {
+        this.ruleOf = requireNonNull(ruleOf, "ruleOf");
         this.snapshot = requireNonNull(snapshot, "snapshot");
         this.metrics = requireNonNull(metrics, "metrics");
         this.backendChannelClass = requireNonNull(backendChannelClass, "backendChannelClass");
         this.resolver = requireNonNull(resolver, "resolver");
         this.plaintextLogins = requireNonNull(plaintextLogins, "plaintextLogins");
         this.clientNames = requireNonNull(clientNames, "clientNames");
+        this.connections = requireNonNull(connections, "connections");
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         RulesSnapshot current = snapshot.get();
-        Rule rule = current.rules().rule(ruleName).orElseThrow();
-        Session session = new Session(rule, ch.remoteAddress(), metrics.rule(ruleName));
+        Rule rule = ruleOf.apply(current).orElse(null);
+        if (rule == null) {
+            ch.close(); // accepted in the instant between a reload's swap and this socket's close
+            return;
+        }
+        connections.add(ch);
+        Session session = new Session(rule, ch.remoteAddress(), metrics.rule(rule.name()));
         session.meters().opened();
         ch.closeFuture().addListener(f -> {
             session.meters().closed();
             session.end();
         });
-        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, clientNames, current.rules().dns().onFailure(), p -> {
+        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, clientNames.get(), current.rules().dns().onFailure(), p -> {
             addTls(p, current, rule);
             addInspector(p, current, session);
             addBackendConnector(p, session);

@@ -19,12 +19,12 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLSession;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.Sasl;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.Session;
+import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +62,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final LoginGuard guard;
     private final Supplier<SslHandler> startTls;
     private final long handshakeTimeoutMillis;
+    private long upgradeStartNanos;
 
     /** Whether the client connection is encrypted now (implicit TLS, or after STARTTLS). */
     protected boolean tlsActive;
@@ -383,6 +384,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         upgrading = true;
         later(ctx, () -> {
             ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
+            upgradeStartNanos = System.nanoTime();
             SslHandler ssl = startTls.get();
             ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
             ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, ssl);
@@ -397,24 +399,11 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (upgradedHere && evt instanceof SslHandshakeCompletionEvent handshake) {
-            if (handshake.isSuccess()) {
-                SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
-                session.tls(tls.getProtocol(), tls.getCipherSuite());
-            } else {
-                session.meters().rejected("tls-handshake");
-                session.outcome(Session.Outcome.TLS_FAILED, "starttls: " + brief(handshake.cause()));
-                log.debug("STARTTLS handshake failed rule={} client={}: {}", session.rule().name(), session.client(),
-                        handshake.cause().toString());
-                ctx.close();
-            }
+        if (upgradedHere && evt instanceof SslHandshakeCompletionEvent handshake
+                && !Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake, upgradeStartNanos)) {
+            ctx.close();
         }
         ctx.fireUserEventTriggered(evt);
-    }
-
-    private static String brief(Throwable cause) {
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        return message.length() > 120 ? message.substring(0, 120) : message;
     }
 
     // ---- finishing --------------------------------------------------------------------------------------------------

@@ -5,25 +5,88 @@ import static java.util.Objects.requireNonNull;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The gateway's meters. Tags are the rule name and a small fixed set of reasons: never a client address, so the number
  * of series stays bounded whatever the traffic.
+ *
+ * <p>Components record through Micrometer; {@link #prometheus()} is the one place that picks the registry behind it.
  */
 public final class GatewayMetrics {
 
+    private static final Duration[] HANDSHAKE_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
+    private static final Duration[] CONNECT_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000);
+    private static final Duration[] SESSION_BUCKETS = {Duration.ofMillis(100), Duration.ofSeconds(1),
+        Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5),
+        Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(4)};
+
     private final MeterRegistry registry;
+    private final PrometheusMeterRegistry prometheus;
     private final Map<String, RuleMeters> byRule = new ConcurrentHashMap<>();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
+        this.prometheus = registry instanceof PrometheusMeterRegistry p ? p : null;
+        String version = Optional.ofNullable(GatewayMetrics.class.getPackage().getImplementationVersion()).orElse("dev");
+        Gauge.builder("gatehouse.build.info", () -> 1).description("Always 1; the version is in the label")
+                .tags("version", version, "java", System.getProperty("java.version", "unknown")).register(registry);
+    }
+
+    /** Meters exposed in the Prometheus formats, with the JVM's and the process's own meters beside the gateway's. */
+    public static GatewayMetrics prometheus() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        return new GatewayMetrics(registry);
     }
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * The meters as text in the format the {@code Accept} header asks for (OpenMetrics or Prometheus text 0.0.4), with
+     * its content type; empty when the registry is not a Prometheus one.
+     */
+    public Optional<Scrape> scrape(String accept) {
+        if (prometheus == null) {
+            return Optional.empty();
+        }
+        String contentType = io.prometheus.client.exporter.common.TextFormat.chooseContentType(accept == null ? "" : accept);
+        return Optional.of(new Scrape(contentType, prometheus.scrape(contentType)));
+    }
+
+    /** One scrape's body and content type. */
+    public record Scrape(String contentType, String body) {
+    }
+
+    private static Duration[] millis(long... values) {
+        Duration[] out = new Duration[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = Duration.ofMillis(values[i]);
+        }
+        return out;
     }
 
     /** The meters of one rule, created on first use. */
@@ -44,6 +107,11 @@ public final class GatewayMetrics {
         private final Map<String, Counter> plaintextLogins = new ConcurrentHashMap<>();
         private final Map<String, Counter> violations = new ConcurrentHashMap<>();
         private final Counter starttls;
+        private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
+        private final Map<String, Counter> handshakeFailures = new ConcurrentHashMap<>();
+        private final Map<String, Timer> backendConnect = new ConcurrentHashMap<>();
+        private final Timer handshakeDuration;
+        private final Timer sessionDuration;
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
@@ -58,6 +126,39 @@ public final class GatewayMetrics {
                     .description("Connections upgraded to TLS by STLS or STARTTLS").tag("rule", rule).register(registry);
             Gauge.builder("gatehouse.connections.active", active, AtomicLong::get)
                     .description("Client connections open now").tag("rule", rule).register(registry);
+            this.handshakeDuration = Timer.builder("gatehouse.tls.handshake.duration")
+                    .description("TLS handshakes (implicit and STARTTLS), successful or not, by time taken")
+                    .tag("rule", rule).serviceLevelObjectives(HANDSHAKE_BUCKETS).register(registry);
+            this.sessionDuration = Timer.builder("gatehouse.session.duration")
+                    .description("Client connections, from accept to close, by time open")
+                    .tag("rule", rule).serviceLevelObjectives(SESSION_BUCKETS).register(registry);
+        }
+
+        /** A completed TLS handshake; {@code version} is the protocol (TLSv1.3, TLSv1.2). */
+        public void tlsHandshake(String version, long nanos) {
+            handshakes.computeIfAbsent(version, v -> Counter.builder("gatehouse.tls.handshakes")
+                    .description("Completed TLS handshakes, by protocol version")
+                    .tags("rule", rule, "version", v).register(registry)).increment();
+            handshakeDuration.record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        /** A failed TLS handshake; {@code reason} is one of a few fixed words (timeout, not-tls, no-shared-cipher, …). */
+        public void tlsHandshakeFailed(String reason, long nanos) {
+            handshakeFailures.computeIfAbsent(reason, r -> Counter.builder("gatehouse.tls.handshake.failures")
+                    .description("Failed TLS handshakes, by reason")
+                    .tags("rule", rule, "reason", r).register(registry)).increment();
+            handshakeDuration.record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        public void backendConnected(String backend, long nanos) {
+            backendConnect.computeIfAbsent(backend, b -> Timer.builder("gatehouse.backend.connect.duration")
+                    .description("Successful connections to a backend server, by time taken")
+                    .tags("rule", rule, "backend", b).serviceLevelObjectives(CONNECT_BUCKETS).register(registry))
+                    .record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        public void sessionEnded(long nanos) {
+            sessionDuration.record(nanos, TimeUnit.NANOSECONDS);
         }
 
         public void accepted() {

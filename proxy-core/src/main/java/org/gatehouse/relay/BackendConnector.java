@@ -18,11 +18,11 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
-import javax.net.ssl.SSLSession;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.mail.ProtocolReplies;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.session.Session;
+import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,25 +75,13 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         if (evt instanceof SslHandshakeCompletionEvent handshake && backend == null) {
             // Implicit TLS: the handshake is what the backend connection waits for. (A STARTTLS handshake is the
             // inspector's; the backend is connected by then.)
-            if (handshake.isSuccess()) {
-                SSLSession tls = ctx.pipeline().get(SslHandler.class).engine().getSession();
-                session.tls(tls.getProtocol(), tls.getCipherSuite());
+            if (Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake, session.startNanos())) {
                 connect(ctx, 0);
             } else {
-                String reason = handshakeFailure(handshake.cause());
-                session.meters().rejected("tls-handshake");
-                session.outcome(Session.Outcome.TLS_FAILED, reason);
-                log.debug("TLS handshake failed rule={} client={}: {}", session.rule().name(), session.client(),
-                        handshake.cause().toString());
                 ctx.close();
             }
         }
         ctx.fireUserEventTriggered(evt);
-    }
-
-    private static String handshakeFailure(Throwable cause) {
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        return message.length() > 120 ? message.substring(0, 120) : message;
     }
 
     @Override
@@ -155,6 +143,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .handler(new ChannelInboundHandlerAdapter());
+        long start = System.nanoTime();
         ChannelFuture connecting = bootstrap.connect(server.toSocketAddress());
         backend = connecting.channel();
         connecting.addListener((ChannelFutureListener) f -> {
@@ -163,6 +152,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (f.isSuccess()) {
+                session.meters().backendConnected(server.toString(), System.nanoTime() - start);
                 relay(ctx, f.channel(), server);
                 return;
             }

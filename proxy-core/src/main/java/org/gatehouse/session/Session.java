@@ -72,6 +72,11 @@ public final class Session {
         return client;
     }
 
+    /** When the connection was accepted ({@link System#nanoTime()}). */
+    public long startNanos() {
+        return startNanos;
+    }
+
     public GatewayMetrics.RuleMeters meters() {
         return meters;
     }
@@ -142,7 +147,9 @@ public final class Session {
         if (outcome == Outcome.OPEN) {
             outcome = Outcome.CLOSED;
         }
+        long nanos = System.nanoTime() - startNanos;
         meters.relayed(bytesFromClient, bytesToClient);
-        AccessLog.write(this, outcome, reason, tlsProtocol, tlsCipher, backend, (System.nanoTime() - startNanos) / 1_000_000);
+        meters.sessionEnded(nanos);
+        AccessLog.write(this, outcome, reason, tlsProtocol, tlsCipher, backend, nanos / 1_000_000);
     }
 }

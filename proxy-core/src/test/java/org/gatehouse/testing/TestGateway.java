@@ -1,6 +1,6 @@
 package org.gatehouse.testing;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -15,10 +15,9 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.gateway.Service;
 import org.gatehouse.gateway.Transport;
 import org.gatehouse.metrics.GatewayMetrics;
-import org.gatehouse.rules.PublishingRules;
-import org.gatehouse.rules.load.RulesLoader;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 
@@ -35,17 +34,21 @@ public final class TestGateway implements AutoCloseable {
                 selfSigned: [localhost, 127.0.0.1, "::1"]
             """;
 
+    private final Service service;
     private final Gateway gateway;
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final GatewayMetrics metrics = GatewayMetrics.prometheus();
+    private final Path file;
     private final SSLContext clientContext;
 
     private TestGateway(Path dir, String yaml) throws Exception {
-        Path file = dir.resolve("rules.yaml");
-        Files.writeString(file, yaml);
-        PublishingRules rules = RulesLoader.load(file);
-        TlsContexts tls = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.RUN);
-        this.gateway = Gateway.start(new RulesSnapshot(rules, tls), new GatewayMetrics(registry), Transport.detect());
-        Path cert = rules.stateDir().resolve("certificates").resolve("test.crt");
+        this.file = dir.resolve("rules.yaml");
+        // The admin endpoint on a free port, unless the test says where (its default, 9102, may be taken).
+        Files.writeString(file, yaml.contains("admin:") ? yaml : "admin: { listen: \"127.0.0.1:0\" }\n" + yaml);
+        RulesSnapshot initial = RulesSnapshot.load(file, TlsEngine.detect(), TlsContexts.Mode.RUN);
+        this.service = Service.start(initial, () -> RulesSnapshot.load(file, TlsEngine.detect(), TlsContexts.Mode.RUN),
+                file, metrics, Transport.detect());
+        this.gateway = service.gateway();
+        Path cert = initial.rules().stateDir().resolve("certificates").resolve("test.crt");
         this.clientContext = Files.exists(cert) ? trusting(cert) : null;
     }
 
@@ -58,8 +61,23 @@ public final class TestGateway implements AutoCloseable {
         return gateway;
     }
 
-    public SimpleMeterRegistry registry() {
-        return registry;
+    public Service service() {
+        return service;
+    }
+
+    /** The rules file the gateway was started from, and reloads. */
+    public Path file() {
+        return file;
+    }
+
+    public MeterRegistry registry() {
+        return metrics.registry();
+    }
+
+    /** The admin endpoint's base URL, {@code http://127.0.0.1:PORT}. */
+    public String adminUrl() {
+        InetSocketAddress a = service.adminAddress().orElseThrow();
+        return "http://" + a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     public InetSocketAddress address(String rule) {
@@ -105,7 +123,7 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public double counter(String name, String... tags) {
-        var counter = registry.find(name).tags(tags).counter();
+        var counter = metrics.registry().find(name).tags(tags).counter();
         return counter == null ? 0 : counter.count();
     }
 
@@ -126,6 +144,6 @@ public final class TestGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        gateway.close();
+        service.close();
     }
 }

@@ -44,6 +44,12 @@ public record DnsSettings(List<HostPort> servers, Duration timeout, int maxEntri
                 OnFailure.DENY, position);
     }
 
+    /** Whether {@code other} asks for the same lookups, wherever it was written. */
+    public boolean sameSettings(DnsSettings other) {
+        return equals(new DnsSettings(other.servers, other.timeout, other.maxEntries, other.maxTtl, other.negativeTtl,
+                other.onFailure, position));
+    }
+
     /** What a failed lookup means for a client whose admission depends on its name. */
     public enum OnFailure {
         /** Refuse the client with a temporary error: fail closed. */

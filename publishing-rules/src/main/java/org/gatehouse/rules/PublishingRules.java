@@ -13,6 +13,7 @@ import java.util.Optional;
  *
  * @param source       the file it was read from (absolute)
  * @param stateDir     where generated material (self-signed certificates) is kept
+ * @param service      the admin endpoint, shutdown grace period and access-log format
  * @param certificates by name, in file order
  * @param clientSets   by name, in file order
  * @param dns          how client names are looked up for domain entries
@@ -22,6 +23,7 @@ import java.util.Optional;
 public record PublishingRules(
         Path source,
         Path stateDir,
+        ServiceSettings service,
         Map<String, CertificateSource> certificates,
         Map<String, ClientSet> clientSets,
         DnsSettings dns,
@@ -31,6 +33,7 @@ public record PublishingRules(
     public PublishingRules {
         requireNonNull(source, "source");
         requireNonNull(stateDir, "stateDir");
+        requireNonNull(service, "service");
         certificates = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(certificates));
         clientSets = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clientSets));
         requireNonNull(dns, "dns");
@@ -46,6 +49,11 @@ public record PublishingRules(
     /** Whether an enabled rule's access lists name a domain, so that the gateway needs a resolver. */
     public boolean usesDomains() {
         return enabledRules().stream().anyMatch(r -> r.access().usesDomains());
+    }
+
+    /** The same rules with {@code backends} swapped per rule (the demo points mail rules at its own servers). */
+    public PublishingRules withRules(List<Rule> replaced) {
+        return new PublishingRules(source, stateDir, service, certificates, clientSets, dns, replaced, warnings);
     }
 
     public Optional<Rule> rule(String name) {

@@ -27,6 +27,17 @@ public record Rule(
     /** Rule names appear in logs and as a metric label: keep them plain. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
+    /** Whether {@code other} publishes the same thing in the same way, wherever in the file it was written. */
+    public boolean sameSettings(Rule other) {
+        return equals(new Rule(other.name, other.enabled, other.listen, other.protocol, other.tls, other.login,
+                other.backends, other.access, position));
+    }
+
+    /** The same rule relaying to {@code newBackends}. */
+    public Rule withBackends(List<HostPort> newBackends) {
+        return new Rule(name, enabled, listen, protocol, tls, login, newBackends, access, position);
+    }
+
     public Rule {
         requireNonNull(name, "name");
         if (!NAME.matcher(name).matches()) {

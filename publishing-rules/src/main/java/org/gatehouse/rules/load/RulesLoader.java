@@ -30,6 +30,7 @@ import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.ServiceSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.LoginPolicy;
@@ -58,7 +59,10 @@ public final class RulesLoader {
     /** The state folder when the file names none: beside the rules file. */
     public static final String DEFAULT_STATE_DIR = "state";
 
-    private static final Set<String> TOP_KEYS = Set.of("stateDir", "dns", "certificates", "clientSets", "rules");
+    private static final Set<String> TOP_KEYS = Set.of("stateDir", "admin", "shutdownGracePeriod", "accessLog", "dns",
+            "certificates", "clientSets", "rules");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "enabled");
+    private static final Set<String> ACCESS_LOG_KEYS = Set.of("format");
     private static final Set<String> DNS_KEYS = Set.of("servers", "timeout", "cache", "onFailure");
     private static final Set<String> DNS_CACHE_KEYS = Set.of("maxEntries", "maxTtl", "negativeTtl");
     private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey");
@@ -118,6 +122,7 @@ public final class RulesLoader {
                 .map(s -> baseDir.resolve(s.text()).normalize())
                 .orElse(baseDir.resolve(DEFAULT_STATE_DIR));
 
+        ServiceSettings service = service(top);
         Optional<Entry> dnsEntry = in.entry(top, "dns");
         DnsSettings dns = dnsEntry.map(e -> dns(e.value())).orElse(DnsSettings.defaults(top.position()));
         Map<String, CertificateSource> certificates = in.entry(top, "certificates")
@@ -144,16 +149,15 @@ public final class RulesLoader {
         checkListenConflicts(rules);
         checkCertificateFiles(certificates, rules);
 
-        if (!problems.isEmpty() || dns == null) {
+        if (!problems.isEmpty() || dns == null || service == null) {
             throw failure();
         }
-        PublishingRules result = new PublishingRules(file, stateDir, certificates, clientSets, dns, rules, sorted(warnings));
-        if (dnsEntry.isPresent() && !result.usesDomains()) {
+        boolean usesDomains = rules.stream().anyMatch(r -> r.enabled() && r.access().usesDomains());
+        if (dnsEntry.isPresent() && !usesDomains) {
             warnings.add(new Problem(dnsEntry.get().keyPosition(), "dns",
                     "is not used: no enabled rule's access lists name a domain, so no lookup is ever made"));
-            result = new PublishingRules(file, stateDir, certificates, clientSets, dns, rules, sorted(warnings));
         }
-        return result;
+        return new PublishingRules(file, stateDir, service, certificates, clientSets, dns, rules, sorted(warnings));
     }
 
     private RulesException failure() {
@@ -164,6 +168,46 @@ public final class RulesLoader {
         List<Problem> copy = new ArrayList<>(list);
         copy.sort(Comparator.comparingInt((Problem p) -> p.position().line()).thenComparingInt(p -> p.position().column()));
         return copy;
+    }
+
+    // ---- service ---------------------------------------------------------------------------------------------------
+
+    private ServiceSettings service(MapNode top) {
+        int before = problems.size();
+        Optional<HostPort> admin = Optional.of(ServiceSettings.DEFAULT_ADMIN);
+        Optional<MapNode> adminMap = in.entry(top, "admin").flatMap(e -> in.map(e.value(), "admin"));
+        if (adminMap.isPresent()) {
+            MapNode a = adminMap.get();
+            in.onlyKeys(a, "admin", ADMIN_KEYS);
+            boolean enabled = in.entry(a, "enabled").flatMap(e -> in.bool(e.value(), "admin.enabled")).orElse(true);
+            Optional<HostPort> listen = in.entry(a, "listen").flatMap(e -> in.text(e.value(), "admin.listen"))
+                    .flatMap(s -> listenAddress(new Item(s.text(), s.position(), "admin.listen")));
+            if (listen.isPresent()) {
+                admin = listen;
+                InetAddress address = listen.get().literalAddress().orElseThrow();
+                if (!address.isLoopbackAddress()) {
+                    warnings.add(new Problem(in.entry(a, "listen").orElseThrow().value().position(), "admin.listen",
+                            "listens on " + listen.get() + ", not on loopback: anyone who can reach it can read /metrics"
+                                    + " (POST /-/reload is refused to clients not on loopback all the same)"));
+                }
+            }
+            if (!enabled) {
+                admin = Optional.empty();
+            }
+        }
+        Duration grace = in.entry(top, "shutdownGracePeriod")
+                .flatMap(e -> in.duration(e.value(), "shutdownGracePeriod", Duration.ZERO, Duration.ofHours(1)))
+                .orElse(ServiceSettings.DEFAULT_SHUTDOWN_GRACE_PERIOD);
+        ServiceSettings.AccessLogFormat format = ServiceSettings.AccessLogFormat.LOGFMT;
+        Optional<MapNode> logMap = in.entry(top, "accessLog").flatMap(e -> in.map(e.value(), "accessLog"));
+        if (logMap.isPresent()) {
+            in.onlyKeys(logMap.get(), "accessLog", ACCESS_LOG_KEYS);
+            format = in.entry(logMap.get(), "format").flatMap(e -> in.text(e.value(), "accessLog.format"))
+                    .flatMap(s -> word(s, "accessLog.format", ServiceSettings.AccessLogFormat.fromConfigName(s.text()),
+                            "logfmt or json"))
+                    .orElse(format);
+        }
+        return problems.size() > before ? null : new ServiceSettings(admin, grace, format);
     }
 
     // ---- dns -------------------------------------------------------------------------------------------------------

@@ -223,4 +223,17 @@ public final class AddressSet {
         long nextHi = nextLo == 0 ? eHi + 1 : eHi;
         return nextHi == sHi && nextLo == sLo;
     }
+
+    /** Whether both sets hold exactly the same addresses. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AddressSet other && Arrays.equals(v4Start, other.v4Start) && Arrays.equals(v4End, other.v4End)
+                && Arrays.equals(v6StartHi, other.v6StartHi) && Arrays.equals(v6StartLo, other.v6StartLo)
+                && Arrays.equals(v6EndHi, other.v6EndHi) && Arrays.equals(v6EndLo, other.v6EndLo);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(v4Start) + Arrays.hashCode(v6StartLo);
+    }
 }

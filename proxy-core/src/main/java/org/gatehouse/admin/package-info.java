@@ -1,0 +1,2 @@
+/** The admin HTTP endpoint: Prometheus metrics, health and readiness, and reload on request. */
+package org.gatehouse.admin;

@@ -1,0 +1,76 @@
+package org.gatehouse.tls;
+
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import java.util.Locale;
+import javax.net.ssl.SSLSession;
+import org.gatehouse.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens when a client's TLS handshake ends, implicit or after STARTTLS: the session learns the version and
+ * cipher, and the rule's meters count it by version or by why it failed.
+ */
+public final class Handshakes {
+
+    private static final Logger log = LoggerFactory.getLogger(Handshakes.class);
+
+    private Handshakes() {
+    }
+
+    /**
+     * Records the end of a handshake that began at {@code startNanos} ({@link System#nanoTime()}).
+     *
+     * @return whether it succeeded; a failure is recorded as the session's outcome, and the caller closes
+     */
+    public static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event, long startNanos) {
+        long nanos = System.nanoTime() - startNanos;
+        if (event.isSuccess()) {
+            SSLSession tls = ssl.engine().getSession();
+            session.tls(tls.getProtocol(), tls.getCipherSuite());
+            session.meters().tlsHandshake(tls.getProtocol(), nanos);
+            return true;
+        }
+        String reason = failureReason(event.cause());
+        session.meters().tlsHandshakeFailed(reason, nanos);
+        session.meters().rejected("tls-handshake");
+        session.outcome(Session.Outcome.TLS_FAILED, reason);
+        log.debug("TLS handshake failed rule={} client={} reason={}: {}", session.rule().name(), session.client(), reason,
+                event.cause().toString());
+        return false;
+    }
+
+    /** A few fixed words for why a handshake failed, fit for a metric label (the detail goes to the debug log). */
+    static String failureReason(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof SslHandshakeTimeoutException) {
+                return "timeout";
+            }
+            if (t instanceof NotSslRecordException) {
+                return "not-tls";
+            }
+            if (t instanceof ClosedChannelException) {
+                return "closed";
+            }
+        }
+        String message = String.valueOf(cause.getMessage()).toUpperCase(Locale.ROOT);
+        if (message.contains("NO_SHARED_CIPHER") || message.contains("NO CIPHER SUITES IN COMMON")) {
+            return "no-shared-cipher";
+        }
+        if (message.contains("PROTOCOL_VERSION") || message.contains("UNSUPPORTED_PROTOCOL")
+                || message.contains("PROTOCOL IS DISABLED") || message.contains("NO APPROPRIATE PROTOCOL")) {
+            return "protocol-version";
+        }
+        if (message.contains("CERTIFICATE") || message.contains("UNKNOWN_CA") || message.contains("UNKNOWN CA")) {
+            return "certificate-rejected";
+        }
+        if (message.contains("CLOSED") || message.contains("RESET")) {
+            return "closed";
+        }
+        return "other";
+    }
+}
