@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -117,7 +118,7 @@ public final class AdminServer implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
-    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Endpoints endpoints;
 
         Handler(Endpoints endpoints) {
@@ -170,8 +171,8 @@ public final class AdminServer implements AutoCloseable {
                 notAllowed(ctx, "POST", keepAlive);
                 return;
             }
-            InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-            if (!client.getAddress().isLoopbackAddress()) {
+            SocketAddress client = ctx.channel().remoteAddress();
+            if (!(client instanceof InetSocketAddress inet && inet.getAddress().isLoopbackAddress())) {
                 log.warn("reload refused to client={}: POST /-/reload is accepted from loopback only", client);
                 text(ctx, HttpResponseStatus.FORBIDDEN, "reload is accepted from loopback only\n", keepAlive);
                 return;

@@ -32,6 +32,7 @@ import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.session.AccessLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,6 +164,7 @@ public final class Gateway implements AutoCloseable {
 
         clientNames = newNames;
         snapshot.set(next);
+        AccessLog.format(next.rules().service().accessLogFormat());
         bound.putAll(added);
         for (Map.Entry<Binding, Listener> e : added.entrySet()) {
             Listener l = e.getValue();

@@ -23,6 +23,7 @@ public final class Session {
     private String reason = "";
     private String tlsProtocol = "";
     private String tlsCipher = "";
+    private String sni = "";
     private String backend = "";
     private String login = "";
     private String user = "";
@@ -89,9 +90,27 @@ public final class Session {
         }
     }
 
-    public void tls(String protocol, String cipher) {
+    /** The negotiated TLS version and cipher, and the name the client asked for by SNI ("" if none). */
+    public void tls(String protocol, String cipher, String sni) {
         this.tlsProtocol = protocol;
         this.tlsCipher = cipher;
+        this.sni = sni;
+    }
+
+    String tlsProtocol() {
+        return tlsProtocol;
+    }
+
+    String tlsCipher() {
+        return tlsCipher;
+    }
+
+    String sni() {
+        return sni;
+    }
+
+    String backend() {
+        return backend;
     }
 
     public void backend(String backend) {
@@ -150,6 +169,6 @@ public final class Session {
         long nanos = System.nanoTime() - startNanos;
         meters.relayed(bytesFromClient, bytesToClient);
         meters.sessionEnded(nanos);
-        AccessLog.write(this, outcome, reason, tlsProtocol, tlsCipher, backend, nanos / 1_000_000);
+        AccessLog.write(this, outcome, reason, nanos / 1_000_000);
     }
 }

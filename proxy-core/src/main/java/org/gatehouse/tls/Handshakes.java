@@ -6,6 +6,9 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Locale;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLSession;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -31,7 +34,7 @@ public final class Handshakes {
         long nanos = System.nanoTime() - startNanos;
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();
-            session.tls(tls.getProtocol(), tls.getCipherSuite());
+            session.tls(tls.getProtocol(), tls.getCipherSuite(), sni(tls));
             session.meters().tlsHandshake(tls.getProtocol(), nanos);
             return true;
         }
@@ -42,6 +45,18 @@ public final class Handshakes {
         log.debug("TLS handshake failed rule={} client={} reason={}: {}", session.rule().name(), session.client(), reason,
                 event.cause().toString());
         return false;
+    }
+
+    /** The host name the client asked for in its ClientHello, if any. */
+    private static String sni(SSLSession tls) {
+        if (tls instanceof ExtendedSSLSession extended) {
+            for (SNIServerName name : extended.getRequestedServerNames()) {
+                if (name instanceof SNIHostName host) {
+                    return host.getAsciiName();
+                }
+            }
+        }
+        return "";
     }
 
     /** A few fixed words for why a handshake failed, fit for a metric label (the detail goes to the debug log). */
