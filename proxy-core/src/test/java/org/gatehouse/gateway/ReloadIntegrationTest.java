@@ -1,0 +1,218 @@
+package org.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.gatehouse.demo.DemoMailServer;
+import org.gatehouse.demo.DemoMailbox;
+import org.gatehouse.rules.Protocol;
+import org.gatehouse.testing.Eventually;
+import org.gatehouse.testing.LineClient;
+import org.gatehouse.testing.TestGateway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live reload over real loopback sockets: listeners kept, removed and added; sessions in progress keep the rules they
+ * were accepted under; invalid files change nothing; and clients keep connecting throughout.
+ */
+class ReloadIntegrationTest {
+
+    private static final String GREETING = "+OK Gatehouse DEMO POP3";
+
+    @TempDir
+    Path dir;
+
+    private DemoMailServer backend;
+    private TestGateway gateway;
+    private String pop3;
+    private int portA;
+    private int portB;
+    private int portC;
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = DemoMailServer.start(Transport.detect());
+        InetSocketAddress b = backend.address(Protocol.POP3);
+        pop3 = b.getAddress().getHostAddress() + ":" + b.getPort();
+        portA = PublishingIntegrationTest.freePort();
+        portB = PublishingIntegrationTest.freePort();
+        portC = PublishingIntegrationTest.freePort();
+        gateway = TestGateway.start(dir, rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed")));
+    }
+
+    @AfterEach
+    void stop() {
+        gateway.close();
+        backend.close();
+    }
+
+    private static String rules(String... rules) {
+        return "admin: { listen: \"127.0.0.1:0\" }\nrules:\n" + String.join("", rules);
+    }
+
+    private String rule(String name, int port, String login) {
+        return """
+                  - name: %s
+                    listen: ["127.0.0.1:%d"]
+                    protocol: pop3
+                    tls: none
+                    login: %s
+                    backend: ["%s"]
+                """.formatted(name, port, login, pop3);
+    }
+
+    private static LineClient connect(int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(20_000);
+        return new LineClient(socket);
+    }
+
+    private Reloader.Outcome reload(String yaml) throws Exception {
+        Files.writeString(gateway.file(), yaml);
+        return gateway.service().reloader().request("test").get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void listenersAreKeptRemovedAndAddedWhileSessionsKeepTheirRules() throws Exception {
+        try (LineClient onA = connect(portA); LineClient onB = connect(portB)) {
+            assertThat(onA.readLine()).startsWith(GREETING);
+            assertThat(onB.readLine()).startsWith(GREETING);
+
+            Reloader.Outcome outcome = reload(rules(rule("a", portA, "secure-only"), rule("c", portC, "plaintext-allowed")));
+
+            assertThat(outcome.success()).isTrue();
+            assertThat(outcome.summary()).isEqualTo("listeners added=[c@127.0.0.1:" + portC + "] removed=[b@127.0.0.1:"
+                    + portB + "] rules changed=[a]");
+            assertThatThrownBy(() -> connect(portB)).isInstanceOf(ConnectException.class);
+            assertThat(onB.command("NOOP")).as("a session on a removed listener runs on").startsWith("+OK");
+            assertThat(onA.command("USER " + DemoMailbox.USER)).as("accepted under plaintext-allowed, kept").startsWith("+OK");
+            try (LineClient newA = connect(portA); LineClient newC = connect(portC)) {
+                assertThat(newA.readLine()).startsWith(GREETING);
+                assertThat(newA.command("USER " + DemoMailbox.USER)).as("new rules: secure-only").startsWith("-ERR [AUTH]");
+                assertThat(newC.readLine()).startsWith(GREETING);
+            }
+        }
+        assertThat(gateway.gateway().listeners()).extracting(Gateway.Listener::rule).containsExactly("a", "c");
+    }
+
+    @Test
+    void anInvalidFileChangesNothingAndSaysWhereEachProblemIs() throws Exception {
+        Reloader.Outcome outcome = reload(rules(rule("a", portA, "sometimes"), rule("c", portC, "plaintext-allowed"))
+                .replace("tls: none\n    login: plaintext-allowed", "tls: maybe\n    login: plaintext-allowed"));
+
+        assertThat(outcome.success()).isFalse();
+        assertThat(outcome.problems()).containsExactly(
+                gateway.file() + ":7:12: rules[0].login: \"sometimes\" (expected secure-only, audit or plaintext-allowed)",
+                gateway.file() + ":12:10: rules[1].tls: \"maybe\" (expected implicit, starttls or none)");
+        assertThat(gateway.gateway().listeners()).extracting(Gateway.Listener::rule).containsExactly("a", "b");
+        try (LineClient b = connect(portB)) {
+            assertThat(b.readLine()).startsWith(GREETING);
+        }
+        assertThat(gateway.counter("gatehouse.config.reloads", "result", "failure")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void anAddressThatCannotBeBoundChangesNothing() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Reloader.Outcome outcome = reload(rules(rule("a", portA, "plaintext-allowed"),
+                    rule("c", taken.getLocalPort(), "plaintext-allowed")));
+
+            assertThat(outcome.success()).isFalse();
+            assertThat(outcome.summary()).contains("rule c: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+        assertThat(gateway.gateway().listeners()).extracting(Gateway.Listener::rule).containsExactly("a", "b");
+        try (LineClient b = connect(portB)) {
+            assertThat(b.readLine()).startsWith(GREETING);
+        }
+    }
+
+    @Test
+    void aChangedFileIsReloadedWithoutBeingAsked() throws Exception {
+        Files.writeString(gateway.file(), rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed"),
+                rule("c", portC, "plaintext-allowed")));
+
+        Eventually.until("rule c is listening", () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
+        try (LineClient c = connect(portC)) {
+            assertThat(c.readLine()).startsWith(GREETING);
+        }
+    }
+
+    /**
+     * Five sessions stay open and a client thread keeps connecting while the file is rewritten forty times, valid and
+     * invalid in turn: no connection may fail and no session may drop.
+     */
+    @Test
+    void reloadsNeverRefuseAConnectionNorDropASession() throws Exception {
+        List<LineClient> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            LineClient c = connect(i % 2 == 0 ? portA : portB);
+            assertThat(c.readLine()).startsWith(GREETING);
+            held.add(c);
+        }
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger connections = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread clients = new Thread(() -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (running.get() && connections.get() < 5000 && System.nanoTime() < deadline) {
+                try (LineClient c = connect(connections.get() % 2 == 0 ? portA : portB)) {
+                    String greeting = c.readLine();
+                    if (greeting == null || !greeting.startsWith(GREETING)) {
+                        throw new AssertionError("connection " + connections.get() + " got " + greeting);
+                    }
+                    String bye = c.command("QUIT");
+                    if (!bye.startsWith("+OK")) {
+                        throw new AssertionError("connection " + connections.get() + " got " + bye + " to QUIT");
+                    }
+                    connections.incrementAndGet();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    return;
+                }
+            }
+        }, "reload-test-clients");
+        clients.start();
+        try {
+            String valid1 = rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed"));
+            String valid2 = rules(rule("b", portB, "audit"), rule("a", portA, "audit"));
+            String invalid = valid1.replace("protocol: pop3", "protocol: pop");
+            int successes = 0;
+            for (int i = 0; i < 40 && failure.get() == null; i++) {
+                String next = i % 3 == 2 ? invalid : i % 2 == 0 ? valid2 : valid1;
+                int before = connections.get();
+                Reloader.Outcome outcome = reload(next);
+                assertThat(outcome.success()).as("reload %d", i).isEqualTo(next != invalid);
+                successes += outcome.success() ? 1 : 0;
+                // Interleave for sure: some clients complete between one reload and the next.
+                Eventually.until("clients connect after reload " + i,
+                        () -> connections.get() >= before + 2 || failure.get() != null);
+            }
+            assertThat(successes).isGreaterThan(20);
+        } finally {
+            running.set(false);
+            clients.join(30_000);
+        }
+        assertThat(failure.get()).as("a client failed").isNull();
+        assertThat(connections.get()).isGreaterThan(0);
+        for (LineClient c : held) {
+            assertThat(c.command("NOOP")).as("held session still served").startsWith("+OK");
+            assertThat(c.command("QUIT")).startsWith("+OK");
+            c.close();
+        }
+    }
+}
