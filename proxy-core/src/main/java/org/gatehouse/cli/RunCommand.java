@@ -3,6 +3,7 @@ package org.gatehouse.cli;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.gateway.RulesSnapshot;
@@ -51,37 +52,52 @@ final class RunCommand implements Callable<Integer> {
      */
     static int serve(RulesSnapshot snapshot, RulesOption rules, UnaryOperator<RulesSnapshot> adapt, CommandSpec spec)
             throws InterruptedException {
-        Service service;
-        try {
-            service = Service.start(adapt.apply(snapshot),
-                    () -> adapt.apply(RulesSnapshot.load(rules.file, TlsEngine.detect(), TlsContexts.Mode.RUN)),
-                    rules.file, GatewayMetrics.prometheus(), Transport.detect());
-        } catch (GatewayException e) {
-            spec.commandLine().getErr().println("cannot start: " + e.getMessage());
-            spec.commandLine().getErr().flush();
-            return Main.EXIT_START_FAILED;
-        }
+        // Signals are handled from before the first socket is bound: a SIGHUP that arrives while starting must not
+        // end the process (the JVM's default), and a SIGTERM then still stops it.
+        AtomicReference<Service> running = new AtomicReference<>();
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
-        Signal.handle(new Signal("HUP"), s -> service.reloader().request("SIGHUP"));
+        AtomicBoolean reloadWhenStarted = new AtomicBoolean();
+        Signal.handle(new Signal("HUP"), s -> {
+            Service service = running.get();
+            if (service == null) {
+                log.info("SIGHUP while starting: will reload once started");
+                reloadWhenStarted.set(true);
+            } else {
+                service.reloader().request("SIGHUP");
+            }
+        });
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), s -> {
-                if (!stopping.compareAndSet(false, true)) {
-                    log.warn("second SIG{}: exiting now", name);
+                if (!stopping.compareAndSet(false, true) || running.get() == null) {
+                    log.warn("{}SIG{}: exiting now", running.get() == null ? "" : "second ", name);
                     Runtime.getRuntime().halt(0);
                 }
                 log.info("SIG{}: shutting down gracefully (send it again to exit at once)", name);
                 Thread drain = new Thread(() -> {
                     try {
-                        service.shutdown();
+                        running.get().shutdown();
                     } catch (InterruptedException e) {
-                        service.close();
+                        running.get().close();
                     } finally {
                         stopped.countDown();
                     }
                 }, "gatehouse-shutdown");
                 drain.start();
             });
+        }
+        try {
+            running.set(Service.start(adapt.apply(snapshot),
+                    () -> adapt.apply(RulesSnapshot.load(rules.file, TlsEngine.detect(), TlsContexts.Mode.RUN)),
+                    rules.file, GatewayMetrics.prometheus(), Transport.detect()));
+        } catch (GatewayException e) {
+            spec.commandLine().getErr().println("cannot start: " + e.getMessage());
+            spec.commandLine().getErr().flush();
+            return Main.EXIT_START_FAILED;
+        }
+        log.info("started: SIGHUP reloads the rules, SIGTERM drains and stops");
+        if (reloadWhenStarted.get()) {
+            running.get().reloader().request("SIGHUP");
         }
         stopped.await();
         return 0;

@@ -19,6 +19,7 @@ import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.ServiceSettings;
 import org.gatehouse.rules.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -358,7 +359,7 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1"]
                 """);
         assertThat(found).containsExactly(
-                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: certificates, clientSets, dns, rules, stateDir)",
+                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, rules, shutdownGracePeriod, stateDir)",
                 "rules.yaml:4:11: rules[0].name: rule name \"bad name\" (expected a letter, then letters, digits, '.', '_' "
                         + "or '-', at most 63 characters)",
                 "rules.yaml:5:14: rules[0].listen[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)",
@@ -492,6 +493,45 @@ class RulesLoaderTest {
         assertThat(rules.warnings()).singleElement().satisfies(w -> assertThat(w.toString())
                 .endsWith("clientSets.partners.domains[0]: \"example\" is a top-level domain: every client whose name "
                         + "ends in .example matches"));
+    }
+
+    @Test
+    void serviceSettingsDefaultToLoopbackAdminThirtySecondsAndLogfmt() throws Exception {
+        PublishingRules rules = load(MINIMAL_RULE);
+
+        assertThat(rules.service()).isEqualTo(ServiceSettings.defaults());
+        assertThat(rules.service().admin()).hasValue(new HostPort("127.0.0.1", 9102));
+    }
+
+    @Test
+    void serviceSettingsAreRead() throws Exception {
+        PublishingRules rules = load("""
+                admin: { listen: "[::1]:9200" }
+                shutdownGracePeriod: 2m
+                accessLog: { format: json }
+                """ + MINIMAL_RULE);
+
+        assertThat(rules.service()).isEqualTo(new ServiceSettings(java.util.Optional.of(new HostPort("::1", 9200)),
+                Duration.ofMinutes(2), ServiceSettings.AccessLogFormat.JSON));
+        assertThat(load("admin: { enabled: false }\n" + MINIMAL_RULE).service().admin()).isEmpty();
+    }
+
+    @Test
+    void anAdminEndpointOffLoopbackIsAWarningAndBadServiceSettingsAreProblems() throws Exception {
+        PublishingRules open = load("admin: { listen: \"0.0.0.0:9102\" }\n" + MINIMAL_RULE);
+        assertThat(open.warnings()).singleElement().satisfies(w -> assertThat(w.toString())
+                .contains("admin.listen: listens on 0.0.0.0:9102, not on loopback"));
+
+        assertThat(problems("""
+                admin: { listen: "localhost:9102", port: 1 }
+                shutdownGracePeriod: 2h
+                accessLog: { format: xml }
+                """ + MINIMAL_RULE)).containsExactly(
+                "rules.yaml:1:18: admin.listen: \"localhost:9102\" listens on a host name (expected an IP address: "
+                        + "192.0.2.10:995, [2001:db8::10]:995, 0.0.0.0:995)",
+                "rules.yaml:1:36: admin.port: unknown key \"port\" (expected one of: enabled, listen)",
+                "rules.yaml:2:22: shutdownGracePeriod: 2h is out of range (expected 0s to 1h)",
+                "rules.yaml:3:22: accessLog.format: \"xml\" (expected logfmt or json)");
     }
 
     @Test
