@@ -2,6 +2,7 @@ package org.gatehouse.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.micrometer.core.instrument.Gauge;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -15,6 +16,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,6 +167,7 @@ public final class Gateway implements AutoCloseable {
         clientNames = newNames;
         snapshot.set(next);
         AccessLog.format(next.rules().service().accessLogFormat());
+        next.tls().expiries().keySet().forEach(this::certificateGauge);
         bound.putAll(added);
         for (Map.Entry<Binding, Listener> e : added.entrySet()) {
             Listener l = e.getValue();
@@ -197,6 +200,18 @@ public final class Gateway implements AutoCloseable {
         }
         return new Changes(added.values().stream().map(l -> l.rule() + "@" + hostPort(l.address())).toList(), removed,
                 changedRules(previous.rules(), next.rules()));
+    }
+
+    /**
+     * The expiry time of a certificate as a gauge, read from the current snapshot so that a reloaded certificate shows
+     * its new date; NaN once no rule uses it. Registered once per name (Micrometer ignores a second registration).
+     */
+    private void certificateGauge(String name) {
+        Gauge.builder("gatehouse.certificate.expiry.time", snapshot, s -> {
+            Instant notAfter = s.get().tls().expiries().get(name);
+            return notAfter == null ? Double.NaN : notAfter.getEpochSecond();
+        }).baseUnit("seconds").description("When the certificate expires (its notAfter), Unix time")
+                .tag("certificate", name).register(metrics.registry());
     }
 
     /** The resolver for {@code rules}: none without domain rules, the running one while its settings hold. */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,10 +37,17 @@ public final class TlsContexts {
 
     private final TlsEngine engine;
     private final Map<String, SslContext> contexts;
+    private final Map<String, Instant> expiries;
 
-    private TlsContexts(TlsEngine engine, Map<String, SslContext> contexts) {
+    private TlsContexts(TlsEngine engine, Map<String, SslContext> contexts, Map<String, Instant> expiries) {
         this.engine = engine;
         this.contexts = Map.copyOf(contexts);
+        this.expiries = Map.copyOf(expiries);
+    }
+
+    /** When each certificate in use expires (its leaf's notAfter), by certificate name. */
+    public Map<String, Instant> expiries() {
+        return expiries;
     }
 
     public TlsEngine engine() {
@@ -63,6 +71,7 @@ public final class TlsContexts {
     public static TlsContexts build(PublishingRules rules, TlsEngine engine, Mode mode) throws RulesException {
         List<Problem> problems = new ArrayList<>();
         Map<String, SslContext> contexts = new LinkedHashMap<>();
+        Map<String, Instant> expiries = new LinkedHashMap<>();
         Set<String> inUse = rules.certificatesInUse().stream().map(CertificateSource::name).collect(Collectors.toSet());
         for (CertificateSource source : rules.certificates().values()) {
             boolean used = inUse.contains(source.name());
@@ -76,6 +85,7 @@ public final class TlsContexts {
                 }
                 if (material != null && used) {
                     contexts.put(source.name(), newServerContext(material, engine));
+                    expiries.put(source.name(), material.leaf().getNotAfter().toInstant());
                 }
             } catch (MaterialException e) {
                 problems.add(new Problem(source.position(), path + e.key, e.getMessage()));
@@ -84,7 +94,7 @@ public final class TlsContexts {
         if (!problems.isEmpty()) {
             throw new RulesException(problems);
         }
-        return new TlsContexts(engine, contexts);
+        return new TlsContexts(engine, contexts, expiries);
     }
 
     private static boolean exists(CertificateSource.PemFiles pem) {

@@ -1,0 +1,178 @@
+package org.gatehouse.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.gatehouse.demo.DemoMailServer;
+import org.gatehouse.demo.DemoMailbox;
+import org.gatehouse.gateway.Transport;
+import org.gatehouse.rules.Protocol;
+import org.gatehouse.rules.PublishingRules;
+import org.gatehouse.rules.load.RulesLoader;
+import org.gatehouse.testing.Eventually;
+import org.gatehouse.testing.ExternalTool;
+import org.gatehouse.testing.LineClient;
+import org.gatehouse.testing.TestDnsServer;
+import org.gatehouse.testing.TestGateway;
+import org.gatehouse.tls.SelfSignedCertificates;
+import org.gatehouse.tls.TlsContexts;
+import org.gatehouse.tls.TlsEngine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The files under deploy/ are checked by the tools that will read them, and name only what the gateway exports. */
+class DeployFilesTest {
+
+    private static final Path DEPLOY = Path.of("..", "deploy");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void systemdAcceptsTheUnit() throws Exception {
+        ExternalTool.require("systemd-analyze");
+        ExternalTool.Result verify = ExternalTool.run(List.of("systemd-analyze", "verify",
+                DEPLOY.resolve("systemd/gatehouse.service").toAbsolutePath().toString()), "", 60);
+        assertThat(verify.exitCode()).as(verify.output()).isZero();
+        assertThat(verify.output()).as("no warnings either").isBlank();
+    }
+
+    @Test
+    void promtoolAcceptsTheAlertsAndTheScrapeConfig() throws Exception {
+        ExternalTool.require("promtool");
+        for (List<String> check : List.of(List.of("rules", "gatehouse-alerts.yml"), List.of("config", "prometheus.yml"))) {
+            ExternalTool.Result result = ExternalTool.run(List.of("promtool", "check", check.get(0),
+                    DEPLOY.resolve("prometheus").resolve(check.get(1)).toAbsolutePath().toString()), "", 60);
+            assertThat(result.exitCode()).as(check + ": " + result.output()).isZero();
+        }
+    }
+
+    @Test
+    void kubernetesManifestsParseAndTheirRulesPassCheck() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        JsonNode rulesText = null;
+        Set<String> kinds = new TreeSet<>();
+        try (Stream<Path> files = Files.list(DEPLOY.resolve("kubernetes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                JsonNode doc = yaml.readTree(file.toFile());
+                kinds.add(doc.path("kind").asText());
+                if (doc.path("kind").asText().equals("ConfigMap")) {
+                    rulesText = doc.path("data").path("publishing-rules.yaml");
+                }
+            }
+        }
+        assertThat(kinds).containsExactlyInAnyOrder("ConfigMap", "Deployment", "Kustomization", "PodDisruptionBudget",
+                "Secret", "Service");
+        assertThat(rulesText).isNotNull();
+
+        // As mounted in the pod: the ConfigMap in rules/, the TLS Secret in tls/ beside it.
+        Path rules = Files.createDirectories(dir.resolve("rules")).resolve("publishing-rules.yaml");
+        Files.writeString(rules, rulesText.asText());
+        Path tls = Files.createDirectories(dir.resolve("tls"));
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair pair = generator.generateKeyPair();
+        Files.writeString(tls.resolve("tls.crt"), SelfSignedCertificates.toPem(
+                SelfSignedCertificates.selfSign(pair, List.of("mail.example.com"), Instant.now())));
+        Files.writeString(tls.resolve("tls.key"), SelfSignedCertificates.toPem(
+                new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null)));
+
+        PublishingRules loaded = RulesLoader.load(rules);
+        TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+        assertThat(loaded.enabledRules()).extracting(r -> r.name()).containsExactly("pop3s", "imaps", "submission");
+        assertThat(loaded.service().admin().orElseThrow().port()).isEqualTo(9102);
+    }
+
+    /**
+     * Every metric the dashboard and the alerts query is one the gateway exports: a gateway sees the traffic that makes
+     * each appear (a TLS session, a refusal, a failed handshake, a dead backend, a clear-text login, a reverse-DNS
+     * lookup, a refused reload), then its /metrics is searched for each name.
+     */
+    @Test
+    void theDashboardAndAlertsQueryOnlyMetricsTheGatewayExports() throws Exception {
+        Set<String> wanted = new TreeSet<>();
+        Matcher m = Pattern.compile("\\b((?:gatehouse|process|jvm)_[a-z_]+)\\b").matcher(
+                Files.readString(DEPLOY.resolve("grafana/gatehouse-dashboard.json"))
+                        + Files.readString(DEPLOY.resolve("prometheus/gatehouse-alerts.yml")));
+        while (m.find()) {
+            wanted.add(m.group(1));
+        }
+        assertThat(wanted).contains("gatehouse_certificate_expiry_time_seconds", "gatehouse_connections_rejected_total");
+
+        try (DemoMailServer backend = DemoMailServer.start(Transport.detect()); TestDnsServer dns = TestDnsServer.start()) {
+            var pop3 = backend.address(Protocol.POP3);
+            String pop3At = pop3.getAddress().getHostAddress() + ":" + pop3.getPort();
+            String dead;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                dead = "127.0.0.1:" + s.getLocalPort();
+            }
+            try (TestGateway gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + """
+                    dns: { servers: ["%s"], timeout: 500ms }
+                    clientSets:
+                      partners: { domains: [partner.example] }
+                    rules:
+                      - { name: pop3s, listen: ["127.0.0.1:0"], protocol: pop3, certificate: test, backend: ["%s"] }
+                      - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"] }
+                      - { name: dead, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, backend: ["%s"] }
+                      - name: partners
+                        listen: ["127.0.0.1:0"]
+                        protocol: pop3
+                        tls: none
+                        backend: ["%s"]
+                        access: { allow: [partners] }
+                    """.formatted(dns.hostPort(), pop3At, pop3At, dead, pop3At))) {
+                traffic(gateway);
+                HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(gateway.adminUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+                for (String name : wanted) {
+                    assertThat(metrics.body()).as(name).containsPattern("(?m)^" + name + "[{ ]");
+                }
+            }
+        }
+    }
+
+    private static void traffic(TestGateway gateway) throws Exception {
+        try (LineClient c = new LineClient(gateway.tls("pop3s"))) {
+            assertThat(c.readLine()).startsWith("+OK");
+            assertThat(c.command("QUIT")).startsWith("+OK");
+        }
+        try (java.net.Socket notTls = gateway.plain("pop3s")) {
+            notTls.getOutputStream().write("USER nobody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(notTls.getInputStream().readAllBytes()).isNotNull();
+        }
+        try (LineClient c = new LineClient(gateway.plain("audit"))) {
+            assertThat(c.readLine()).startsWith("+OK");
+            assertThat(c.command("USER " + DemoMailbox.USER)).startsWith("+OK");
+            assertThat(c.command("PASS " + DemoMailbox.PASSWORD)).startsWith("+OK");
+        }
+        try (LineClient c = new LineClient(gateway.plain("dead"))) {
+            assertThat(c.readLine()).startsWith("-ERR [SYS/TEMP]");
+        }
+        try (LineClient c = new LineClient(gateway.plain("partners"))) {
+            assertThat(c.readLine()).isEqualTo("-ERR Access denied");
+        }
+        Files.writeString(gateway.file(), Files.readString(gateway.file()).replace("protocol: pop3,", "protocol: pop,"));
+        gateway.service().reloader().request("test").get();
+        Eventually.until("the sessions are counted", () -> gateway.counter("gatehouse.logins.plaintext", "rule", "audit",
+                "action", "audited") == 1);
+    }
+}
