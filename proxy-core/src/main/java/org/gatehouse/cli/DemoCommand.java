@@ -94,6 +94,8 @@ final class DemoCommand implements Callable<Integer> {
                         + "    # then type commands by hand");
             }
         }
+        rules.service().admin().ifPresent(admin -> out.println("Metrics: curl -s http://" + admin + "/metrics"
+                + "    Edit and save " + rules.source().getFileName() + " to reload it."));
         out.println("Stop with Ctrl-C.");
         out.flush();
     }
