@@ -153,6 +153,35 @@ class ReloadIntegrationTest {
     }
 
     /**
+     * As the kubelet updates a mounted ConfigMap: the rules file is a symlink through {@code ..data}, and an update
+     * writes a new folder and swaps {@code ..data} by renaming a new symlink over it. The file itself is never written.
+     */
+    @Test
+    void aConfigMapStyleSymlinkSwapIsReloaded() throws Exception {
+        Path folder = gateway.file().getParent();
+        Path first = Files.createDirectory(folder.resolve("..2026_11_24_01"));
+        Files.writeString(first.resolve("rules.yaml"), Files.readString(gateway.file()));
+        Files.createSymbolicLink(folder.resolve("..data"), first.getFileName());
+        Path link = folder.resolve("rules.yaml.link");
+        Files.createSymbolicLink(link, Path.of("..data", "rules.yaml"));
+        Files.move(link, gateway.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertThat(Files.isSymbolicLink(gateway.file())).isTrue();
+
+        Path second = Files.createDirectory(folder.resolve("..2026_11_24_02"));
+        Files.writeString(second.resolve("rules.yaml"), rules(rule("a", portA, "plaintext-allowed"),
+                rule("b", portB, "plaintext-allowed"), rule("c", portC, "plaintext-allowed")));
+        Path newData = Files.createSymbolicLink(folder.resolve("..data_tmp"), second.getFileName());
+        Files.move(newData, folder.resolve("..data"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+        Eventually.until("rule c is listening", () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
+        try (LineClient c = connect(portC)) {
+            assertThat(c.readLine()).startsWith(GREETING);
+        }
+    }
+
+    /**
      * Five sessions stay open and a client thread keeps connecting while the file is rewritten forty times, valid and
      * invalid in turn: no connection may fail and no session may drop.
      */
