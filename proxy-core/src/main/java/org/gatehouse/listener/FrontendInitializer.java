@@ -79,17 +79,20 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             session.meters().closed();
             session.end();
         });
-        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, new AccessGate(session, clientNames.get(), current.rules().dns().onFailure(), p -> {
-            addTls(p, current, rule);
+        AccessGate gate = new AccessGate(session, clientNames.get(), current.rules().dns().onFailure(), p -> {
+            addTls(p, current, session);
             addInspector(p, current, session);
             addBackendConnector(p, session);
-        }));
+        });
+        ch.pipeline().addLast(PipelineNames.ACCESS_GATE, gate);
     }
 
-    private static void addTls(ChannelPipeline p, RulesSnapshot current, Rule rule) {
+    private static void addTls(ChannelPipeline p, RulesSnapshot current, Session session) {
+        Rule rule = session.rule();
         if (rule.tls().mode() != TlsMode.IMPLICIT) {
             return;
         }
+        session.tlsStarting();
         SslHandler ssl = current.tls().forRule(rule).newHandler(p.channel().alloc());
         ssl.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
         p.addLast(PipelineNames.TLS, ssl);

@@ -62,7 +62,6 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final LoginGuard guard;
     private final Supplier<SslHandler> startTls;
     private final long handshakeTimeoutMillis;
-    private long upgradeStartNanos;
 
     /** Whether the client connection is encrypted now (implicit TLS, or after STARTTLS). */
     protected boolean tlsActive;
@@ -384,7 +383,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         upgrading = true;
         later(ctx, () -> {
             ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
-            upgradeStartNanos = System.nanoTime();
+            session.tlsStarting();
             SslHandler ssl = startTls.get();
             ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
             ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, ssl);
@@ -400,7 +399,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (upgradedHere && evt instanceof SslHandshakeCompletionEvent handshake
-                && !Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake, upgradeStartNanos)) {
+                && !Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake)) {
             ctx.close();
         }
         ctx.fireUserEventTriggered(evt);

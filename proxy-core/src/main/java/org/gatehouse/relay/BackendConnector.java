@@ -75,7 +75,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         if (evt instanceof SslHandshakeCompletionEvent handshake && backend == null) {
             // Implicit TLS: the handshake is what the backend connection waits for. (A STARTTLS handshake is the
             // inspector's; the backend is connected by then.)
-            if (Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake, session.startNanos())) {
+            if (Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake)) {
                 connect(ctx, 0);
             } else {
                 ctx.close();

@@ -18,6 +18,7 @@ public final class Session {
     private final InetSocketAddress client;
     private final GatewayMetrics.RuleMeters meters;
     private final long startNanos = System.nanoTime();
+    private long tlsStartNanos = startNanos;
 
     private Outcome outcome = Outcome.OPEN;
     private String reason = "";
@@ -73,9 +74,14 @@ public final class Session {
         return client;
     }
 
-    /** When the connection was accepted ({@link System#nanoTime()}). */
-    public long startNanos() {
-        return startNanos;
+    /** Marks the start of the TLS handshake (implicit TLS once admitted, or after STARTTLS). */
+    public void tlsStarting() {
+        tlsStartNanos = System.nanoTime();
+    }
+
+    /** When the TLS handshake started ({@link System#nanoTime()}), for its duration. */
+    public long tlsStartNanos() {
+        return tlsStartNanos;
     }
 
     public GatewayMetrics.RuleMeters meters() {

@@ -26,12 +26,12 @@ public final class Handshakes {
     }
 
     /**
-     * Records the end of a handshake that began at {@code startNanos} ({@link System#nanoTime()}).
+     * Records the end of a handshake, which began at {@link Session#tlsStartNanos()}.
      *
      * @return whether it succeeded; a failure is recorded as the session's outcome, and the caller closes
      */
-    public static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event, long startNanos) {
-        long nanos = System.nanoTime() - startNanos;
+    public static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event) {
+        long nanos = System.nanoTime() - session.tlsStartNanos();
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();
             session.tls(tls.getProtocol(), tls.getCipherSuite(), sni(tls));
