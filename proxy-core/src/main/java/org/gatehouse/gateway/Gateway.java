@@ -194,6 +194,10 @@ public final class Gateway implements AutoCloseable {
             // Lookups in flight finish first; connections accepted from now on ask the new resolver.
             workers.schedule(old::close, previous.rules().dns().timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         }
+        if (!previous.rules().service().admin().equals(next.rules().service().admin())) {
+            log.warn("admin changed to {}; the admin endpoint stays where it is until a restart",
+                    next.rules().service().admin().map(HostPort::toString).orElse("off"));
+        }
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());
