@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
     private static PublishingRules withDemoBackends(PublishingRules original, DemoMailServer demo) {
         List<Rule> replaced = new ArrayList<>();
         for (Rule r : original.rules()) {
-            replaced.add(r.protocol() == Protocol.TCP ? r : r.withBackends(List.of(hostPort(demo.address(r.protocol())))));
+            replaced.add(r.protocol() == Protocol.TCP ? r : r.withBackendServers(List.of(hostPort(demo.address(r.protocol())))));
         }
         return original.withRules(replaced);
     }

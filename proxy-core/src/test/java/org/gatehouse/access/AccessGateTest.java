@@ -10,6 +10,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +18,8 @@ import org.gatehouse.dns.ClientName;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Access;
+import org.gatehouse.rules.Backend;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
@@ -58,8 +61,9 @@ class AccessGateTest {
                 domain == null ? DomainSet.empty() : DomainSet.of(List.of(domain)));
         TlsSettings tlsSettings = tls == TlsMode.NONE ? TlsSettings.none() : new TlsSettings(tls, List.of("test"));
         return new Rule("r", true, List.of(new HostPort("127.0.0.1", 0)), protocol, tlsSettings,
-                LoginSettings.secureOnly(), List.of(new HostPort("127.0.0.1", 110)),
-                new Access(false, allow, ClientList.empty()), SourcePosition.unknown("test"));
+                LoginSettings.secureOnly(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
+                new Access(false, allow, ClientList.empty()), Limits.defaults(), Optional.empty(),
+                SourcePosition.unknown("test"));
     }
 
     private void connect(Rule rule, String client, DnsSettings.OnFailure onFailure) throws Exception {

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -17,6 +18,8 @@ import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Access;
+import org.gatehouse.rules.Backend;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
@@ -41,7 +44,8 @@ final class Inspected {
     private Inspected(Protocol protocol, TlsMode mode, LoginSettings login) {
         Rule rule = new Rule("r1", true, List.of(new HostPort("127.0.0.1", 0)), protocol,
                 new TlsSettings(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
-                List.of(new HostPort("127.0.0.1", 1)), Access.any(), SourcePosition.unknown("test"));
+                Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(), Optional.empty(),
+                SourcePosition.unknown("test"));
         session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000), new GatewayMetrics(registry).rule("r1"));
         LoginGuard guard = new LoginGuard(login, report);
         Supplier<SslHandler> startTls = mode == TlsMode.STARTTLS ? Inspected::serverSslHandler : null;

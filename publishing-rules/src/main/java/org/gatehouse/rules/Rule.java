@@ -3,15 +3,19 @@ package org.gatehouse.rules;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * One publishing rule: the addresses it listens on, the clients it admits, how it speaks TLS, and the plaintext
  * servers it relays to.
  *
- * @param login    the login policy; only mail protocols apply it
- * @param backends tried in the order written until one accepts the connection
- * @param position where the rule starts in the file
+ * @param login               the login policy; only mail protocols apply it
+ * @param backend             the plaintext servers and how they are used
+ * @param limits              connection limits and timeouts
+ * @param acceptProxyProtocol the load balancers whose PROXY protocol header names the client; empty: no header is
+ *                            read, the TCP peer is the client
+ * @param position            where the rule starts in the file
  */
 public record Rule(
         String name,
@@ -20,8 +24,10 @@ public record Rule(
         Protocol protocol,
         TlsSettings tls,
         LoginSettings login,
-        List<HostPort> backends,
+        Backend backend,
         Access access,
+        Limits limits,
+        Optional<ClientList> acceptProxyProtocol,
         SourcePosition position) {
 
     /** Rule names appear in logs and as a metric label: keep them plain. */
@@ -30,12 +36,18 @@ public record Rule(
     /** Whether {@code other} publishes the same thing in the same way, wherever in the file it was written. */
     public boolean sameSettings(Rule other) {
         return equals(new Rule(other.name, other.enabled, other.listen, other.protocol, other.tls, other.login,
-                other.backends, other.access, position));
+                other.backend, other.access, other.limits, other.acceptProxyProtocol, position));
     }
 
-    /** The same rule relaying to {@code newBackends}. */
-    public Rule withBackends(List<HostPort> newBackends) {
-        return new Rule(name, enabled, listen, protocol, tls, login, newBackends, access, position);
+    /** The same rule relaying to {@code servers}, with its other backend settings. */
+    public Rule withBackendServers(List<HostPort> servers) {
+        return new Rule(name, enabled, listen, protocol, tls, login, backend.withServers(servers), access, limits,
+                acceptProxyProtocol, position);
+    }
+
+    /** The backend servers, in the order written. */
+    public List<HostPort> backends() {
+        return backend.servers();
     }
 
     public Rule {
@@ -50,14 +62,13 @@ public record Rule(
         if (tls.mode() == TlsMode.STARTTLS && !protocol.isMail()) {
             throw new IllegalArgumentException("rule " + name + ": tcp has no STARTTLS");
         }
-        backends = List.copyOf(backends);
+        requireNonNull(backend, "backend");
         requireNonNull(access, "access");
+        requireNonNull(limits, "limits");
+        requireNonNull(acceptProxyProtocol, "acceptProxyProtocol");
         requireNonNull(position, "position");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("rule " + name + " listens nowhere");
-        }
-        if (backends.isEmpty()) {
-            throw new IllegalArgumentException("rule " + name + " has no backend");
         }
     }
 }

@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.gatehouse.rules.Access;
+import org.gatehouse.rules.Backend;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.rules.ClientSet;
@@ -60,7 +62,14 @@ public final class RulesLoader {
     public static final String DEFAULT_STATE_DIR = "state";
 
     private static final Set<String> TOP_KEYS = Set.of("stateDir", "admin", "shutdownGracePeriod", "accessLog", "dns",
-            "certificates", "clientSets", "rules");
+            "limits", "certificates", "clientSets", "rules");
+    private static final Set<String> BACKEND_KEYS = Set.of("servers", "balance", "connectTimeout", "healthCheck",
+            "sendProxyProtocol");
+    private static final Set<String> HEALTH_CHECK_KEYS = Set.of("interval", "timeout", "rise", "fall");
+    private static final Set<String> LIMIT_KEYS = Set.of("maxConnections", "maxConnectionsPerClient",
+            "connectionRatePerClient", "handshakeTimeout", "idleTimeout");
+    private static final Set<String> ACCEPT_PROXY_KEYS = Set.of("from");
+    private static final Pattern RATE = Pattern.compile("(\\d{1,9})\\s*/\\s*(s|sec|second|m|min|minute|h|hour)");
     private static final Set<String> ADMIN_KEYS = Set.of("listen", "enabled");
     private static final Set<String> ACCESS_LOG_KEYS = Set.of("format");
     private static final Set<String> DNS_KEYS = Set.of("servers", "timeout", "cache", "onFailure");
@@ -69,7 +78,7 @@ public final class RulesLoader {
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "backend", "access");
+            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
@@ -79,6 +88,7 @@ public final class RulesLoader {
     private final List<Problem> problems = new ArrayList<>();
     private final List<Problem> warnings = new ArrayList<>();
     private final NodeReader in = new NodeReader(problems);
+    private Limits defaultLimits = Limits.defaults();
 
     private RulesLoader(Path file) {
         this.file = file.toAbsolutePath().normalize();
@@ -125,6 +135,8 @@ public final class RulesLoader {
         ServiceSettings service = service(top);
         Optional<Entry> dnsEntry = in.entry(top, "dns");
         DnsSettings dns = dnsEntry.map(e -> dns(e.value())).orElse(DnsSettings.defaults(top.position()));
+        defaultLimits = in.entry(top, "limits").flatMap(e -> in.map(e.value(), "limits"))
+                .map(m -> limits(m, "limits", Limits.defaults())).orElse(Limits.defaults());
         Map<String, CertificateSource> certificates = in.entry(top, "certificates")
                 .map(e -> certificates(e.value())).orElse(Map.of());
         Map<String, ClientSet> clientSets = in.entry(top, "clientSets")
@@ -505,26 +517,150 @@ public final class RulesLoader {
             });
         }
 
-        List<HostPort> backends = new ArrayList<>();
-        in.required(map, path, "backend").ifPresent(e -> {
-            for (Item item : in.textList(e.value(), child(path, "backend"))) {
-                try {
-                    backends.add(HostPort.parse(item.text(), false));
-                } catch (IllegalArgumentException ex) {
-                    in.problem(item.position(), item.path(), ex.getMessage());
-                }
-            }
-        });
+        Backend backend = in.required(map, path, "backend").map(e -> backend(e.value(), child(path, "backend")))
+                .orElse(null);
 
         Access access = in.entry(map, "access").map(e -> access(e.value(), child(path, "access"), clientSets))
                 .orElse(Access.any());
+        Limits limits = in.entry(map, "limits").flatMap(e -> in.map(e.value(), child(path, "limits")))
+                .map(m -> limits(m, child(path, "limits"), defaultLimits)).orElse(defaultLimits);
+        Optional<ClientList> acceptProxy = in.entry(map, "acceptProxyProtocol")
+                .map(e -> acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol"), clientSets));
 
         if (problems.size() > before || name == null || protocol == null || tlsMode == null || access == null
-                || login == null || listen.isEmpty() || backends.isEmpty()) {
+                || login == null || listen.isEmpty() || backend == null || limits == null
+                || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
         TlsSettings tls = new TlsSettings(tlsMode, tlsMode == TlsMode.NONE ? List.of() : certNames);
-        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, backends, access, map.position()));
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, backend, access, limits, acceptProxy,
+                map.position()));
+    }
+
+    /** {@code backend:} as a list of servers (the short form) or as a map with the pool's settings. */
+    private Backend backend(YamlNode node, String path) {
+        if (!(node instanceof MapNode map)) {
+            List<HostPort> servers = servers(node, path);
+            return servers.isEmpty() ? null : Backend.of(servers);
+        }
+        int before = problems.size();
+        in.onlyKeys(map, path, BACKEND_KEYS);
+        List<HostPort> servers = in.required(map, path, "servers").map(e -> servers(e.value(), child(path, "servers")))
+                .orElse(List.of());
+        Backend.Balance balance = in.entry(map, "balance").flatMap(e -> in.text(e.value(), child(path, "balance")))
+                .flatMap(s -> word(s, child(path, "balance"), Backend.Balance.fromConfigName(s.text()),
+                        "round-robin, least-connections or first"))
+                .orElse(Backend.Balance.FIRST);
+        Duration connectTimeout = in.entry(map, "connectTimeout")
+                .flatMap(e -> in.duration(e.value(), child(path, "connectTimeout"), Duration.ofMillis(100),
+                        Duration.ofMinutes(2)))
+                .orElse(Backend.DEFAULT_CONNECT_TIMEOUT);
+        Optional<Backend.HealthCheck> healthCheck = in.entry(map, "healthCheck")
+                .flatMap(e -> NodeReader.isNull(e.value()) ? Optional.of(Backend.HealthCheck.DEFAULT)
+                        : in.map(e.value(), child(path, "healthCheck")).map(m -> healthCheck(m, child(path, "healthCheck"))));
+        Backend.ProxyProtocol proxy = in.entry(map, "sendProxyProtocol")
+                .flatMap(e -> in.text(e.value(), child(path, "sendProxyProtocol")))
+                .flatMap(s -> word(s, child(path, "sendProxyProtocol"), Backend.ProxyProtocol.fromConfigName(s.text()),
+                        "off, v1 or v2"))
+                .orElse(Backend.ProxyProtocol.OFF);
+        if (problems.size() > before || servers.isEmpty()) {
+            return null;
+        }
+        return new Backend(servers, balance, connectTimeout, healthCheck, proxy);
+    }
+
+    private List<HostPort> servers(YamlNode node, String path) {
+        List<HostPort> servers = new ArrayList<>();
+        for (Item item : in.textList(node, path)) {
+            try {
+                HostPort hp = HostPort.parse(item.text(), false);
+                if (servers.contains(hp)) {
+                    in.problem(item.position(), item.path(), hp + " is listed twice");
+                } else {
+                    servers.add(hp);
+                }
+            } catch (IllegalArgumentException ex) {
+                in.problem(item.position(), item.path(), ex.getMessage());
+            }
+        }
+        return servers;
+    }
+
+    private Backend.HealthCheck healthCheck(MapNode map, String path) {
+        in.onlyKeys(map, path, HEALTH_CHECK_KEYS);
+        Backend.HealthCheck d = Backend.HealthCheck.DEFAULT;
+        Duration interval = in.entry(map, "interval").flatMap(e -> in.duration(e.value(), child(path, "interval"),
+                Duration.ofSeconds(1), Duration.ofHours(1))).orElse(d.interval());
+        Duration timeout = in.entry(map, "timeout").flatMap(e -> in.duration(e.value(), child(path, "timeout"),
+                Duration.ofMillis(100), Duration.ofMinutes(5))).orElse(d.timeout());
+        int rise = in.entry(map, "rise").flatMap(e -> in.integer(e.value(), child(path, "rise"), 1, 100)).orElse(d.rise());
+        int fall = in.entry(map, "fall").flatMap(e -> in.integer(e.value(), child(path, "fall"), 1, 100)).orElse(d.fall());
+        if (timeout.compareTo(interval) > 0) {
+            in.problem(map.position(), path, "timeout " + timeout.toMillis() + " ms is longer than interval "
+                    + interval.toMillis() + " ms (expected a timeout shorter than the interval)");
+        }
+        return new Backend.HealthCheck(interval, timeout, rise, fall);
+    }
+
+    /** Limits as written at {@code path}, each key overriding {@code base} (the file's defaults, or the built-in ones). */
+    private Limits limits(MapNode map, String path, Limits base) {
+        in.onlyKeys(map, path, LIMIT_KEYS);
+        int before = problems.size();
+        int max = in.entry(map, "maxConnections").flatMap(e -> in.integer(e.value(), child(path, "maxConnections"), 0,
+                10_000_000)).orElse(base.maxConnections());
+        int perClient = in.entry(map, "maxConnectionsPerClient").flatMap(e -> in.integer(e.value(),
+                child(path, "maxConnectionsPerClient"), 0, 10_000_000)).orElse(base.maxConnectionsPerClient());
+        Optional<Limits.Rate> rate = in.entry(map, "connectionRatePerClient")
+                .map(e -> rate(e.value(), child(path, "connectionRatePerClient")))
+                .orElse(base.connectionRatePerClient());
+        Duration handshake = in.entry(map, "handshakeTimeout").flatMap(e -> in.duration(e.value(),
+                child(path, "handshakeTimeout"), Duration.ofMillis(100), Duration.ofMinutes(5))).orElse(base.handshakeTimeout());
+        Optional<Duration> idle = in.entry(map, "idleTimeout").flatMap(e -> in.duration(e.value(), child(path, "idleTimeout"),
+                Duration.ZERO, Duration.ofDays(1))).or(base::idleTimeout);
+        return problems.size() > before ? null : new Limits(max, perClient, rate, handshake, idle);
+    }
+
+    /** {@code 60/min}, {@code 10/s}, {@code 1000/h}; {@code 0} or {@code off} for none. */
+    private Optional<Limits.Rate> rate(YamlNode node, String path) {
+        Optional<YamlNode.Scalar> text = in.text(node, path);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        String t = text.get().text().trim();
+        if (t.equals("0") || t.equals("off")) {
+            return Optional.empty();
+        }
+        java.util.regex.Matcher m = RATE.matcher(t);
+        if (!m.matches() || Integer.parseInt(m.group(1)) == 0) {
+            in.problem(text.get().position(), path, '"' + t + "\" is not a rate (expected a count per unit: 60/min, "
+                    + "10/s, 1000/h, or off)");
+            return Optional.empty();
+        }
+        Duration period = switch (m.group(2).charAt(0)) {
+            case 's' -> Duration.ofSeconds(1);
+            case 'm' -> Duration.ofMinutes(1);
+            default -> Duration.ofHours(1);
+        };
+        return Optional.of(new Limits.Rate(Integer.parseInt(m.group(1)), period));
+    }
+
+    /** The load balancers trusted to name the client in a PROXY protocol header: addresses and client sets, no domains. */
+    private ClientList acceptProxyProtocol(YamlNode node, String path, Map<String, ClientSet> clientSets) {
+        MapNode map = in.map(node, path).orElse(null);
+        if (map == null) {
+            return ClientList.empty();
+        }
+        in.onlyKeys(map, path, ACCEPT_PROXY_KEYS);
+        ClientList from = in.required(map, path, "from").map(e -> clientList(e.value(), child(path, "from"), clientSets))
+                .orElse(ClientList.empty());
+        if (from.isEmpty() && in.entry(map, "from").isPresent()) {
+            in.problem(map.position(), child(path, "from"), "is empty (expected the load balancers' addresses)");
+        }
+        if (!from.domains().isEmpty()) {
+            in.problem(map.position(), child(path, "from"), "names domains (" + String.join(", ", from.domains().domains())
+                    + "), which would need reverse DNS of the load balancer (expected addresses only)");
+        }
+        return from;
     }
 
     /** The login policy; tcp rules have none to apply, so saying one there is a mistake worth reporting. */
