@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.gatehouse.rules.AccessDecision;
+import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.CertificateSource;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.LoginPolicy;
@@ -110,8 +112,9 @@ class RulesLoaderTest {
     @Test
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
-                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: access, "
-                        + "backend, certificate, challengeResponseWithoutTls, enabled, listen, login, name, protocol, tls)");
+                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
+                        + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, enabled, limits, "
+                        + "listen, login, name, protocol, tls)");
     }
 
     @Test
@@ -359,7 +362,7 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1"]
                 """);
         assertThat(found).containsExactly(
-                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, rules, shutdownGracePeriod, stateDir)",
+                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, limits, rules, shutdownGracePeriod, stateDir)",
                 "rules.yaml:4:11: rules[0].name: rule name \"bad name\" (expected a letter, then letters, digits, '.', '_' "
                         + "or '-', at most 63 characters)",
                 "rules.yaml:5:14: rules[0].listen[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)",
@@ -532,6 +535,94 @@ class RulesLoaderTest {
                 "rules.yaml:1:36: admin.port: unknown key \"port\" (expected one of: enabled, listen)",
                 "rules.yaml:2:22: shutdownGracePeriod: 2h is out of range (expected 0s to 1h)",
                 "rules.yaml:3:22: accessLog.format: \"xml\" (expected logfmt or json)");
+    }
+
+    @Test
+    void theShortBackendFormIsAListTriedInOrder() throws Exception {
+        Rule rule = load(MINIMAL_RULE).rules().get(0);
+
+        assertThat(rule.backend()).isEqualTo(Backend.of(List.of(new HostPort("127.0.0.1", 110))));
+        assertThat(rule.limits()).isEqualTo(Limits.defaults());
+        assertThat(rule.acceptProxyProtocol()).isEmpty();
+    }
+
+    @Test
+    void aBackendPoolWithHealthChecksAndProxyProtocol() throws Exception {
+        Rule rule = load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n", """
+                    backend:
+                      servers: ["10.0.0.5:110", "10.0.0.6:110"]
+                      balance: round-robin
+                      connectTimeout: 2s
+                      healthCheck: { interval: 5s, timeout: 1s, rise: 1, fall: 2 }
+                      sendProxyProtocol: v2
+                    acceptProxyProtocol: { from: [10.0.0.0/8] }
+                """)).rules().get(0);
+
+        assertThat(rule.backend()).isEqualTo(new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
+                Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2), java.util.Optional.of(new Backend.HealthCheck(
+                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2));
+        assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[] {10, 1, 2, 3})).isTrue();
+        assertThat(load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n",
+                "    backend: { servers: [\"127.0.0.1:110\"], healthCheck: {} }\n")).rules().get(0).backend().healthCheck())
+                .hasValue(Backend.HealthCheck.DEFAULT);
+    }
+
+    @Test
+    void limitsSetForTheFileApplyToEveryRuleUnlessARuleOverridesThem() throws Exception {
+        PublishingRules rules = load("""
+                limits: { maxConnections: 500, connectionRatePerClient: 60/min, idleTimeout: 2m }
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend: ["127.0.0.1:110"]
+                  - name: b
+                    listen: ["127.0.0.1:10111"]
+                    protocol: imap
+                    tls: none
+                    backend: ["127.0.0.1:143"]
+                    limits: { maxConnectionsPerClient: 20, connectionRatePerClient: 10/s, handshakeTimeout: 5s }
+                """);
+
+        assertThat(rules.rule("a").orElseThrow().limits()).isEqualTo(new Limits(500, 0,
+                java.util.Optional.of(new Limits.Rate(60, Duration.ofMinutes(1))), Limits.DEFAULT_HANDSHAKE_TIMEOUT,
+                java.util.Optional.of(Duration.ofMinutes(2))));
+        assertThat(rules.rule("b").orElseThrow().limits()).isEqualTo(new Limits(500, 20,
+                java.util.Optional.of(new Limits.Rate(10, Duration.ofSeconds(1))), Duration.ofSeconds(5),
+                java.util.Optional.of(Duration.ofMinutes(2))));
+        assertThat(Limits.defaults().idleTimeoutFor(Protocol.IMAP)).hasValue(Duration.ofMinutes(30));
+        assertThat(Limits.defaults().idleTimeoutFor(Protocol.TCP)).isEmpty();
+    }
+
+    @Test
+    void badBackendLimitAndProxySettingsAreReportedEachAtItsPlace() throws Exception {
+        assertThat(problems("""
+                clientSets:
+                  partners: { domains: [contoso.com] }
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend:
+                      servers: ["10.0.0.5:110", "10.0.0.5:110"]
+                      balance: random
+                      healthCheck: { interval: 1s, timeout: 2s }
+                      sendProxyProtocol: v3
+                    limits: { maxConnections: -1, connectionRatePerClient: 60 per minute }
+                    acceptProxyProtocol: { from: [partners] }
+                """)).containsExactly(
+                "rules.yaml:9:33: rules[0].backend.servers[1]: 10.0.0.5:110 is listed twice",
+                "rules.yaml:10:16: rules[0].backend.balance: \"random\" (expected round-robin, least-connections or first)",
+                "rules.yaml:11:20: rules[0].backend.healthCheck: timeout 2000 ms is longer than interval 1000 ms (expected a "
+                        + "timeout shorter than the interval)",
+                "rules.yaml:12:26: rules[0].backend.sendProxyProtocol: \"v3\" (expected off, v1 or v2)",
+                "rules.yaml:13:31: rules[0].limits.maxConnections: -1 is out of range (expected 0 to 10000000)",
+                "rules.yaml:13:60: rules[0].limits.connectionRatePerClient: \"60 per minute\" is not a rate (expected a count "
+                        + "per unit: 60/min, 10/s, 1000/h, or off)",
+                "rules.yaml:14:26: rules[0].acceptProxyProtocol.from: names domains (contoso.com), which would need reverse "
+                        + "DNS of the load balancer (expected addresses only)");
     }
 
     @Test
