@@ -6,7 +6,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.gatehouse.dns.ClientName;
@@ -20,14 +24,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first handler of every client connection: checks the client against the rule's access lists when the connection
- * becomes active. An admitted client gets the rest of its pipeline and this handler removes itself. A denied one is
- * closed; on a listener that speaks plaintext first it is told so in its protocol ({@code -ERR}, {@code * BYE},
- * {@code 554}/{@code 421}), on an implicit-TLS listener it sees only the close, since no TLS has been spoken.
+ * The first handler of every client connection (after a load balancer's PROXY header, if the rule reads one): checks
+ * the client against the rule's access lists, then against its limits, when the connection becomes active. An admitted
+ * client gets the rest of its pipeline and this handler removes itself.
+ *
+ * <p>A denied client is closed; on a listener that speaks plaintext first it is told so in its protocol ({@code -ERR},
+ * {@code * BYE}, {@code 554}/{@code 421}), on an implicit-TLS listener it sees only the close, since no TLS has been
+ * spoken. A client over a limit gets its protocol's "try again later" ({@code -ERR [SYS/TEMP]}, {@code * BYE
+ * [UNAVAILABLE]}, {@code 421 4.7.0}), after the TLS handshake on an implicit-TLS listener.
  *
  * <p>When the lists name domains and the address alone does not decide, the client's forward-confirmed name is looked
  * up first, asynchronously. The channel does not read until the decision is made (auto-read is off), so no byte
- * crosses either way before, and other connections on the event loop carry on meanwhile.
+ * crosses either way before, and other connections on the event loop carry on meanwhile. Bytes that did arrive with a
+ * PROXY header are held and passed on after admission.
  */
 public final class AccessGate extends ChannelInboundHandlerAdapter {
 
@@ -36,18 +45,27 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
     private final Session session;
     private final ClientNames names;
     private final DnsSettings.OnFailure onFailure;
+    private final ConnectionLimits.RuleLimiter limiter;
+    private final Consumer<ChannelPipeline> addImplicitTls;
     private final Consumer<ChannelPipeline> admitted;
+    private final Queue<Object> early = new ArrayDeque<>();
 
     /**
-     * @param names     where client names come from, for rules whose lists name domains
-     * @param onFailure what a failed lookup means
-     * @param admitted  adds the handlers that follow the gate, after it, for an admitted client
+     * @param names          where client names come from, for rules whose lists name domains
+     * @param onFailure      what a failed lookup means
+     * @param limiter        the rule's connection counts
+     * @param addImplicitTls adds the TLS handler on an implicit-TLS listener (nothing otherwise), for telling a client
+     *                       over a limit so over TLS
+     * @param admitted       adds the handlers that follow the gate, after it, for an admitted client
      */
     public AccessGate(Session session, ClientNames names, DnsSettings.OnFailure onFailure,
+            ConnectionLimits.RuleLimiter limiter, Consumer<ChannelPipeline> addImplicitTls,
             Consumer<ChannelPipeline> admitted) {
         this.session = requireNonNull(session, "session");
         this.names = requireNonNull(names, "names");
         this.onFailure = requireNonNull(onFailure, "onFailure");
+        this.limiter = requireNonNull(limiter, "limiter");
+        this.addImplicitTls = requireNonNull(addImplicitTls, "addImplicitTls");
         this.admitted = requireNonNull(admitted, "admitted");
     }
 
@@ -65,6 +83,19 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
         } else {
             name.whenCompleteAsync((n, error) -> decide(ctx, client, error == null ? n : ClientName.Failure.ERROR),
                     ctx.executor());
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        early.add(msg); // only what came in one read with a PROXY header: nothing else is read before the decision
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        Object msg;
+        while ((msg = early.poll()) != null) {
+            ReferenceCountUtil.release(msg);
         }
     }
 
@@ -87,10 +118,29 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
             deny(ctx, denied.reason());
             return;
         }
+        InetAddress client = session.client().getAddress();
+        Optional<String> over = limiter.acquire(client, session.rule().limits());
+        if (over.isPresent()) {
+            overLimit(ctx, over.get());
+            return;
+        }
+        ctx.channel().closeFuture().addListener(f -> limiter.release(client));
         session.meters().accepted();
         admitted.accept(ctx.pipeline());
         ctx.fireChannelActive();
+        passOnEarlyBytes(ctx);
         ctx.pipeline().remove(this);
+    }
+
+    private void passOnEarlyBytes(ChannelHandlerContext ctx) {
+        if (early.isEmpty()) {
+            return;
+        }
+        Object msg;
+        while ((msg = early.poll()) != null) {
+            ctx.fireChannelRead(msg);
+        }
+        ctx.fireChannelReadComplete();
     }
 
     private void deny(ChannelHandlerContext ctx, AccessDecision.Reason reason) {
@@ -105,5 +155,23 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
                         line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line))
                                 .addListener(ChannelFutureListener.CLOSE),
                         ctx::close);
+    }
+
+    private void overLimit(ChannelHandlerContext ctx, String limit) {
+        session.meters().rejected(limit);
+        session.outcome(Session.Outcome.LIMITED, limit);
+        log.debug("over limit rule={} client={} limit={}", session.rule().name(), session.client(), limit);
+        Optional<String> line = ProtocolReplies.overLimit(session.rule().protocol());
+        if (line.isEmpty()) {
+            ctx.close();
+        } else if (session.rule().tls().mode() == TlsMode.IMPLICIT) {
+            addImplicitTls.accept(ctx.pipeline());
+            ctx.pipeline().addLast(new TlsRefusal(session, line.get()));
+            ctx.fireChannelActive();
+            passOnEarlyBytes(ctx);
+            ctx.pipeline().remove(this);
+        } else {
+            ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line.get())).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 }

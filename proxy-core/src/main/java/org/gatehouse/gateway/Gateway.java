@@ -26,6 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.gatehouse.access.ConnectionLimits;
+import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
 import org.gatehouse.listener.FrontendInitializer;
@@ -83,12 +85,13 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final AddressResolverGroup<InetSocketAddress> resolver;
-    private final AtomicReference<RulesSnapshot> snapshot;
+    private final AtomicReference<Serving> serving;
+    private final BackendPools pools;
+    private final ConnectionLimits limits = new ConnectionLimits();
     private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
     private final ScheduledExecutorService reportSaver;
-    private volatile ClientNames clientNames = ClientNames.NONE;
     private volatile boolean draining;
 
     /** How often the plaintext-login report is written to the state directory when it changed. */
@@ -102,7 +105,8 @@ public final class Gateway implements AutoCloseable {
         // Backend host names are resolved asynchronously, never on an event loop's thread with a blocking call.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
-        this.snapshot = new AtomicReference<>(initial);
+        this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
+        this.serving = new AtomicReference<>(new Serving(initial, java.util.Map.of(), ClientNames.NONE, limits));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
         this.reportSaver = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gatehouse-report-saver");
@@ -143,7 +147,8 @@ public final class Gateway implements AutoCloseable {
         if (draining) {
             throw new GatewayException("the gateway is shutting down", null);
         }
-        RulesSnapshot previous = snapshot.get();
+        Serving current = serving.get();
+        RulesSnapshot previous = current.snapshot();
         Map<Binding, Rule> wanted = new LinkedHashMap<>();
         for (Rule rule : next.rules().enabledRules()) {
             for (HostPort address : rule.listen()) {
@@ -161,11 +166,10 @@ public final class Gateway implements AutoCloseable {
             added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
             throw e;
         }
-        ClientNames oldNames = clientNames;
+        ClientNames oldNames = current.names();
         ClientNames newNames = clientNamesFor(next.rules(), oldNames);
 
-        clientNames = newNames;
-        snapshot.set(next);
+        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
         AccessLog.format(next.rules().service().accessLogFormat());
         next.tls().expiries().keySet().forEach(this::certificateGauge);
         bound.putAll(added);
@@ -211,8 +215,8 @@ public final class Gateway implements AutoCloseable {
      * its new date; NaN once no rule uses it. Registered once per name (Micrometer ignores a second registration).
      */
     private void certificateGauge(String name) {
-        Gauge.builder("gatehouse.certificate.expiry.time", snapshot, s -> {
-            Instant notAfter = s.get().tls().expiries().get(name);
+        Gauge.builder("gatehouse.certificate.expiry.time", serving, s -> {
+            Instant notAfter = s.get().snapshot().tls().expiries().get(name);
             return notAfter == null ? Double.NaN : notAfter.getEpochSecond();
         }).baseUnit("seconds").description("When the certificate expires (its notAfter), Unix time")
                 .tag("certificate", name).register(metrics.registry());
@@ -251,8 +255,8 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new FrontendInitializer(binding::ruleIn, snapshot::get, metrics, transport.socketChannel(),
-                        resolver, plaintextLogins, () -> clientNames, connections));
+                .childHandler(new FrontendInitializer(binding::ruleIn, serving::get, metrics, transport.socketChannel(),
+                        resolver, plaintextLogins, connections));
         HostPort address = binding.address();
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
@@ -285,7 +289,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     public RulesSnapshot snapshot() {
-        return snapshot.get();
+        return serving.get().snapshot();
     }
 
     /** Why the gateway should not get new clients now, or empty when it should: every enabled listener bound. */
@@ -293,7 +297,7 @@ public final class Gateway implements AutoCloseable {
         if (draining) {
             return Optional.of("shutting down");
         }
-        long wanted = snapshot.get().rules().enabledRules().stream().mapToLong(r -> r.listen().size()).sum();
+        long wanted = snapshot().rules().enabledRules().stream().mapToLong(r -> r.listen().size()).sum();
         long open = bound.values().stream().filter(l -> l.channel().isActive()).count();
         return open == wanted ? Optional.empty() : Optional.of(open + " of " + wanted + " listeners bound");
     }
@@ -335,8 +339,9 @@ public final class Gateway implements AutoCloseable {
         }
         int open = connections.size();
         connections.close().awaitUninterruptibly();
+        pools.close();
         resolver.close();
-        if (clientNames instanceof ReverseDns dns) {
+        if (serving.get().names() instanceof ReverseDns dns) {
             dns.close();
         }
         var a = acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -13,8 +13,10 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
-import org.gatehouse.dns.ClientNames;
+import org.gatehouse.access.ProxyProtocolReader;
+import org.gatehouse.backend.BackendPool;
 import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.gateway.Serving;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.mail.ImapInspector;
@@ -34,41 +36,38 @@ import org.gatehouse.session.Session;
  */
 public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
 
-    static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
-    static final int BACKEND_CONNECT_TIMEOUT_MILLIS = 5_000;
-
     private final Function<RulesSnapshot, Optional<Rule>> ruleOf;
-    private final Supplier<RulesSnapshot> snapshot;
+    private final Supplier<Serving> serving;
     private final GatewayMetrics metrics;
     private final Class<? extends SocketChannel> backendChannelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final PlaintextLogins plaintextLogins;
-    private final Supplier<ClientNames> clientNames;
     private final ChannelGroup connections;
 
     /**
      * @param ruleOf      the rule this socket serves in a snapshot (none once a reload removed it)
+     * @param serving     what new connections are served with now
      * @param connections where every accepted connection is registered, for draining at shutdown
      */
-    public FrontendInitializer(Function<RulesSnapshot, Optional<Rule>> ruleOf, Supplier<RulesSnapshot> snapshot,
+    public FrontendInitializer(Function<RulesSnapshot, Optional<Rule>> ruleOf, Supplier<Serving> serving,
             GatewayMetrics metrics, Class<? extends SocketChannel> backendChannelClass,
-            AddressResolverGroup<InetSocketAddress> resolver, PlaintextLogins plaintextLogins,
-            Supplier<ClientNames> clientNames, ChannelGroup connections) {
+            AddressResolverGroup<InetSocketAddress> resolver, PlaintextLogins plaintextLogins, ChannelGroup connections) {
         this.ruleOf = requireNonNull(ruleOf, "ruleOf");
-        this.snapshot = requireNonNull(snapshot, "snapshot");
+        this.serving = requireNonNull(serving, "serving");
         this.metrics = requireNonNull(metrics, "metrics");
         this.backendChannelClass = requireNonNull(backendChannelClass, "backendChannelClass");
         this.resolver = requireNonNull(resolver, "resolver");
         this.plaintextLogins = requireNonNull(plaintextLogins, "plaintextLogins");
-        this.clientNames = requireNonNull(clientNames, "clientNames");
         this.connections = requireNonNull(connections, "connections");
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        RulesSnapshot current = snapshot.get();
+        Serving now = serving.get();
+        RulesSnapshot current = now.snapshot();
         Rule rule = ruleOf.apply(current).orElse(null);
-        if (rule == null) {
+        BackendPool pool = rule == null ? null : now.pool(rule.name()).orElse(null);
+        if (pool == null) {
             ch.close(); // accepted in the instant between a reload's swap and this socket's close
             return;
         }
@@ -79,12 +78,27 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             session.meters().closed();
             session.end();
         });
-        AccessGate gate = new AccessGate(session, clientNames.get(), current.rules().dns().onFailure(), p -> {
-            addTls(p, current, session);
-            addInspector(p, current, session);
-            addBackendConnector(p, session);
-        });
+        addProxyProtocolReader(ch.pipeline(), session);
+        AccessGate gate = new AccessGate(session, now.names(), current.rules().dns().onFailure(),
+                now.limits().forRule(rule.name()), p -> addTls(p, current, session), p -> {
+                    addIdleTimeout(p, session);
+                    addTls(p, current, session);
+                    addInspector(p, current, session);
+                    addBackendConnector(p, session, pool);
+                });
         ch.pipeline().addLast(PipelineNames.ACCESS_GATE, gate);
+    }
+
+    /** Behind a load balancer that sends the PROXY protocol, its header names the client before the gate decides. */
+    private static void addProxyProtocolReader(ChannelPipeline p, Session session) {
+        Rule rule = session.rule();
+        rule.acceptProxyProtocol().ifPresent(trusted -> p.addLast(PipelineNames.PROXY_PROTOCOL,
+                new ProxyProtocolReader(session, trusted, rule.limits().handshakeTimeout().toMillis())));
+    }
+
+    private static void addIdleTimeout(ChannelPipeline p, Session session) {
+        session.rule().limits().idleTimeoutFor(session.rule().protocol()).ifPresent(idle -> p.addLast(
+                PipelineNames.IDLE_TIMEOUT, new IdleTimeout(session, idle.toMillis())));
     }
 
     private static void addTls(ChannelPipeline p, RulesSnapshot current, Session session) {
@@ -94,7 +108,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         }
         session.tlsStarting();
         SslHandler ssl = current.tls().forRule(rule).newHandler(p.channel().alloc());
-        ssl.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
+        ssl.setHandshakeTimeoutMillis(rule.limits().handshakeTimeout().toMillis());
         p.addLast(PipelineNames.TLS, ssl);
     }
 
@@ -108,17 +122,17 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         Supplier<SslHandler> startTls = rule.tls().mode() == TlsMode.STARTTLS
                 ? () -> current.tls().forRule(rule).newHandler(p.channel().alloc())
                 : null;
+        long handshakeTimeout = rule.limits().handshakeTimeout().toMillis();
         MailInspector inspector = switch (rule.protocol()) {
-            case POP3 -> new Pop3Inspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
-            case IMAP -> new ImapInspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
-            case SMTP -> new SmtpInspector(session, guard, startTls, HANDSHAKE_TIMEOUT_MILLIS);
+            case POP3 -> new Pop3Inspector(session, guard, startTls, handshakeTimeout);
+            case IMAP -> new ImapInspector(session, guard, startTls, handshakeTimeout);
+            case SMTP -> new SmtpInspector(session, guard, startTls, handshakeTimeout);
             case TCP -> throw new IllegalStateException("tcp has no inspector");
         };
         p.addLast(PipelineNames.INSPECT, inspector);
     }
 
-    private void addBackendConnector(ChannelPipeline p, Session session) {
-        p.addLast(PipelineNames.BACKEND_CONNECT,
-                new BackendConnector(session, backendChannelClass, resolver, BACKEND_CONNECT_TIMEOUT_MILLIS));
+    private void addBackendConnector(ChannelPipeline p, Session session, BackendPool pool) {
+        p.addLast(PipelineNames.BACKEND_CONNECT, new BackendConnector(session, pool, backendChannelClass, resolver));
     }
 }

@@ -6,15 +6,21 @@ package org.gatehouse.listener;
  * <pre>
  *  client connection (frontend)                         backend connection
  *  ───────────────────────────────                      ──────────────────
- *  access-gate    decides before any TLS byte;          relay   backend → client bytes
- *                 replaced on admission by:
+ *  proxy-protocol reads the PROXY header of a trusted   relay   backend → client bytes
+ *                 load balancer (rules with
+ *                 acceptProxyProtocol); removes itself
+ *  access-gate    decides before any TLS byte: access
+ *                 lists, then limits; replaced on
+ *                 admission by:
+ *  idle-timeout   closes a connection idle both ways
  *  tls            SslHandler (implicit TLS; with STARTTLS
  *                 the inspector adds it when asked)
  *  mail-inspect   POP3/IMAP/SMTP only: STARTTLS,
  *                 capabilities, login policy; removes
  *                 itself once logged in (see MailInspector)
  *  backend-connect  waits for the handshake, connects
- *                 the backend; replaced by:
+ *                 a backend from the rule's pool (and
+ *                 sends its PROXY header); replaced by:
  *  relay          client → backend bytes
  * </pre>
  *
@@ -22,7 +28,9 @@ package org.gatehouse.listener;
  */
 public final class PipelineNames {
 
+    public static final String PROXY_PROTOCOL = "proxy-protocol";
     public static final String ACCESS_GATE = "access-gate";
+    public static final String IDLE_TIMEOUT = "idle-timeout";
     public static final String TLS = "tls";
     public static final String INSPECT = "mail-inspect";
     public static final String BACKEND_CONNECT = "backend-connect";

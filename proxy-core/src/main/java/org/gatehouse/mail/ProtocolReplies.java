@@ -48,6 +48,17 @@ public final class ProtocolReplies {
         };
     }
 
+    /** For a client over one of the rule's limits (connections, connections per client, connection rate). */
+    public static Optional<String> overLimit(Protocol protocol) {
+        return switch (protocol) {
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] Too many connections, try again later\r\n");
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] Too many connections, try again later\r\n");
+            // RFC 3463 4.7.0: other or undefined security status, as servers answer when a client is throttled.
+            case SMTP -> Optional.of("421 4.7.0 Too many connections, try again later\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
     public static ByteBuf encode(ByteBufAllocator alloc, String line) {
         return io.netty.buffer.ByteBufUtil.writeAscii(alloc, line);
     }

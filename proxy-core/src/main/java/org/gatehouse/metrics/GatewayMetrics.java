@@ -128,6 +128,7 @@ public final class GatewayMetrics {
         private final Map<String, Timer> backendConnect = new ConcurrentHashMap<>();
         private final Timer handshakeDuration;
         private final Timer sessionDuration;
+        private final Counter idleTimeouts;
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
@@ -145,6 +146,9 @@ public final class GatewayMetrics {
             this.handshakeDuration = Timer.builder("gatehouse.tls.handshake.duration")
                     .description("TLS handshakes (implicit and STARTTLS), successful or not, by time taken")
                     .tag("rule", rule).serviceLevelObjectives(HANDSHAKE_BUCKETS).register(registry);
+            this.idleTimeouts = Counter.builder("gatehouse.connections.idle.closed")
+                    .description("Connections closed after passing no byte either way for the idle timeout")
+                    .tag("rule", rule).register(registry);
             this.sessionDuration = Timer.builder("gatehouse.session.duration")
                     .description("Client connections, from accept to close, by time open")
                     .tag("rule", rule).serviceLevelObjectives(SESSION_BUCKETS).register(registry);
@@ -171,6 +175,10 @@ public final class GatewayMetrics {
                     .description("Successful connections to a backend server, by time taken")
                     .tags("rule", rule, "backend", b).serviceLevelObjectives(CONNECT_BUCKETS).register(registry))
                     .record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        public void idleTimeout() {
+            idleTimeouts.increment();
         }
 
         public void sessionEnded(long nanos) {

@@ -18,8 +18,12 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import org.gatehouse.backend.BackendPool;
+import org.gatehouse.backend.ProxyHeaders;
+import org.gatehouse.backend.ServerState;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.Handshakes;
@@ -28,8 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens the backend connection once the client is ready for it (right away, or after the TLS handshake), on the
- * client's own event loop, trying the rule's servers in order. On success it installs a {@link RelayHandler} on each
- * side and replaces itself; when no server accepts, the client gets its protocol's "try again later" and a close.
+ * client's own event loop, trying the pool's healthy servers in its balance order; no client byte is forwarded before
+ * one accepts, so moving on to the next server is always safe. On success it sends the PROXY header if the rule asks
+ * for one, installs a {@link RelayHandler} on each side and replaces itself; when no server accepts (or none is
+ * healthy), the client gets its protocol's "try again later" and a close.
  */
 public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
@@ -39,21 +45,22 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     static final int MAX_PENDING_BYTES = 64 * 1024;
 
     private final Session session;
+    private final BackendPool pool;
     private final Class<? extends SocketChannel> channelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
-    private final int connectTimeoutMillis;
+    private List<ServerState> candidates;
 
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
     private int pendingBytes;
     private boolean clientInputEnded;
     private Channel backend;
 
-    public BackendConnector(Session session, Class<? extends SocketChannel> channelClass,
-            AddressResolverGroup<InetSocketAddress> resolver, int connectTimeoutMillis) {
+    public BackendConnector(Session session, BackendPool pool, Class<? extends SocketChannel> channelClass,
+            AddressResolverGroup<InetSocketAddress> resolver) {
         this.session = requireNonNull(session, "session");
+        this.pool = requireNonNull(pool, "pool");
         this.channelClass = requireNonNull(channelClass, "channelClass");
         this.resolver = requireNonNull(resolver, "resolver");
-        this.connectTimeoutMillis = connectTimeoutMillis;
     }
 
     @Override
@@ -130,8 +137,16 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     }
 
     private void connect(ChannelHandlerContext ctx, int index) {
-        List<HostPort> servers = session.rule().backends();
-        HostPort server = servers.get(index);
+        if (candidates == null) {
+            candidates = pool.candidates();
+            if (candidates.isEmpty()) {
+                log.warn("no healthy backend rule={} client={}: health checks took every server out", session.rule().name(),
+                        session.client());
+                unavailable(ctx);
+                return;
+            }
+        }
+        ServerState server = candidates.get(index);
         Channel frontend = ctx.channel();
         Bootstrap bootstrap = new Bootstrap()
                 .group(frontend.eventLoop())
@@ -141,10 +156,10 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.settings().connectTimeout().toMillis())
                 .handler(new ChannelInboundHandlerAdapter());
         long start = System.nanoTime();
-        ChannelFuture connecting = bootstrap.connect(server.toSocketAddress());
+        ChannelFuture connecting = bootstrap.connect(server.address().toSocketAddress());
         backend = connecting.channel();
         connecting.addListener((ChannelFutureListener) f -> {
             if (!frontend.isActive()) {
@@ -153,13 +168,15 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
             }
             if (f.isSuccess()) {
                 session.meters().backendConnected(server.toString(), System.nanoTime() - start);
-                relay(ctx, f.channel(), server);
+                pool.opened(server);
+                f.channel().closeFuture().addListener(c -> pool.closed(server));
+                relay(ctx, f.channel(), server.address());
                 return;
             }
             session.meters().backendConnectFailed(server.toString());
             log.warn("backend unreachable rule={} backend={} client={}: {}", session.rule().name(), server,
                     session.client(), describe(f.cause()));
-            if (index + 1 < servers.size()) {
+            if (index + 1 < candidates.size()) {
                 connect(ctx, index + 1);
             } else {
                 unavailable(ctx);
@@ -171,6 +188,10 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         Channel frontend = ctx.channel();
         session.backend(server.toString());
         backendChannel.pipeline().addLast(PipelineNames.RELAY, new RelayHandler(frontend, session, false));
+        if (pool.settings().sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
+            ProxyHeaders.send(backendChannel, pool.settings().sendProxyProtocol(), session.client(),
+                    (InetSocketAddress) frontend.localAddress());
+        }
         // Hand the early bytes over before the relay takes this handler's place.
         Object msg;
         while ((msg = pending.poll()) != null) {

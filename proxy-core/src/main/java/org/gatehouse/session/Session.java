@@ -15,7 +15,7 @@ import org.gatehouse.rules.Rule;
 public final class Session {
 
     private final Rule rule;
-    private final InetSocketAddress client;
+    private InetSocketAddress client;
     private final GatewayMetrics.RuleMeters meters;
     private final long startNanos = System.nanoTime();
     private long tlsStartNanos = startNanos;
@@ -46,6 +46,10 @@ public final class Session {
         CLOSED("closed"),
         /** Refused by the access gate. */
         DENIED("denied"),
+        /** Refused for being over one of the rule's limits. */
+        LIMITED("limited"),
+        /** Closed after passing no byte either way for the idle timeout. */
+        IDLE("idle-timeout"),
         /** The TLS handshake failed or timed out. */
         TLS_FAILED("tls-failed"),
         /** No backend server accepted the connection. */
@@ -70,8 +74,14 @@ public final class Session {
         return rule;
     }
 
+    /** The client: the TCP peer, or the address a trusted load balancer's PROXY header named. */
     public InetSocketAddress client() {
         return client;
+    }
+
+    /** The client as a trusted PROXY protocol header names it; set before the access gate decides. */
+    public void proxiedClient(InetSocketAddress client) {
+        this.client = requireNonNull(client, "client");
     }
 
     /** Marks the start of the TLS handshake (implicit TLS once admitted, or after STARTTLS). */

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 class AccessGateTest {
 
     private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
+    private final ConnectionLimits limits = new ConnectionLimits();
     private final AtomicBoolean built = new AtomicBoolean();
     private final AtomicInteger lookups = new AtomicInteger();
     private final CompletableFuture<ClientName> name = new CompletableFuture<>();
@@ -69,8 +70,8 @@ class AccessGateTest {
     private void connect(Rule rule, String client, DnsSettings.OnFailure onFailure) throws Exception {
         Session session = new Session(rule, new InetSocketAddress(client, 40000), metrics.rule(rule.name()));
         ch = new EmbeddedChannel(false, false);
-        ch.pipeline().addLast("access-gate", new AccessGate(session, names, onFailure,
-                p -> {
+        ch.pipeline().addLast("access-gate", new AccessGate(session, names, onFailure, limits.forRule(rule.name()),
+                p -> { }, p -> {
                     built.set(true);
                     p.addLast("next", new ChannelInboundHandlerAdapter());
                 }));
@@ -121,7 +122,7 @@ class AccessGateTest {
         Session session = new Session(rule, new InetSocketAddress("10.1.2.3", 40000), metrics.rule(rule.name()));
         ch = new EmbeddedChannel(false, false);
         ch.pipeline().addLast("access-gate", new AccessGate(session, names, DnsSettings.OnFailure.DENY,
-                p -> p.addLast("next", new ChannelInboundHandlerAdapter() {
+                limits.forRule(rule.name()), p -> { }, p -> p.addLast("next", new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
                         activeSeen.set(true);
