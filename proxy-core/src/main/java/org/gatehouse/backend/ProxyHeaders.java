@@ -1,5 +1,6 @@
 package org.gatehouse.backend;
 
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
@@ -35,12 +36,12 @@ public final class ProxyHeaders {
 
     /** A LOCAL header (v2) or {@code PROXY UNKNOWN} (v1): the gateway speaking for itself, as in a health check. */
     static ChannelFuture sendLocal(Channel backend, Backend.ProxyProtocol version) {
-        HAProxyMessage message = version == Backend.ProxyProtocol.V1
-                ? new HAProxyMessage(HAProxyProtocolVersion.V1, HAProxyCommand.PROXY, HAProxyProxiedProtocol.UNKNOWN,
-                        null, null, 0, 0)
-                : new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL, HAProxyProxiedProtocol.UNKNOWN,
-                        null, null, 0, 0);
-        return write(backend, message);
+        if (version == Backend.ProxyProtocol.V1) {
+            // Written by hand: Netty's encoder (4.2.18) fails on a v1 UNKNOWN message without addresses.
+            return backend.writeAndFlush(ByteBufUtil.writeAscii(backend.alloc(), "PROXY UNKNOWN\r\n"));
+        }
+        return write(backend, new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.LOCAL,
+                HAProxyProxiedProtocol.UNKNOWN, null, null, 0, 0));
     }
 
     private static ChannelFuture write(Channel backend, HAProxyMessage message) {

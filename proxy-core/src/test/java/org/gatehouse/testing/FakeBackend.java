@@ -1,0 +1,187 @@
+package org.gatehouse.testing;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A POP3-speaking backend on 127.0.0.1 that misbehaves on request: greet and answer ({@code NOOP}, {@code QUIT}),
+ * accept and never say a word, or greet and then reset the connection. It can read a PROXY protocol header first and
+ * keeps what it read. Threads, not Netty, so that it shares nothing with the gateway under test.
+ */
+public final class FakeBackend implements AutoCloseable {
+
+    /** How the server treats each connection. */
+    public enum Mode { GREET, HANG_AFTER_ACCEPT, RESET_AFTER_GREETING }
+
+    /** What a PROXY header at the start of a connection looks like, if one is expected. */
+    public enum ProxyHeader { NONE, V1, V2 }
+
+    private final String name;
+    private final ServerSocket server;
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fake-backend");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private volatile Mode mode;
+    private volatile ProxyHeader proxyHeader = ProxyHeader.NONE;
+
+    private FakeBackend(String name, int port, Mode mode) throws IOException {
+        this.name = name;
+        this.mode = mode;
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        threads.execute(this::acceptLoop);
+    }
+
+    /** A backend greeting with {@code +OK <name>} on a free port. */
+    public static FakeBackend start(String name, Mode mode) throws IOException {
+        return new FakeBackend(name, 0, mode);
+    }
+
+    /** A backend on {@code port}, as one that comes back after being down. */
+    public static FakeBackend startOn(String name, int port, Mode mode) throws IOException {
+        return new FakeBackend(name, port, mode);
+    }
+
+    public String hostPort() {
+        return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    public void mode(Mode newMode) {
+        mode = newMode;
+    }
+
+    public void expectProxyHeader(ProxyHeader header) {
+        proxyHeader = header;
+    }
+
+    /** The PROXY headers read, raw, one per connection. */
+    public List<byte[]> proxyHeaders() {
+        return List.copyOf(proxyHeaders);
+    }
+
+    /** Connections accepted so far (client sessions and health checks alike). */
+    public int accepted() {
+        return accepted.get();
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket socket = server.accept();
+                accepted.incrementAndGet();
+                open.add(socket);
+                threads.execute(() -> serve(socket));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            readProxyHeader(in);
+            Mode now = mode;
+            if (now == Mode.HANG_AFTER_ACCEPT) {
+                in.transferTo(OutputStream.nullOutputStream()); // until the other side gives up
+                return;
+            }
+            out.write(("+OK " + name + " ready\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            if (now == Mode.RESET_AFTER_GREETING) {
+                socket.setSoLinger(true, 0); // close with RST
+                return;
+            }
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0) {
+                if (c != '\n') {
+                    line.append((char) c);
+                    continue;
+                }
+                String command = line.toString().trim().toUpperCase(java.util.Locale.ROOT);
+                line.setLength(0);
+                if (command.startsWith("QUIT") || command.endsWith("LOGOUT")) {
+                    out.write(("+OK " + name + " bye\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    return;
+                }
+                out.write(("+OK " + name + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the client went away
+        } finally {
+            open.remove(socket);
+        }
+    }
+
+    private void readProxyHeader(InputStream in) throws IOException {
+        switch (proxyHeader) {
+            case V1 -> {
+                java.io.ByteArrayOutputStream header = new java.io.ByteArrayOutputStream();
+                int c;
+                while ((c = in.read()) >= 0) {
+                    header.write(c);
+                    if (c == '\n') {
+                        break;
+                    }
+                }
+                proxyHeaders.add(header.toByteArray());
+            }
+            case V2 -> {
+                DataInputStream data = new DataInputStream(in);
+                byte[] fixed = new byte[16];
+                data.readFully(fixed);
+                int length = ((fixed[14] & 0xff) << 8) | (fixed[15] & 0xff);
+                byte[] header = new byte[16 + length];
+                System.arraycopy(fixed, 0, header, 0, 16);
+                data.readFully(header, 16, length);
+                proxyHeaders.add(header);
+            }
+            case NONE -> {
+            }
+        }
+    }
+
+    /** Stops accepting and drops every connection, as a server that goes down. */
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        threads.shutdownNow();
+    }
+}
