@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.gatehouse.rules.Access;
+import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
@@ -27,8 +28,9 @@ final class RulesTable {
                 r.protocol().configName(),
                 r.tls().mode().configName() + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
                 login(r),
-                join(r.backends()),
-                access(r.access())});
+                backend(r),
+                access(r.access()) + r.acceptProxyProtocol().map(from -> "; PROXY header from "
+                        + String.join(", ", from.entries())).orElse("")});
         }
         int[] widths = new int[HEADER.length];
         for (String[] row : rows) {
@@ -54,6 +56,21 @@ final class RulesTable {
         boolean challengeOff = !r.login().challengeResponseWithoutTls()
                 && r.login().policy() != org.gatehouse.rules.LoginPolicy.PLAINTEXT_ALLOWED;
         return r.login().policy().configName() + (challengeOff ? " (no challenge-response)" : "");
+    }
+
+    /** The servers, with how they are balanced and checked when that is not the short form's default. */
+    private static String backend(Rule r) {
+        Backend b = r.backend();
+        StringBuilder out = new StringBuilder();
+        if (b.balance() != Backend.Balance.FIRST) {
+            out.append(b.balance().configName()).append(": ");
+        }
+        out.append(join(b.servers()));
+        b.healthCheck().ifPresent(h -> out.append(" (checked every ").append(h.interval().toSeconds()).append(" s)"));
+        if (b.sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
+            out.append(" +PROXY ").append(b.sendProxyProtocol().configName());
+        }
+        return out.toString();
     }
 
     private static String join(List<HostPort> addresses) {
