@@ -149,6 +149,12 @@ public final class Gateway implements AutoCloseable {
         }
         Serving current = serving.get();
         RulesSnapshot previous = current.snapshot();
+        for (Rule rule : next.rules().enabledRules()) {
+            if (rule.backend().transparent() && !transport.supportsTransparent()) {
+                throw new GatewayException(rule.position() + ": rule " + rule.name() + ": transparent: true needs Linux's "
+                        + "native transport, and this process runs on " + transport.name(), null);
+            }
+        }
         Map<Binding, Rule> wanted = new LinkedHashMap<>();
         for (Rule rule : next.rules().enabledRules()) {
             for (HostPort address : rule.listen()) {

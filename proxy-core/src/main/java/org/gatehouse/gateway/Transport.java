@@ -34,6 +34,11 @@ public record Transport(
                 NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
     }
 
+    /** Whether backend connections can be opened from a client's address (IP_TRANSPARENT, epoll only). */
+    public boolean supportsTransparent() {
+        return EpollSocketChannel.class.equals(socketChannel);
+    }
+
     public EventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
     }

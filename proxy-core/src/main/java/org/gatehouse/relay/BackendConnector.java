@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -158,6 +159,11 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.settings().connectTimeout().toMillis())
                 .handler(new ChannelInboundHandlerAdapter());
+        if (pool.settings().transparent()) {
+            // From the client's own address, so that even a server that knows no PROXY protocol sees the real client.
+            bootstrap.option(EpollChannelOption.IP_TRANSPARENT, true)
+                    .localAddress(new InetSocketAddress(session.client().getAddress(), 0));
+        }
         long start = System.nanoTime();
         ChannelFuture connecting = bootstrap.connect(server.address().toSocketAddress());
         backend = connecting.channel();
@@ -174,8 +180,9 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 return;
             }
             session.meters().backendConnectFailed(server.toString());
-            log.warn("backend unreachable rule={} backend={} client={}: {}", session.rule().name(), server,
-                    session.client(), describe(f.cause()));
+            log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
+                    session.client(), describe(f.cause()), pool.settings().transparent()
+                            ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
             if (index + 1 < candidates.size()) {
                 connect(ctx, index + 1);
             } else {

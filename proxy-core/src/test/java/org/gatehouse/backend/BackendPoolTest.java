@@ -16,7 +16,7 @@ class BackendPoolTest {
 
     private BackendPool pool(Backend.Balance balance) {
         Backend settings = new Backend(List.of(a.address(), b.address(), c.address()), balance, Backend.DEFAULT_CONNECT_TIMEOUT,
-                Optional.empty(), Backend.ProxyProtocol.OFF);
+                Optional.empty(), Backend.ProxyProtocol.OFF, false);
         return new BackendPool("r", settings, List.of(a, b, c));
     }
 

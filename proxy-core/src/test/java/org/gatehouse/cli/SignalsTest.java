@@ -56,9 +56,7 @@ class SignalsTest {
                     backend: ["%s:%d"]
                 """.formatted(port, b.getAddress().getHostAddress(), b.getPort()));
         output = dir.resolve("output.txt");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run",
-                "--rules", rules.toString())
+        process = new ProcessBuilder(MainProcess.command("run", "--rules", rules.toString()))
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         Eventually.until("the gateway has started", () -> {
             try {

@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param healthCheck       active checks that take a server out of (and back into) use; empty: none, every server is
  *                          tried
  * @param sendProxyProtocol whether the backend connection starts with a PROXY protocol header naming the client
+ * @param transparent       whether the backend connection is opened from the client's own address (Linux
+ *                          IP_TRANSPARENT; written {@code transparent: true} on the rule)
  */
 public record Backend(List<HostPort> servers, Balance balance, Duration connectTimeout, Optional<HealthCheck> healthCheck,
-        ProxyProtocol sendProxyProtocol) {
+        ProxyProtocol sendProxyProtocol, boolean transparent) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -34,12 +36,17 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
 
     /** The short form {@code backend: ["host:port", …]}: tried in order, 5 s each, no health checks, no PROXY header. */
     public static Backend of(List<HostPort> servers) {
-        return new Backend(servers, Balance.FIRST, DEFAULT_CONNECT_TIMEOUT, Optional.empty(), ProxyProtocol.OFF);
+        return new Backend(servers, Balance.FIRST, DEFAULT_CONNECT_TIMEOUT, Optional.empty(), ProxyProtocol.OFF, false);
     }
 
     /** The same settings with other servers (the demo points mail rules at its own). */
     public Backend withServers(List<HostPort> newServers) {
-        return new Backend(newServers, balance, connectTimeout, healthCheck, sendProxyProtocol);
+        return new Backend(newServers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent);
+    }
+
+    /** The same settings, with connections opened from the client's address or not. */
+    public Backend withTransparent(boolean value) {
+        return new Backend(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, value);
     }
 
     /** Which server a new connection tries first; the others follow, healthy ones only, until one accepts. */

@@ -78,7 +78,7 @@ public final class RulesLoader {
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol");
+            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol", "transparent");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
@@ -517,8 +517,10 @@ public final class RulesLoader {
             });
         }
 
+        boolean transparent = in.entry(map, "transparent").flatMap(e -> in.bool(e.value(), child(path, "transparent")))
+                .orElse(false);
         Backend backend = in.required(map, path, "backend").map(e -> backend(e.value(), child(path, "backend")))
-                .orElse(null);
+                .map(b -> b.withTransparent(transparent)).orElse(null);
 
         Access access = in.entry(map, "access").map(e -> access(e.value(), child(path, "access"), clientSets))
                 .orElse(Access.any());
@@ -566,7 +568,7 @@ public final class RulesLoader {
         if (problems.size() > before || servers.isEmpty()) {
             return null;
         }
-        return new Backend(servers, balance, connectTimeout, healthCheck, proxy);
+        return new Backend(servers, balance, connectTimeout, healthCheck, proxy, false);
     }
 
     private List<HostPort> servers(YamlNode node, String path) {

@@ -114,7 +114,7 @@ class RulesLoaderTest {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
                 .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
                         + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, enabled, limits, "
-                        + "listen, login, name, protocol, tls)");
+                        + "listen, login, name, protocol, tls, transparent)");
     }
 
     @Test
@@ -560,7 +560,7 @@ class RulesLoaderTest {
 
         assertThat(rule.backend()).isEqualTo(new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
                 Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2), java.util.Optional.of(new Backend.HealthCheck(
-                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2));
+                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2, false));
         assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[] {10, 1, 2, 3})).isTrue();
         assertThat(load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n",
                 "    backend: { servers: [\"127.0.0.1:110\"], healthCheck: {} }\n")).rules().get(0).backend().healthCheck())
