@@ -556,11 +556,12 @@ class RulesLoaderTest {
                       healthCheck: { interval: 5s, timeout: 1s, rise: 1, fall: 2 }
                       sendProxyProtocol: v2
                     acceptProxyProtocol: { from: [10.0.0.0/8] }
+                    transparent: true
                 """)).rules().get(0);
 
         assertThat(rule.backend()).isEqualTo(new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
                 Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2), java.util.Optional.of(new Backend.HealthCheck(
-                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2, false));
+                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2, true));
         assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[] {10, 1, 2, 3})).isTrue();
         assertThat(load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n",
                 "    backend: { servers: [\"127.0.0.1:110\"], healthCheck: {} }\n")).rules().get(0).backend().healthCheck())
