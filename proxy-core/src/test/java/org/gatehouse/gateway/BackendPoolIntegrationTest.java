@@ -178,7 +178,31 @@ class BackendPoolIntegrationTest {
             assertThat(c.readLine()).as("the reset reaches the client as a close").isNull();
         }
         flaky.mode(Mode.GREET);
-        assertThat(greeting()).isEqualTo("+OK flaky ready");
+        // The gateway serves on. (A connect racing the reset's teardown can itself be reset by the kernel: retried.)
+        Eventually.until("the next session is served", () -> {
+            try {
+                return "+OK flaky ready".equals(greeting());
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void aServerThatGreetsThenHangsPassesHealthChecksButItsSessionsEndAtTheIdleTimeout() throws Exception {
+        FakeBackend mute = backend("mute", Mode.HANG_AFTER_GREETING);
+        start("backend: { servers: [\"" + mute.hostPort() + "\"], healthCheck: { interval: 1s, timeout: 500ms, fall: 1 } }\n"
+                + "limits: { idleTimeout: 1s }\n");
+        Eventually.until("a health check has run", () -> mute.accepted() >= 1);
+        assertThat(up(mute)).as("it greets, so it is up").isEqualTo(1);
+
+        try (LineClient c = new LineClient(gateway.plain("pop3"))) {
+            assertThat(c.readLine()).isEqualTo("+OK mute ready");
+            c.send("NOOP");
+            assertThat(c.readLine()).as("no answer; the gateway closes after 1 s of silence").isNull();
+        }
+        Eventually.until("the idle close is counted", () -> gateway.counter("gatehouse.connections.idle.closed", "rule",
+                "pop3") == 1);
     }
 
     @Test

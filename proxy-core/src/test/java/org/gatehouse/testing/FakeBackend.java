@@ -17,13 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A POP3-speaking backend on 127.0.0.1 that misbehaves on request: greet and answer ({@code NOOP}, {@code QUIT}),
- * accept and never say a word, or greet and then reset the connection. It can read a PROXY protocol header first and
+ * accept and never say a word, greet and then never answer, or greet and then reset the connection. It can read a PROXY protocol header first and
  * keeps what it read. Threads, not Netty, so that it shares nothing with the gateway under test.
  */
 public final class FakeBackend implements AutoCloseable {
 
     /** How the server treats each connection. */
-    public enum Mode { GREET, HANG_AFTER_ACCEPT, RESET_AFTER_GREETING }
+    public enum Mode { GREET, HANG_AFTER_ACCEPT, HANG_AFTER_GREETING, RESET_AFTER_GREETING }
 
     /** What a PROXY header at the start of a connection looks like, if one is expected. */
     public enum ProxyHeader { NONE, V1, V2 }
@@ -113,6 +113,10 @@ public final class FakeBackend implements AutoCloseable {
             out.flush();
             if (now == Mode.RESET_AFTER_GREETING) {
                 socket.setSoLinger(true, 0); // close with RST
+                return;
+            }
+            if (now == Mode.HANG_AFTER_GREETING) {
+                in.transferTo(OutputStream.nullOutputStream()); // reads commands, never answers
                 return;
             }
             StringBuilder line = new StringBuilder();
