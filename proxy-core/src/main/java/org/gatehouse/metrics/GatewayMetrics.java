@@ -189,7 +189,7 @@ public final class GatewayMetrics {
             accepted.increment();
         }
 
-        /** A refusal; {@code reason} is one of a few fixed words (deny-list, not-allowed, tls-handshake, no-backend). */
+        /** A refusal; {@code reason} is one of a few fixed words (docs/metrics.md lists them), never client data. */
         public void rejected(String reason) {
             rejected.computeIfAbsent(reason, r -> Counter.builder("gatehouse.connections.rejected")
                     .description("Connections refused or ended before relaying, by reason")

@@ -50,7 +50,7 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
     }
 
     /** Which server a new connection tries first; the others follow, healthy ones only, until one accepts. */
-    public enum Balance {
+    public enum Balance implements ConfigWord {
         /** In the order written: the first healthy server takes everything (active/passive). */
         FIRST("first"),
         /** Each new connection starts one server further along. */
@@ -64,17 +64,13 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static Optional<Balance> fromConfigName(String word) {
-            for (Balance b : values()) {
-                if (b.configName.equals(word)) {
-                    return Optional.of(b);
-                }
-            }
-            return Optional.empty();
+            return ConfigWord.parse(Balance.class, word);
         }
     }
 
@@ -96,7 +92,7 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
     }
 
     /** The PROXY protocol header sent to the backend (HAProxy's spec): none, text (v1) or binary (v2). */
-    public enum ProxyProtocol {
+    public enum ProxyProtocol implements ConfigWord {
         OFF("off"),
         V1("v1"),
         V2("v2");
@@ -107,17 +103,13 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static Optional<ProxyProtocol> fromConfigName(String word) {
-            for (ProxyProtocol p : values()) {
-                if (p.configName.equals(word)) {
-                    return Optional.of(p);
-                }
-            }
-            return Optional.empty();
+            return ConfigWord.parse(ProxyProtocol.class, word);
         }
     }
 }

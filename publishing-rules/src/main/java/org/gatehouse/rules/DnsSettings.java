@@ -51,7 +51,7 @@ public record DnsSettings(List<HostPort> servers, Duration timeout, int maxEntri
     }
 
     /** What a failed lookup means for a client whose admission depends on its name. */
-    public enum OnFailure {
+    public enum OnFailure implements ConfigWord {
         /** Refuse the client with a temporary error: fail closed. */
         DENY("deny"),
         /** Decide by the address entries alone, as if the lists named no domain. */
@@ -63,17 +63,13 @@ public record DnsSettings(List<HostPort> servers, Duration timeout, int maxEntri
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static Optional<OnFailure> fromConfigName(String word) {
-            for (OnFailure f : values()) {
-                if (f.configName.equals(word)) {
-                    return Optional.of(f);
-                }
-            }
-            return Optional.empty();
+            return ConfigWord.parse(OnFailure.class, word);
         }
     }
 }

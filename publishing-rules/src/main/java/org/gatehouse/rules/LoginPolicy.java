@@ -7,7 +7,7 @@ import java.util.Optional;
  * connection without TLS, by POP3 {@code USER}/{@code PASS}, IMAP {@code LOGIN}, or a SASL mechanism that carries the
  * secret itself ({@code PLAIN}, {@code LOGIN}, ...).
  */
-public enum LoginPolicy {
+public enum LoginPolicy implements ConfigWord {
     /** Refused by the gateway and never forwarded; not advertised either. The default. */
     SECURE_ONLY("secure-only"),
     /** Forwarded as before, and recorded (rule, client, user name; never the password): the migration step. */
@@ -21,16 +21,12 @@ public enum LoginPolicy {
         this.configName = configName;
     }
 
+    @Override
     public String configName() {
         return configName;
     }
 
     public static Optional<LoginPolicy> fromConfigName(String word) {
-        for (LoginPolicy p : values()) {
-            if (p.configName.equals(word)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
+        return ConfigWord.parse(LoginPolicy.class, word);
     }
 }

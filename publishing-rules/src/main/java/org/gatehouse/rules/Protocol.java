@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** The application protocol a rule publishes; it decides the error a client sees when the gateway cannot serve it. */
-public enum Protocol {
+public enum Protocol implements ConfigWord {
     POP3, IMAP, SMTP,
     /** Any byte stream: relayed without looking at it. */
     TCP;
@@ -15,16 +15,12 @@ public enum Protocol {
     }
 
     /** The word used in the rules file. */
+    @Override
     public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
     public static Optional<Protocol> fromConfigName(String word) {
-        for (Protocol p : values()) {
-            if (p.configName().equals(word)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
+        return ConfigWord.parse(Protocol.class, word);
     }
 }

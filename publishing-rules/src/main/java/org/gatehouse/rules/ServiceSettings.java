@@ -31,7 +31,7 @@ public record ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePe
     }
 
     /** The access line's format. */
-    public enum AccessLogFormat {
+    public enum AccessLogFormat implements ConfigWord {
         /** {@code key=value key="quoted value"}, one line per connection. */
         LOGFMT("logfmt"),
         /** One JSON object per line, for log shippers that parse JSON. */
@@ -43,17 +43,13 @@ public record ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePe
             this.configName = configName;
         }
 
+        @Override
         public String configName() {
             return configName;
         }
 
         public static Optional<AccessLogFormat> fromConfigName(String word) {
-            for (AccessLogFormat f : values()) {
-                if (f.configName.equals(word)) {
-                    return Optional.of(f);
-                }
-            }
-            return Optional.empty();
+            return ConfigWord.parse(AccessLogFormat.class, word);
         }
     }
 }

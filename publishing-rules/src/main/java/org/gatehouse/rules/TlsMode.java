@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** How a rule's listener speaks TLS to clients. */
-public enum TlsMode {
+public enum TlsMode implements ConfigWord {
     /** TLS from the first byte (POP3S 995, IMAPS 993, SMTPS 465). */
     IMPLICIT,
     /**
@@ -15,16 +15,12 @@ public enum TlsMode {
     /** Plaintext to the client as well: the gateway only filters clients and relays. */
     NONE;
 
+    @Override
     public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
     public static Optional<TlsMode> fromConfigName(String word) {
-        for (TlsMode m : values()) {
-            if (m.configName().equals(word)) {
-                return Optional.of(m);
-            }
-        }
-        return Optional.empty();
+        return ConfigWord.parse(TlsMode.class, word);
     }
 }
