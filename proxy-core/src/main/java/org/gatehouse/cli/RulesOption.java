@@ -22,7 +22,7 @@ final class RulesOption {
     RulesSnapshot load(TlsContexts.Mode mode, PrintWriter err) {
         try {
             RulesSnapshot snapshot = RulesSnapshot.load(file, TlsEngine.detect(), mode);
-            for (Problem warning : snapshot.rules().warnings()) {
+            for (Problem warning : snapshot.warnings()) {
                 err.println("warning: " + warning);
             }
             err.flush();

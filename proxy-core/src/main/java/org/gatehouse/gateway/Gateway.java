@@ -91,8 +91,11 @@ public final class Gateway implements AutoCloseable {
     private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
-    private final ScheduledExecutorService reportSaver;
+    private final ScheduledExecutorService housekeeping;
     private volatile boolean draining;
+
+    /** How often TLS session-ticket keys are replaced (tickets under the previous key stay valid one period more). */
+    private static final long TICKET_KEY_HOURS = 12;
 
     /** How often the plaintext-login report is written to the state directory when it changed. */
     private static final long REPORT_SAVE_SECONDS = 10;
@@ -108,13 +111,15 @@ public final class Gateway implements AutoCloseable {
         this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
         this.serving = new AtomicReference<>(new Serving(initial, java.util.Map.of(), ClientNames.NONE, limits));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
-        this.reportSaver = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "gatehouse-report-saver");
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gatehouse-housekeeping");
             t.setDaemon(true);
             return t;
         });
-        reportSaver.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
+        housekeeping.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
                 TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(() -> snapshot().tls().rotateTicketKeys(), TICKET_KEY_HOURS, TICKET_KEY_HOURS,
+                TimeUnit.HOURS);
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
@@ -354,7 +359,7 @@ public final class Gateway implements AutoCloseable {
         var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         a.awaitUninterruptibly();
         w.awaitUninterruptibly();
-        reportSaver.shutdownNow();
+        housekeeping.shutdownNow();
         plaintextLogins.saveIfChanged();
         log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");
     }

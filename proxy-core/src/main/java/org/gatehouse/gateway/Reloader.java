@@ -116,7 +116,7 @@ public final class Reloader implements AutoCloseable {
         loadedDigest = digest(content);
         successes.increment();
         lastSuccessSeconds.set(System.currentTimeMillis() / 1000);
-        for (Problem warning : next.rules().warnings()) {
+        for (Problem warning : next.warnings()) {
             log.warn("warning: {}", warning);
         }
         boolean same = changes.added().isEmpty() && changes.removed().isEmpty() && changes.changedRules().isEmpty();

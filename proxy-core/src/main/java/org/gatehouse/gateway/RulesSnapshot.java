@@ -20,6 +20,13 @@ public record RulesSnapshot(PublishingRules rules, TlsContexts tls) {
         requireNonNull(tls, "tls");
     }
 
+    /** Everything worth telling the operator about these rules: the file's warnings, then the certificates'. */
+    public java.util.List<org.gatehouse.rules.Problem> warnings() {
+        java.util.List<org.gatehouse.rules.Problem> all = new java.util.ArrayList<>(rules.warnings());
+        all.addAll(tls.warnings());
+        return all;
+    }
+
     /** Reads, validates and builds the TLS contexts of {@code file}: everything or a {@link RulesException}. */
     public static RulesSnapshot load(Path file, TlsEngine engine, TlsContexts.Mode mode) throws RulesException {
         PublishingRules rules = RulesLoader.load(file);

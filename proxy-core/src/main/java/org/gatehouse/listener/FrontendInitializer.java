@@ -2,11 +2,11 @@ package org.gatehouse.listener;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -107,9 +107,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             return;
         }
         session.tlsStarting();
-        SslHandler ssl = current.tls().forRule(rule).newHandler(p.channel().alloc());
-        ssl.setHandshakeTimeoutMillis(rule.limits().handshakeTimeout().toMillis());
-        p.addLast(PipelineNames.TLS, ssl);
+        p.addLast(PipelineNames.TLS, current.tls().newHandler(rule, p.channel().alloc(),
+                rule.limits().handshakeTimeout().toMillis()));
     }
 
     /** Mail rules get their protocol's inspector: STARTTLS, capability filtering and the login policy. */
@@ -119,14 +118,14 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             return;
         }
         LoginGuard guard = new LoginGuard(rule.login(), plaintextLogins);
-        Supplier<SslHandler> startTls = rule.tls().mode() == TlsMode.STARTTLS
-                ? () -> current.tls().forRule(rule).newHandler(p.channel().alloc())
-                : null;
         long handshakeTimeout = rule.limits().handshakeTimeout().toMillis();
+        Supplier<ChannelHandler> startTls = rule.tls().mode() == TlsMode.STARTTLS
+                ? () -> current.tls().newHandler(rule, p.channel().alloc(), handshakeTimeout)
+                : null;
         MailInspector inspector = switch (rule.protocol()) {
-            case POP3 -> new Pop3Inspector(session, guard, startTls, handshakeTimeout);
-            case IMAP -> new ImapInspector(session, guard, startTls, handshakeTimeout);
-            case SMTP -> new SmtpInspector(session, guard, startTls, handshakeTimeout);
+            case POP3 -> new Pop3Inspector(session, guard, startTls);
+            case IMAP -> new ImapInspector(session, guard, startTls);
+            case SMTP -> new SmtpInspector(session, guard, startTls);
             case TCP -> throw new IllegalStateException("tcp has no inspector");
         };
         p.addLast(PipelineNames.INSPECT, inspector);

@@ -1,6 +1,7 @@
 package org.gatehouse.mail;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
@@ -60,8 +61,8 @@ public final class ImapInspector extends MailInspector {
     private long serverLiteralRemaining;
     private boolean serverResponseContinues;
 
-    public ImapInspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
-        super(session, guard, startTls, handshakeTimeoutMillis);
+    public ImapInspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
+        super(session, guard, startTls);
         expect(new Command("*", Kind.GREETING));
     }
 

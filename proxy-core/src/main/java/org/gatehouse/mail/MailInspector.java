@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -60,8 +61,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     protected final Session session;
     protected final LoginGuard guard;
-    private final Supplier<SslHandler> startTls;
-    private final long handshakeTimeoutMillis;
+    private final Supplier<ChannelHandler> startTls;
 
     /** Whether the client connection is encrypted now (implicit TLS, or after STARTTLS). */
     protected boolean tlsActive;
@@ -89,11 +89,10 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     /**
      * @param startTls makes the TLS handler for a STARTTLS upgrade; null when the rule does not offer STARTTLS
      */
-    protected MailInspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
+    protected MailInspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
         this.session = requireNonNull(session, "session");
         this.guard = requireNonNull(guard, "guard");
         this.startTls = startTls;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.tlsActive = session.rule().tls().mode() == TlsMode.IMPLICIT;
     }
 
@@ -384,9 +383,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         later(ctx, () -> {
             ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
             session.tlsStarting();
-            SslHandler ssl = startTls.get();
-            ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
-            ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, ssl);
+            ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, startTls.get());
             upgradedHere = true;
             upgrading = false;
             tlsActive = true;

@@ -1,6 +1,7 @@
 package org.gatehouse.mail;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.Locale;
@@ -50,8 +51,8 @@ public final class Pop3Inspector extends MailInspector {
     private String user = "";
     private boolean userRefused;
 
-    public Pop3Inspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
-        super(session, guard, startTls, handshakeTimeoutMillis);
+    public Pop3Inspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
+        super(session, guard, startTls);
         expect(new Command(Kind.SINGLE)); // the greeting
     }
 

@@ -1,6 +1,7 @@
 package org.gatehouse.mail;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayList;
@@ -58,8 +59,8 @@ public final class SmtpInspector extends MailInspector {
     private DotTerminator messageEnd;
     private long chunkRemaining;
 
-    public SmtpInspector(Session session, LoginGuard guard, Supplier<SslHandler> startTls, long handshakeTimeoutMillis) {
-        super(session, guard, startTls, handshakeTimeoutMillis);
+    public SmtpInspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
+        super(session, guard, startTls);
         expect(new Command(Kind.SINGLE)); // the greeting
     }
 

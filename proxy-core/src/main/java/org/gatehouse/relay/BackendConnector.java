@@ -26,6 +26,7 @@ import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.mail.ProtocolReplies;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
@@ -66,7 +67,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (ctx.pipeline().get(SslHandler.class) == null) {
+        if (session.rule().tls().mode() != TlsMode.IMPLICIT) {
             connect(ctx, 0);
         } else {
             ctx.read(); // the ClientHello; SslHandler reads on by itself until the handshake is done

@@ -50,6 +50,9 @@ public final class AccessLog {
         fields.put("tls", dash(s.tlsProtocol()));
         fields.put("cipher", dash(s.tlsCipher()));
         fields.put("sni", dash(s.sni()));
+        if (!s.clientCertificate().isEmpty()) {
+            fields.put("client_cert", s.clientCertificate());
+        }
         fields.put("backend", dash(s.backend()));
         if (!s.loginAction().isEmpty()) {
             fields.put("login", s.loginAction());

@@ -25,6 +25,7 @@ public final class Session {
     private String tlsProtocol = "";
     private String tlsCipher = "";
     private String sni = "";
+    private String clientCertificate = "";
     private String backend = "";
     private String login = "";
     private String user = "";
@@ -123,6 +124,15 @@ public final class Session {
 
     String sni() {
         return sni;
+    }
+
+    /** The verified subject of the client's TLS certificate. */
+    public void clientCertificate(String subject) {
+        this.clientCertificate = subject;
+    }
+
+    String clientCertificate() {
+        return clientCertificate;
     }
 
     String backend() {

@@ -35,6 +35,7 @@ public final class Handshakes {
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();
             session.tls(tls.getProtocol(), tls.getCipherSuite(), sni(tls));
+            clientCertificate(tls).ifPresent(session::clientCertificate);
             session.meters().tlsHandshake(tls.getProtocol(), nanos);
             return true;
         }
@@ -45,6 +46,19 @@ public final class Handshakes {
         log.debug("TLS handshake failed rule={} client={} reason={}: {}", session.rule().name(), session.client(), reason,
                 event.cause().toString());
         return false;
+    }
+
+    /** The verified subject of the client's certificate, when the rule asks for one and the client sent it. */
+    private static java.util.Optional<String> clientCertificate(SSLSession tls) {
+        try {
+            java.security.cert.Certificate[] chain = tls.getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x509) {
+                return java.util.Optional.of(x509.getSubjectX500Principal().getName());
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            // no client certificate
+        }
+        return java.util.Optional.empty();
     }
 
     /** The host name the client asked for in its ClientHello, if any. */

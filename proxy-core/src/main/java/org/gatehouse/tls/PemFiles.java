@@ -21,10 +21,17 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.pkcs.PKCSException;
 
 /** Reads PEM certificate chains and private keys with BouncyCastle; every failure says what was found. */
 final class PemFiles {
+
+    /** For the key-derivation and cipher algorithms of encrypted keys that the JDK's providers may lack. */
+    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     private PemFiles() {
     }
@@ -60,6 +67,15 @@ final class PemFiles {
     }
 
     static PrivateKey readKey(Path file) throws PemException {
+        return readKey(file, null, "");
+    }
+
+    /**
+     * Reads a private key, decrypting an encrypted PKCS#8 (or legacy OpenSSL-encrypted) key with {@code passphrase}.
+     *
+     * @param passphraseSource where the passphrase came from, for messages (never the passphrase itself)
+     */
+    static PrivateKey readKey(Path file, char[] passphrase, String passphraseSource) throws PemException {
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
             Object o;
@@ -72,8 +88,22 @@ final class PemFiles {
                     return converter.getPrivateKey(info); // PKCS#8
                 }
                 if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
-                    throw new PemException(file + " holds an encrypted private key; this version reads unencrypted keys only "
-                            + "(decrypt it with: openssl pkey -in " + file.getFileName() + " -out plain.key)");
+                    if (passphrase == null) {
+                        throw new PemException(file + " holds an encrypted private key, and the certificate names no "
+                                + "passphrase (expected passphrase: { env: VARIABLE } or { file: PATH })");
+                    }
+                    try {
+                        if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+                            return converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(
+                                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase)));
+                        }
+                        return converter.getPrivateKey(((PEMEncryptedKeyPair) o).decryptKeyPair(
+                                new JcePEMDecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase))
+                                .getPrivateKeyInfo());
+                    } catch (PKCSException | OperatorCreationException | IOException e) {
+                        throw new PemException("cannot decrypt the private key in " + file + " with the passphrase from "
+                                + passphraseSource + " (wrong passphrase?)");
+                    }
                 }
                 // EC PARAMETERS blocks and the like precede the key in some files: skip them.
             }

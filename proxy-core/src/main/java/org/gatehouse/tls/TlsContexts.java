@@ -1,18 +1,29 @@
 package org.gatehouse.tls;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSslServerContext;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
@@ -21,12 +32,20 @@ import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.TlsPolicy;
+import org.gatehouse.rules.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server {@link SslContext} of every certificate that an enabled rule uses, built when the rules are loaded so that
- * a bad key or certificate fails {@code gatehouse check} and never the first client.
+ * Everything the listeners need to speak TLS, built and checked when the rules are loaded so that a bad key, a broken
+ * chain or an expired certificate fails {@code gatehouse check} and never the first client: each certificate's
+ * material, and for each rule a server {@link SslContext} per certificate (its {@code tlsPolicy}, versions, ciphers
+ * and client-certificate settings), chosen by SNI when the rule has several.
+ *
+ * <p>Session resumption is on: the JDK engine keeps its session cache; the OpenSSL engine issues session tickets,
+ * whose key {@link #rotateTicketKeys()} replaces (keeping the previous one so that tickets issued just before still
+ * work).
  */
 public final class TlsContexts {
 
@@ -35,14 +54,29 @@ public final class TlsContexts {
     /** Whether missing self-signed certificates may be generated (run) or only checked (check). */
     public enum Mode { RUN, CHECK }
 
-    private final TlsEngine engine;
-    private final Map<String, SslContext> contexts;
-    private final Map<String, Instant> expiries;
+    /** One rule's contexts: the first certificate's, and (with several certificates) the SNI mapping over all. */
+    private record RuleContexts(SslContext primary, Mapping<String, SslContext> byName) {
+    }
 
-    private TlsContexts(TlsEngine engine, Map<String, SslContext> contexts, Map<String, Instant> expiries) {
+    private final TlsEngine engine;
+    private final Map<String, RuleContexts> byRule;
+    private final Map<String, Instant> expiries;
+    private final List<Problem> warnings;
+    private final List<OpenSslServerContext> ticketContexts;
+    private OpenSslSessionTicketKey ticketKey;
+
+    private TlsContexts(TlsEngine engine, Map<String, RuleContexts> byRule, Map<String, Instant> expiries,
+            List<Problem> warnings, List<OpenSslServerContext> ticketContexts) {
         this.engine = engine;
-        this.contexts = Map.copyOf(contexts);
+        this.byRule = Map.copyOf(byRule);
         this.expiries = Map.copyOf(expiries);
+        this.warnings = List.copyOf(warnings);
+        this.ticketContexts = List.copyOf(ticketContexts);
+        rotateTicketKeys();
+    }
+
+    public TlsEngine engine() {
+        return engine;
     }
 
     /** When each certificate in use expires (its leaf's notAfter), by certificate name. */
@@ -50,28 +84,78 @@ public final class TlsContexts {
         return expiries;
     }
 
-    public TlsEngine engine() {
-        return engine;
+    /** Things to tell the operator that do not stop the rules (a certificate expiring soon, a name mismatch). */
+    public List<Problem> warnings() {
+        return warnings;
     }
 
-    /** The context a rule's listener uses. */
+    /** The context of a rule's first certificate. */
     public SslContext forRule(Rule rule) {
-        String name = rule.tls().certificates().get(0);
-        SslContext context = contexts.get(name);
-        if (context == null) {
-            throw new IllegalStateException("no TLS context for certificate " + name + " of rule " + rule.name());
+        RuleContexts contexts = byRule.get(rule.name());
+        if (contexts == null) {
+            throw new IllegalStateException("no TLS context for rule " + rule.name());
         }
-        return context;
+        return contexts.primary();
+    }
+
+    /**
+     * The handler that speaks TLS for a new connection of {@code rule}: an {@link SslHandler}, or with several
+     * certificates an {@link SniHandler} that picks one by the name the client asks for and then replaces itself with
+     * the {@link SslHandler}.
+     */
+    public ChannelHandler newHandler(Rule rule, ByteBufAllocator alloc, long handshakeTimeoutMillis) {
+        RuleContexts contexts = byRule.get(rule.name());
+        if (contexts == null) {
+            throw new IllegalStateException("no TLS context for rule " + rule.name());
+        }
+        if (contexts.byName() == null) {
+            SslHandler ssl = contexts.primary().newHandler(alloc);
+            ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+            return ssl;
+        }
+        return new SniHandler(contexts.byName(), handshakeTimeoutMillis) {
+            @Override
+            protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
+                SslHandler ssl = super.newSslHandler(context, allocator);
+                ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+                return ssl;
+            }
+        };
+    }
+
+    /**
+     * A new session-ticket key for every OpenSSL context, the previous one kept for decrypting tickets issued before.
+     * Called at build and then periodically by the gateway.
+     */
+    public synchronized void rotateTicketKeys() {
+        if (ticketContexts.isEmpty()) {
+            return;
+        }
+        SecureRandom random = new SecureRandom();
+        byte[] name = new byte[OpenSslSessionTicketKey.NAME_SIZE];
+        byte[] hmac = new byte[OpenSslSessionTicketKey.HMAC_KEY_SIZE];
+        byte[] aes = new byte[OpenSslSessionTicketKey.AES_KEY_SIZE];
+        random.nextBytes(name);
+        random.nextBytes(hmac);
+        random.nextBytes(aes);
+        OpenSslSessionTicketKey next = new OpenSslSessionTicketKey(name, hmac, aes);
+        OpenSslSessionTicketKey[] keys = ticketKey == null ? new OpenSslSessionTicketKey[] {next}
+                : new OpenSslSessionTicketKey[] {next, ticketKey};
+        for (OpenSslServerContext context : ticketContexts) {
+            context.sessionContext().setTicketKeys(keys);
+        }
+        ticketKey = next;
     }
 
     /**
      * Loads and checks the material of every certificate enabled rules use (and of the others whose files exist), and
-     * builds a context for each one in use. Every problem is reported at the certificate's place in the rules file.
+     * builds each TLS rule's contexts. Every problem is reported at the certificate's (or rule's) place in the file.
      */
     public static TlsContexts build(PublishingRules rules, TlsEngine engine, Mode mode) throws RulesException {
         List<Problem> problems = new ArrayList<>();
-        Map<String, SslContext> contexts = new LinkedHashMap<>();
-        Map<String, Instant> expiries = new LinkedHashMap<>();
+        List<Problem> warnings = new ArrayList<>();
+        Map<String, TlsMaterial> materials = new LinkedHashMap<>();
+        Instant now = Instant.now();
         Set<String> inUse = rules.certificatesInUse().stream().map(CertificateSource::name).collect(Collectors.toSet());
         for (CertificateSource source : rules.certificates().values()) {
             boolean used = inUse.contains(source.name());
@@ -79,58 +163,107 @@ public final class TlsContexts {
             try {
                 TlsMaterial material = null;
                 if (source instanceof CertificateSource.PemFiles pem) {
-                    material = used || exists(pem) ? loadPem(pem) : null;
+                    material = used || exists(pem) ? CertificateMaterial.loadPem(pem) : null;
+                } else if (source instanceof CertificateSource.Pkcs12 p12) {
+                    material = used || Files.exists(p12.file()) ? CertificateMaterial.loadPkcs12(p12) : null;
                 } else if (source instanceof CertificateSource.SelfSigned self && used) {
                     material = selfSigned(rules.stateDir(), self, mode);
                 }
-                if (material != null && used) {
-                    contexts.put(source.name(), newServerContext(material, engine));
-                    expiries.put(source.name(), material.leaf().getNotAfter().toInstant());
+                if (material != null) {
+                    Optional<String> warning = CertificateMaterial.checkValidity(material, source.allowExpired(), now);
+                    warning.ifPresent(w -> warnings.add(new Problem(source.position(), path, w)));
+                    if (used) {
+                        materials.put(source.name(), material);
+                    }
                 }
-            } catch (MaterialException e) {
+            } catch (CertificateMaterial.MaterialException e) {
                 problems.add(new Problem(source.position(), path + e.key, e.getMessage()));
+            }
+        }
+        Map<String, RuleContexts> byRule = new LinkedHashMap<>();
+        List<OpenSslServerContext> ticketContexts = new ArrayList<>();
+        for (Rule rule : rules.enabledRules()) {
+            TlsSettings tls = rule.tls();
+            if (!tls.enabled() || !tls.certificates().stream().allMatch(materials::containsKey)) {
+                continue; // a certificate problem is reported already
+            }
+            try {
+                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts));
+            } catch (CertificateMaterial.MaterialException e) {
+                problems.add(new Problem(rule.position(), "rules." + rule.name() + e.key, e.getMessage()));
+                continue;
+            }
+            publicNameWarning(rule, materials).ifPresent(warnings::add);
+            if (tls.policy() == TlsPolicy.LEGACY && engine.provider() == SslProvider.JDK) {
+                warnings.add(new Problem(rule.position(), "rules." + rule.name() + ".tlsPolicy", "the JDK's TLS engine "
+                        + "refuses TLS 1.0 and 1.1 whatever the policy says; legacy clients need the OpenSSL engine"));
             }
         }
         if (!problems.isEmpty()) {
             throw new RulesException(problems);
         }
-        return new TlsContexts(engine, contexts, expiries);
+        Map<String, Instant> expiries = new LinkedHashMap<>();
+        materials.forEach((name, m) -> expiries.put(name, m.leaf().getNotAfter().toInstant()));
+        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts);
+    }
+
+    private static RuleContexts ruleContexts(Rule rule, Map<String, TlsMaterial> materials, TlsEngine engine,
+            List<OpenSslServerContext> ticketContexts) throws CertificateMaterial.MaterialException {
+        List<String> names = rule.tls().certificates();
+        SslContext primary = null;
+        DomainWildcardMappingBuilder<SslContext> sni = null;
+        for (String name : names) {
+            SslContext context = newServerContext(materials.get(name), rule.tls(), engine);
+            if (context instanceof OpenSslServerContext openSsl) {
+                ticketContexts.add(openSsl);
+            }
+            if (primary == null) {
+                primary = context;
+                if (names.size() > 1) {
+                    sni = new DomainWildcardMappingBuilder<>(primary);
+                }
+            }
+            if (sni != null) {
+                for (String host : CertificateMaterial.names(materials.get(name).leaf())) {
+                    sni.add(host, context);
+                }
+            }
+        }
+        return new RuleContexts(primary, sni == null ? null : sni.build());
+    }
+
+    /** A warning when the name clients use is not among the names of the rule's certificates. */
+    private static Optional<Problem> publicNameWarning(Rule rule, Map<String, TlsMaterial> materials) {
+        Optional<String> publicName = rule.tls().publicName();
+        if (publicName.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> covered = new ArrayList<>();
+        for (String name : rule.tls().certificates()) {
+            covered.addAll(CertificateMaterial.names(materials.get(name).leaf()));
+        }
+        if (CertificateMaterial.covers(covered, publicName.get())) {
+            return Optional.empty();
+        }
+        return Optional.of(new Problem(rule.position(), "rules." + rule.name() + ".publicName", publicName.get()
+                + " is not among the names the certificate" + (rule.tls().certificates().size() > 1 ? "s cover" : " covers")
+                + " (" + String.join(", ", covered) + "): clients connecting to " + publicName.get()
+                + " will warn that the name does not match"));
     }
 
     private static boolean exists(CertificateSource.PemFiles pem) {
         return Files.exists(pem.certificate()) || Files.exists(pem.privateKey());
     }
 
-    private static TlsMaterial loadPem(CertificateSource.PemFiles pem) throws MaterialException {
-        List<X509Certificate> chain;
-        try {
-            chain = PemFiles.readChain(pem.certificate());
-        } catch (PemFiles.PemException e) {
-            throw new MaterialException(".certificate", e.getMessage());
-        }
-        java.security.PrivateKey key;
-        try {
-            key = PemFiles.readKey(pem.privateKey());
-        } catch (PemFiles.PemException e) {
-            throw new MaterialException(".privateKey", e.getMessage());
-        }
-        if (!PemFiles.matches(key, chain.get(0).getPublicKey())) {
-            throw new MaterialException(".privateKey", "the private key in " + pem.privateKey()
-                    + " does not match the certificate in " + pem.certificate() + " (subject "
-                    + chain.get(0).getSubjectX500Principal().getName() + ")");
-        }
-        return new TlsMaterial(pem.name(), key, chain);
-    }
-
     private static TlsMaterial selfSigned(Path stateDir, CertificateSource.SelfSigned self, Mode mode)
-            throws MaterialException {
+            throws CertificateMaterial.MaterialException {
         Path certFile = SelfSignedCertificates.certificateFile(stateDir, self.name());
         Path keyFile = SelfSignedCertificates.keyFile(stateDir, self.name());
         if (!SelfSignedCertificates.usable(stateDir, self.name(), self.names())) {
             if (mode == Mode.CHECK) {
                 String why = writableProblem(certFile.getParent());
                 if (why != null) {
-                    throw new MaterialException(".selfSigned", "cannot generate the certificate on first start: " + why);
+                    throw new CertificateMaterial.MaterialException(".selfSigned", "cannot generate the certificate on first start: " + why);
                 }
                 return null;
             }
@@ -138,14 +271,14 @@ public final class TlsContexts {
                 SelfSignedCertificates.generate(stateDir, self.name(), self.names());
                 log.info("generated self-signed certificate name={} for={} file={}", self.name(), self.names(), certFile);
             } catch (IOException | GeneralSecurityException e) {
-                throw new MaterialException(".selfSigned", "cannot write the self-signed certificate to " + certFile.getParent()
+                throw new CertificateMaterial.MaterialException(".selfSigned", "cannot write the self-signed certificate to " + certFile.getParent()
                         + " (" + e.getMessage() + ")");
             }
         }
         try {
             return new TlsMaterial(self.name(), PemFiles.readKey(keyFile), PemFiles.readChain(certFile));
         } catch (PemFiles.PemException e) {
-            throw new MaterialException(".selfSigned", e.getMessage());
+            throw new CertificateMaterial.MaterialException(".selfSigned", e.getMessage());
         }
     }
 
@@ -161,27 +294,22 @@ public final class TlsContexts {
         return Files.isDirectory(p) && Files.isWritable(p) ? null : p + " is not a writable folder";
     }
 
-    static SslContext newServerContext(TlsMaterial material, TlsEngine engine) throws MaterialException {
+    static SslContext newServerContext(TlsMaterial material, TlsSettings tls, TlsEngine engine)
+            throws CertificateMaterial.MaterialException {
         try {
-            return SslContextBuilder.forServer(material.key(), material.chain())
+            SslContextBuilder builder = SslContextBuilder.forServer(material.key(), material.chain())
                     .sslProvider(engine.provider())
-                    .protocols(TlsDefaults.PROTOCOLS)
-                    .ciphers(TlsDefaults.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                    .build();
+                    .protocols(TlsPolicies.protocols(tls))
+                    .ciphers(TlsPolicies.ciphers(tls), SupportedCipherSuiteFilter.INSTANCE);
+            if (tls.clientCertificate().isPresent()) {
+                TlsSettings.ClientCertificate client = tls.clientCertificate().get();
+                builder.trustManager(client.trust().toFile()).clientAuth(
+                        client.mode() == TlsSettings.ClientCertificate.Mode.REQUIRE ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+            }
+            return builder.build();
         } catch (SSLException | RuntimeException e) {
-            throw new MaterialException("", "cannot build a TLS context from certificate " + material.name() + " ("
-                    + e.getMessage() + ")");
-        }
-    }
-
-    /** A problem with one certificate's material; {@code key} is the key path suffix it concerns. */
-    static final class MaterialException extends Exception {
-        private static final long serialVersionUID = 1L;
-        final String key;
-
-        MaterialException(String key, String message) {
-            super(message);
-            this.key = key;
+            throw new CertificateMaterial.MaterialException("", "cannot build a TLS context from certificate "
+                    + material.name() + " (" + e.getMessage() + ")");
         }
     }
 }

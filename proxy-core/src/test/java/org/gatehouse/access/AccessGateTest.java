@@ -60,7 +60,7 @@ class AccessGateTest {
     private static Rule rule(Protocol protocol, TlsMode tls, String cidr, String domain) {
         ClientList allow = new ClientList(List.of("corp"), AddressSet.of(List.of(AddressBlock.parse(cidr))),
                 domain == null ? DomainSet.empty() : DomainSet.of(List.of(domain)));
-        TlsSettings tlsSettings = tls == TlsMode.NONE ? TlsSettings.none() : new TlsSettings(tls, List.of("test"));
+        TlsSettings tlsSettings = tls == TlsMode.NONE ? TlsSettings.none() : TlsSettings.of(tls, List.of("test"));
         return new Rule("r", true, List.of(new HostPort("127.0.0.1", 0)), protocol, tlsSettings,
                 LoginSettings.secureOnly(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
                 new Access(false, allow, ClientList.empty()), Limits.defaults(), Optional.empty(),

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -43,16 +44,16 @@ final class Inspected {
 
     private Inspected(Protocol protocol, TlsMode mode, LoginSettings login) {
         Rule rule = new Rule("r1", true, List.of(new HostPort("127.0.0.1", 0)), protocol,
-                new TlsSettings(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
+                TlsSettings.of(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
                 Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("test"));
         session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000), new GatewayMetrics(registry).rule("r1"));
         LoginGuard guard = new LoginGuard(login, report);
-        Supplier<SslHandler> startTls = mode == TlsMode.STARTTLS ? Inspected::serverSslHandler : null;
+        Supplier<ChannelHandler> startTls = mode == TlsMode.STARTTLS ? Inspected::serverSslHandler : null;
         MailInspector inspector = switch (protocol) {
-            case POP3 -> new Pop3Inspector(session, guard, startTls, 10_000);
-            case IMAP -> new ImapInspector(session, guard, startTls, 10_000);
-            case SMTP -> new SmtpInspector(session, guard, startTls, 10_000);
+            case POP3 -> new Pop3Inspector(session, guard, startTls);
+            case IMAP -> new ImapInspector(session, guard, startTls);
+            case SMTP -> new SmtpInspector(session, guard, startTls);
             case TCP -> throw new IllegalArgumentException();
         };
         channel = new EmbeddedChannel(inspector);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** Where a named certificate under {@code certificates:} comes from. */
 public sealed interface CertificateSource {
@@ -14,15 +15,41 @@ public sealed interface CertificateSource {
     /** Where it was defined, for messages about it. */
     SourcePosition position();
 
+    /** Whether an expired certificate is served anyway (with a warning) instead of refused. */
+    default boolean allowExpired() {
+        return false;
+    }
+
     /**
-     * PEM files: the certificate file holds the leaf first, then its chain; the key is PKCS#1 or PKCS#8, RSA or EC.
-     * Paths are absolute (resolved against the rules file's folder).
+     * PEM files: the certificate file holds the leaf first, then its chain; the key is PKCS#1, SEC1 or PKCS#8, RSA or
+     * EC, and may be an encrypted PKCS#8 key whose passphrase comes from {@code passphrase}. Paths are absolute
+     * (resolved against the rules file's folder).
      */
-    record PemFiles(String name, Path certificate, Path privateKey, SourcePosition position) implements CertificateSource {
+    record PemFiles(String name, Path certificate, Path privateKey, Optional<Secret> passphrase, boolean allowExpired,
+            SourcePosition position) implements CertificateSource {
         public PemFiles {
             requireNonNull(name, "name");
             requireNonNull(certificate, "certificate");
             requireNonNull(privateKey, "privateKey");
+            requireNonNull(passphrase, "passphrase");
+            requireNonNull(position, "position");
+        }
+
+        public PemFiles(String name, Path certificate, Path privateKey, SourcePosition position) {
+            this(name, certificate, privateKey, Optional.empty(), false, position);
+        }
+    }
+
+    /**
+     * A PKCS#12 file ({@code .pfx}, {@code .p12}), as Windows and Exchange export a certificate with its private key
+     * and chain; its password comes from {@code password} (none: an unprotected file).
+     */
+    record Pkcs12(String name, Path file, Optional<Secret> password, boolean allowExpired, SourcePosition position)
+            implements CertificateSource {
+        public Pkcs12 {
+            requireNonNull(name, "name");
+            requireNonNull(file, "file");
+            requireNonNull(password, "password");
             requireNonNull(position, "position");
         }
     }

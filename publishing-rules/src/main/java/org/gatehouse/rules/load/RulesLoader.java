@@ -32,11 +32,14 @@ import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.Secret;
 import org.gatehouse.rules.ServiceSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.rules.ConfigWord;
+import org.gatehouse.rules.TlsPolicy;
 import org.gatehouse.rules.TlsSettings;
 import org.gatehouse.rules.load.NodeReader.Item;
 import org.gatehouse.rules.load.YamlNode.Entry;
@@ -74,11 +77,22 @@ public final class RulesLoader {
     private static final Set<String> ACCESS_LOG_KEYS = Set.of("format");
     private static final Set<String> DNS_KEYS = Set.of("servers", "timeout", "cache", "onFailure");
     private static final Set<String> DNS_CACHE_KEYS = Set.of("maxEntries", "maxTtl", "negativeTtl");
-    private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey");
-    private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "selfSigned");
+    private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey", "passphrase");
+    private static final Set<String> PKCS12_KEYS = Set.of("pkcs12", "password");
+    private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "passphrase", "pkcs12", "password",
+            "allowExpired", "selfSigned");
+    private static final Set<String> SECRET_KEYS = Set.of("env", "file");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol", "transparent");
+            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol", "transparent",
+            "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
+    private static final Set<String> TLS_KEYS = Set.of("tlsPolicy", "protocols", "ciphers", "publicName",
+            "clientCertificate");
+    private static final Set<String> CLIENT_CERT_KEYS = Set.of("mode", "trust");
+    private static final List<String> TLS_VERSIONS = List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
+    /** Cipher name parts that mean under 128 bits of strength, or no encryption or authentication at all. */
+    private static final List<String> WEAK_CIPHER_PARTS = List.of("NULL", "EXPORT", "_DES_", "DES40", "3DES", "DES_EDE",
+            "RC4", "RC2", "_anon_", "IDEA", "SEED");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
@@ -306,8 +320,22 @@ public final class RulesLoader {
             in.onlyKeys(def, path, CERT_KEYS);
             boolean selfSigned = def.entries().containsKey("selfSigned");
             boolean pem = def.entries().keySet().stream().anyMatch(PEM_KEYS::contains);
-            if (selfSigned && pem) {
-                in.problem(def.position(), path, "has both selfSigned and certificate/privateKey (expected one or the other)");
+            boolean pkcs12 = def.entries().keySet().stream().anyMatch(PKCS12_KEYS::contains);
+            if ((selfSigned ? 1 : 0) + (pem ? 1 : 0) + (pkcs12 ? 1 : 0) > 1) {
+                in.problem(def.position(), path, "mixes " + (selfSigned ? "selfSigned, " : "") + (pem ? "PEM files (certificate, "
+                        + "privateKey), " : "") + (pkcs12 ? "a PKCS#12 file (pkcs12), " : "")
+                        + "which are different ways to give a certificate (expected one of them)");
+                continue;
+            }
+            boolean allowExpired = in.entry(def, "allowExpired").flatMap(a -> in.bool(a.value(), child(path, "allowExpired")))
+                    .orElse(false);
+            if (pkcs12) {
+                Optional<Path> file = in.required(def, path, "pkcs12")
+                        .flatMap(c -> in.text(c.value(), child(path, "pkcs12"))).map(t -> baseDir.resolve(t.text()).normalize());
+                Optional<Secret> password = in.entry(def, "password").map(p -> secret(p.value(), child(path, "password")));
+                if (file.isPresent() && password.map(p -> p != null).orElse(true)) {
+                    out.put(e.key(), new CertificateSource.Pkcs12(e.key(), file.get(), password, allowExpired, e.keyPosition()));
+                }
                 continue;
             }
             if (selfSigned) {
@@ -334,11 +362,41 @@ public final class RulesLoader {
                     .flatMap(c -> in.text(c.value(), child(path, "certificate"))).map(s -> baseDir.resolve(s.text()).normalize());
             Optional<Path> key = in.required(def, path, "privateKey")
                     .flatMap(c -> in.text(c.value(), child(path, "privateKey"))).map(s -> baseDir.resolve(s.text()).normalize());
-            if (cert.isPresent() && key.isPresent()) {
-                out.put(e.key(), new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), e.keyPosition()));
+            Optional<Secret> passphrase = in.entry(def, "passphrase").map(p -> secret(p.value(), child(path, "passphrase")));
+            if (cert.isPresent() && key.isPresent() && passphrase.map(p -> p != null).orElse(true)) {
+                out.put(e.key(), new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), passphrase, allowExpired,
+                        e.keyPosition()));
             }
         }
         return out;
+    }
+
+    /**
+     * Where a passphrase or password is read from: {@code { env: VARIABLE }} or {@code { file: PATH }}. Written inline,
+     * it would sit in a file that is copied, versioned and printed: refused. Null after a problem.
+     */
+    private Secret secret(YamlNode node, String path) {
+        if (node instanceof YamlNode.Scalar) {
+            in.problem(node.position(), path, "is written in the rules file (expected where to read it: { env: VARIABLE } "
+                    + "or { file: /path/to/file }, so that the secret stays out of this file)");
+            return null;
+        }
+        MapNode map = in.map(node, path).orElse(null);
+        if (map == null) {
+            return null;
+        }
+        in.onlyKeys(map, path, SECRET_KEYS);
+        Optional<Entry> env = in.entry(map, "env");
+        Optional<Entry> file = in.entry(map, "file");
+        if (env.isPresent() == file.isPresent()) {
+            in.problem(map.position(), path, "needs exactly one of env or file");
+            return null;
+        }
+        if (env.isPresent()) {
+            return in.text(env.get().value(), child(path, "env")).<Secret>map(t -> new Secret.Environment(t.text())).orElse(null);
+        }
+        return in.text(file.get().value(), child(path, "file"))
+                .<Secret>map(t -> new Secret.File(baseDir.resolve(t.text()).normalize())).orElse(null);
     }
 
     /**
@@ -355,21 +413,28 @@ public final class RulesLoader {
             }
         }
         for (CertificateSource source : certificates.values()) {
-            if (!(source instanceof CertificateSource.PemFiles pem)) {
-                continue;
+            String path = child("certificates", source.name());
+            Map<String, Path> files = new java.util.TreeMap<>();
+            if (source instanceof CertificateSource.PemFiles pem) {
+                files.put("certificate", pem.certificate());
+                files.put("privateKey", pem.privateKey());
+                pem.passphrase().filter(Secret.File.class::isInstance)
+                        .ifPresent(p -> files.put("passphrase.file", ((Secret.File) p).path()));
+            } else if (source instanceof CertificateSource.Pkcs12 p12) {
+                files.put("pkcs12", p12.file());
+                p12.password().filter(Secret.File.class::isInstance)
+                        .ifPresent(p -> files.put("password.file", ((Secret.File) p).path()));
             }
-            String path = child("certificates", pem.name());
-            for (Map.Entry<String, Path> file : Map.of("certificate", pem.certificate(), "privateKey", pem.privateKey())
-                    .entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
-                String key = file.getKey();
+            for (Map.Entry<String, Path> file : files.entrySet()) {
                 String why = unreadable(file.getValue());
                 if (why == null) {
                     continue;
                 }
-                if (usedBy.containsKey(pem.name())) {
-                    in.problem(pem.position(), child(path, key), why + " (used by rule " + usedBy.get(pem.name()) + ")");
+                if (usedBy.containsKey(source.name())) {
+                    in.problem(source.position(), child(path, file.getKey()), why + " (used by rule "
+                            + usedBy.get(source.name()) + ")");
                 } else {
-                    warnings.add(new Problem(pem.position(), child(path, key), why
+                    warnings.add(new Problem(source.position(), child(path, file.getKey()), why
                             + "; not checked, since no enabled rule uses this certificate"));
                 }
             }
@@ -502,6 +567,10 @@ public final class RulesLoader {
         if (tlsMode == TlsMode.NONE) {
             certEntry.ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(path, "certificate"),
                     "is ignored, since tls is none")));
+            for (String key : TLS_KEYS) {
+                in.entry(map, key).ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(path, key),
+                        "is ignored, since tls is none")));
+            }
         } else if (tlsMode != null) {
             in.required(map, path, "certificate").ifPresent(e -> {
                 for (Item item : in.textList(e.value(), child(path, "certificate"))) {
@@ -534,7 +603,10 @@ public final class RulesLoader {
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
-        TlsSettings tls = new TlsSettings(tlsMode, tlsMode == TlsMode.NONE ? List.of() : certNames);
+        TlsSettings tls = tlsMode == TlsMode.NONE ? TlsSettings.none() : tlsSettings(map, path, tlsMode, certNames);
+        if (tls == null) {
+            return Optional.empty();
+        }
         return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, backend, access, limits, acceptProxy,
                 map.position()));
     }
@@ -663,6 +735,82 @@ public final class RulesLoader {
                     + "), which would need reverse DNS of the load balancer (expected addresses only)");
         }
         return from;
+    }
+
+    /** The TLS keys of a rule that speaks TLS; null after a problem. */
+    private TlsSettings tlsSettings(MapNode map, String path, TlsMode mode, List<String> certNames) {
+        int before = problems.size();
+        TlsPolicy policy = in.entry(map, "tlsPolicy").flatMap(e -> in.text(e.value(), child(path, "tlsPolicy")))
+                .flatMap(t -> word(t, child(path, "tlsPolicy"), TlsPolicy.fromConfigName(t.text()),
+                        "modern, intermediate or legacy"))
+                .orElse(TlsPolicy.INTERMEDIATE);
+        if (policy == TlsPolicy.LEGACY) {
+            warnings.add(new Problem(in.entry(map, "tlsPolicy").orElseThrow().value().position(), child(path, "tlsPolicy"),
+                    "legacy offers TLS 1.0 and 1.1 and CBC ciphers: use it only for clients that cannot do better"));
+        }
+        List<String> protocols = new ArrayList<>();
+        in.entry(map, "protocols").ifPresent(e -> {
+            for (Item item : in.textList(e.value(), child(path, "protocols"))) {
+                if (!TLS_VERSIONS.contains(item.text())) {
+                    in.problem(item.position(), item.path(), '"' + item.text() + "\" (expected "
+                            + String.join(", ", TLS_VERSIONS) + "; SSL versions are never offered)");
+                } else {
+                    protocols.add(item.text());
+                }
+            }
+        });
+        List<String> ciphers = new ArrayList<>();
+        in.entry(map, "ciphers").ifPresent(e -> {
+            for (Item item : in.textList(e.value(), child(path, "ciphers"))) {
+                String weak = WEAK_CIPHER_PARTS.stream().filter(w -> item.text().toUpperCase(java.util.Locale.ROOT)
+                        .contains(w.toUpperCase(java.util.Locale.ROOT))).findFirst().orElse(null);
+                if (weak != null) {
+                    in.problem(item.position(), item.path(), '"' + item.text() + "\" is under 128 bits or leaves data "
+                            + "unprotected (" + weak + "; expected AES-GCM, ChaCha20-Poly1305 or AES-CBC with 128 or 256 bits)");
+                } else if (!item.text().startsWith("TLS_")) {
+                    in.problem(item.position(), item.path(), '"' + item.text() + "\" is not a standard cipher suite name "
+                            + "(expected the IANA name, as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+                } else {
+                    ciphers.add(item.text());
+                }
+            }
+        });
+        Optional<String> publicName = in.entry(map, "publicName").flatMap(e -> in.text(e.value(), child(path, "publicName")))
+                .flatMap(t -> {
+                    if (HostPort.isHostName(t.text())) {
+                        return Optional.of(t.text().toLowerCase(java.util.Locale.ROOT));
+                    }
+                    in.problem(t.position(), child(path, "publicName"), '"' + t.text()
+                            + "\" is not a host name (expected the name clients connect to, as mail.example.com)");
+                    return Optional.empty();
+                });
+        Optional<TlsSettings.ClientCertificate> clientCertificate = in.entry(map, "clientCertificate")
+                .flatMap(e -> in.map(e.value(), child(path, "clientCertificate")))
+                .flatMap(m -> clientCertificate(m, child(path, "clientCertificate")));
+        if (problems.size() > before) {
+            return null;
+        }
+        return new TlsSettings(mode, certNames, policy, protocols, ciphers, publicName, clientCertificate);
+    }
+
+    private Optional<TlsSettings.ClientCertificate> clientCertificate(MapNode map, String path) {
+        in.onlyKeys(map, path, CLIENT_CERT_KEYS);
+        Optional<TlsSettings.ClientCertificate.Mode> mode = in.required(map, path, "mode")
+                .flatMap(e -> in.text(e.value(), child(path, "mode")))
+                .flatMap(t -> word(t, child(path, "mode"), ConfigWord.parse(TlsSettings.ClientCertificate.Mode.class,
+                        t.text()), "require or optional"));
+        Optional<Path> trust = in.required(map, path, "trust").flatMap(e -> in.text(e.value(), child(path, "trust")))
+                .flatMap(t -> {
+                    Path file = baseDir.resolve(t.text()).normalize();
+                    String why = unreadable(file);
+                    if (why != null) {
+                        in.problem(t.position(), child(path, "trust"), why);
+                        return Optional.empty();
+                    }
+                    return Optional.of(file);
+                });
+        return mode.isPresent() && trust.isPresent()
+                ? Optional.of(new TlsSettings.ClientCertificate(mode.get(), trust.get())) : Optional.empty();
     }
 
     /** The login policy; tcp rules have none to apply, so saying one there is a mistake worth reporting. */

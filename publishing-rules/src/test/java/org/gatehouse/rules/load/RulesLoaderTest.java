@@ -113,8 +113,9 @@ class RulesLoaderTest {
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
                 .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
-                        + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, enabled, limits, "
-                        + "listen, login, name, protocol, tls, transparent)");
+                        + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, ciphers, "
+                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, tls, "
+                        + "tlsPolicy, transparent)");
     }
 
     @Test
