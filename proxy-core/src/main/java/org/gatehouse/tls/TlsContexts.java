@@ -306,7 +306,12 @@ public final class TlsContexts {
                 builder.trustManager(client.trust().toFile()).clientAuth(
                         client.mode() == TlsSettings.ClientCertificate.Mode.REQUIRE ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
             }
-            return builder.build();
+            SslContext context = builder.build();
+            if (!tls.ciphers().isEmpty() && context.cipherSuites().stream().noneMatch(tls.ciphers()::contains)) {
+                throw new CertificateMaterial.MaterialException("", "cannot build a TLS context: none of the ciphers "
+                        + tls.ciphers() + " is supported by the " + engine.description());
+            }
+            return context;
         } catch (SSLException | RuntimeException e) {
             throw new CertificateMaterial.MaterialException("", "cannot build a TLS context from certificate "
                     + material.name() + " (" + e.getMessage() + ")");
