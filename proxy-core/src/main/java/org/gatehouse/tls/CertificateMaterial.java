@@ -69,7 +69,10 @@ final class CertificateMaterial {
     }
 
     static TlsMaterial loadPkcs12(CertificateSource.Pkcs12 p12) throws MaterialException {
-        char[] password = p12.password().isPresent() ? read(p12.password().get(), ".password") : new char[0];
+        return loadPkcs12(p12, p12.password().isPresent() ? read(p12.password().get(), ".password") : new char[0]);
+    }
+
+    static TlsMaterial loadPkcs12(CertificateSource.Pkcs12 p12, char[] password) throws MaterialException {
         KeyStore store;
         try (InputStream in = Files.newInputStream(p12.file())) {
             store = KeyStore.getInstance("PKCS12");

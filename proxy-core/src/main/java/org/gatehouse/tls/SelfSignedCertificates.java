@@ -100,6 +100,12 @@ public final class SelfSignedCertificates {
 
     /** A self-signed server certificate for {@code names} (DNS names and IP addresses), valid from {@code notBefore}. */
     public static X509Certificate selfSign(KeyPair pair, List<String> names, Instant notBefore) throws GeneralSecurityException {
+        return selfSign(pair, names, notBefore, VALIDITY);
+    }
+
+    /** As {@link #selfSign(KeyPair, List, Instant)}, valid for {@code validity}. */
+    static X509Certificate selfSign(KeyPair pair, List<String> names, Instant notBefore, Duration validity)
+            throws GeneralSecurityException {
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.CN, names.get(0))
                 .addRDN(BCStyle.O, "Gatehouse self-signed")
@@ -111,7 +117,7 @@ public final class SelfSignedCertificates {
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
                     new BigInteger(127, new SecureRandom()).add(BigInteger.ONE),
-                    Date.from(notBefore.minus(Duration.ofMinutes(5))), Date.from(notBefore.plus(VALIDITY)), subject,
+                    Date.from(notBefore.minus(Duration.ofMinutes(5))), Date.from(notBefore.plus(validity)), subject,
                     pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
