@@ -94,6 +94,9 @@ public final class Gateway implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private volatile boolean draining;
 
+    /** How often stapled OCSP responses are looked at (each is fetched again half-way through its validity). */
+    private static final long OCSP_CHECK_MINUTES = 5;
+
     /** How often TLS session-ticket keys are replaced (tickets under the previous key stay valid one period more). */
     private static final long TICKET_KEY_HOURS = 12;
 
@@ -120,6 +123,8 @@ public final class Gateway implements AutoCloseable {
                 TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(() -> snapshot().tls().rotateTicketKeys(), TICKET_KEY_HOURS, TICKET_KEY_HOURS,
                 TimeUnit.HOURS);
+        housekeeping.scheduleWithFixedDelay(() -> snapshot().tls().refreshOcspResponses(), OCSP_CHECK_MINUTES,
+                OCSP_CHECK_MINUTES, TimeUnit.MINUTES);
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */

@@ -84,7 +84,7 @@ public final class CertificateTool {
         try {
             if (isPkcs12(file)) {
                 TlsMaterial material = CertificateMaterial.loadPkcs12(new org.gatehouse.rules.CertificateSource.Pkcs12(
-                        "show", file, java.util.Optional.empty(), true, org.gatehouse.rules.SourcePosition.unknown("cli")),
+                        "show", file, java.util.Optional.empty(), true, false, org.gatehouse.rules.SourcePosition.unknown("cli")),
                         pkcs12Password == null ? new char[0] : pkcs12Password);
                 chain = material.chain();
                 bundledKey = material.key();

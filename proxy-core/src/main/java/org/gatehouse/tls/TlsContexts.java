@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslServerContext;
 import io.netty.handler.ssl.OpenSslSessionTicketKey;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -63,16 +64,33 @@ public final class TlsContexts {
     private final Map<String, Instant> expiries;
     private final List<Problem> warnings;
     private final List<OpenSslServerContext> ticketContexts;
+    private final Map<SslContext, OcspStapler> staplers;
     private OpenSslSessionTicketKey ticketKey;
 
     private TlsContexts(TlsEngine engine, Map<String, RuleContexts> byRule, Map<String, Instant> expiries,
-            List<Problem> warnings, List<OpenSslServerContext> ticketContexts) {
+            List<Problem> warnings, List<OpenSslServerContext> ticketContexts, Map<SslContext, OcspStapler> staplers) {
         this.engine = engine;
         this.byRule = Map.copyOf(byRule);
         this.expiries = Map.copyOf(expiries);
         this.warnings = List.copyOf(warnings);
         this.ticketContexts = List.copyOf(ticketContexts);
+        this.staplers = new java.util.IdentityHashMap<>(staplers);
         rotateTicketKeys();
+    }
+
+    /** Fetches OCSP responses that are missing or half-way through their validity; called periodically. */
+    public void refreshOcspResponses() {
+        new java.util.HashSet<>(staplers.values()).forEach(OcspStapler::refreshIfDue);
+    }
+
+    /** Hands the certificate's current OCSP response to a new engine, when stapling is on and a response is at hand. */
+    private SslHandler stapled(SslContext context, SslHandler ssl) {
+        OcspStapler stapler = staplers.get(context);
+        byte[] response = stapler == null ? null : stapler.response();
+        if (response != null && ssl.engine() instanceof ReferenceCountedOpenSslEngine openSsl) {
+            openSsl.setOcspResponse(response);
+        }
+        return ssl;
     }
 
     public TlsEngine engine() {
@@ -111,14 +129,14 @@ public final class TlsContexts {
         if (contexts.byName() == null) {
             SslHandler ssl = contexts.primary().newHandler(alloc);
             ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
-            return ssl;
+            return stapled(contexts.primary(), ssl);
         }
         return new SniHandler(contexts.byName(), handshakeTimeoutMillis) {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler ssl = super.newSslHandler(context, allocator);
                 ssl.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
-                return ssl;
+                return stapled(context, ssl);
             }
         };
     }
@@ -180,6 +198,8 @@ public final class TlsContexts {
                 problems.add(new Problem(source.position(), path + e.key, e.getMessage()));
             }
         }
+        Map<String, OcspStapler> staplerByCertificate = staplers(rules, materials, engine, mode, warnings);
+        Map<SslContext, OcspStapler> staplers = new java.util.IdentityHashMap<>();
         Map<String, RuleContexts> byRule = new LinkedHashMap<>();
         List<OpenSslServerContext> ticketContexts = new ArrayList<>();
         for (Rule rule : rules.enabledRules()) {
@@ -188,7 +208,7 @@ public final class TlsContexts {
                 continue; // a certificate problem is reported already
             }
             try {
-                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts));
+                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts, staplerByCertificate, staplers));
             } catch (CertificateMaterial.MaterialException e) {
                 problems.add(new Problem(rule.position(), "rules." + rule.name() + e.key, e.getMessage()));
                 continue;
@@ -204,18 +224,54 @@ public final class TlsContexts {
         }
         Map<String, Instant> expiries = new LinkedHashMap<>();
         materials.forEach((name, m) -> expiries.put(name, m.leaf().getNotAfter().toInstant()));
-        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts);
+        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts, staplers);
+    }
+
+    /**
+     * A stapler per certificate that asks for OCSP stapling and can have one (the OpenSSL engine, a responder URL, an
+     * issuer in the chain); a warning for each that cannot. At run time the first response is fetched now.
+     */
+    private static Map<String, OcspStapler> staplers(PublishingRules rules, Map<String, TlsMaterial> materials,
+            TlsEngine engine, Mode mode, List<Problem> warnings) {
+        Map<String, OcspStapler> out = new LinkedHashMap<>();
+        for (CertificateSource source : rules.certificates().values()) {
+            TlsMaterial material = materials.get(source.name());
+            if (!source.ocspStapling() || material == null) {
+                continue;
+            }
+            String path = "certificates." + source.name() + ".ocspStapling";
+            if (engine.provider() != SslProvider.OPENSSL) {
+                warnings.add(new Problem(source.position(), path, "needs the OpenSSL engine; this gateway runs the "
+                        + engine.description() + ", so nothing is stapled"));
+                continue;
+            }
+            OcspStapler.StaplerOrReason s = OcspStapler.forMaterial(material);
+            if (s.stapler() == null) {
+                warnings.add(new Problem(source.position(), path, "is off: " + s.reason()));
+                continue;
+            }
+            if (mode == Mode.RUN) {
+                s.stapler().refreshIfDue();
+            }
+            out.put(source.name(), s.stapler());
+        }
+        return out;
     }
 
     private static RuleContexts ruleContexts(Rule rule, Map<String, TlsMaterial> materials, TlsEngine engine,
-            List<OpenSslServerContext> ticketContexts) throws CertificateMaterial.MaterialException {
+            List<OpenSslServerContext> ticketContexts, Map<String, OcspStapler> staplerByCertificate,
+            Map<SslContext, OcspStapler> staplers) throws CertificateMaterial.MaterialException {
         List<String> names = rule.tls().certificates();
         SslContext primary = null;
         DomainWildcardMappingBuilder<SslContext> sni = null;
         for (String name : names) {
-            SslContext context = newServerContext(materials.get(name), rule.tls(), engine);
+            OcspStapler stapler = staplerByCertificate.get(name);
+            SslContext context = newServerContext(materials.get(name), rule.tls(), engine, stapler != null);
             if (context instanceof OpenSslServerContext openSsl) {
                 ticketContexts.add(openSsl);
+            }
+            if (stapler != null) {
+                staplers.put(context, stapler);
             }
             if (primary == null) {
                 primary = context;
@@ -294,11 +350,12 @@ public final class TlsContexts {
         return Files.isDirectory(p) && Files.isWritable(p) ? null : p + " is not a writable folder";
     }
 
-    static SslContext newServerContext(TlsMaterial material, TlsSettings tls, TlsEngine engine)
+    static SslContext newServerContext(TlsMaterial material, TlsSettings tls, TlsEngine engine, boolean ocsp)
             throws CertificateMaterial.MaterialException {
         try {
             SslContextBuilder builder = SslContextBuilder.forServer(material.key(), material.chain())
                     .sslProvider(engine.provider())
+                    .enableOcsp(ocsp)
                     .protocols(TlsPolicies.protocols(tls))
                     .ciphers(TlsPolicies.ciphers(tls), SupportedCipherSuiteFilter.INSTANCE);
             if (tls.clientCertificate().isPresent()) {

@@ -20,13 +20,18 @@ public sealed interface CertificateSource {
         return false;
     }
 
+    /** Whether the CA's OCSP response is fetched and stapled to the handshake (OpenSSL engine only). */
+    default boolean ocspStapling() {
+        return false;
+    }
+
     /**
      * PEM files: the certificate file holds the leaf first, then its chain; the key is PKCS#1, SEC1 or PKCS#8, RSA or
      * EC, and may be an encrypted PKCS#8 key whose passphrase comes from {@code passphrase}. Paths are absolute
      * (resolved against the rules file's folder).
      */
     record PemFiles(String name, Path certificate, Path privateKey, Optional<Secret> passphrase, boolean allowExpired,
-            SourcePosition position) implements CertificateSource {
+            boolean ocspStapling, SourcePosition position) implements CertificateSource {
         public PemFiles {
             requireNonNull(name, "name");
             requireNonNull(certificate, "certificate");
@@ -36,7 +41,7 @@ public sealed interface CertificateSource {
         }
 
         public PemFiles(String name, Path certificate, Path privateKey, SourcePosition position) {
-            this(name, certificate, privateKey, Optional.empty(), false, position);
+            this(name, certificate, privateKey, Optional.empty(), false, false, position);
         }
     }
 
@@ -44,8 +49,8 @@ public sealed interface CertificateSource {
      * A PKCS#12 file ({@code .pfx}, {@code .p12}), as Windows and Exchange export a certificate with its private key
      * and chain; its password comes from {@code password} (none: an unprotected file).
      */
-    record Pkcs12(String name, Path file, Optional<Secret> password, boolean allowExpired, SourcePosition position)
-            implements CertificateSource {
+    record Pkcs12(String name, Path file, Optional<Secret> password, boolean allowExpired, boolean ocspStapling,
+            SourcePosition position) implements CertificateSource {
         public Pkcs12 {
             requireNonNull(name, "name");
             requireNonNull(file, "file");

@@ -80,7 +80,7 @@ public final class RulesLoader {
     private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey", "passphrase");
     private static final Set<String> PKCS12_KEYS = Set.of("pkcs12", "password");
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "passphrase", "pkcs12", "password",
-            "allowExpired", "selfSigned");
+            "allowExpired", "ocspStapling", "selfSigned");
     private static final Set<String> SECRET_KEYS = Set.of("env", "file");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
@@ -329,12 +329,15 @@ public final class RulesLoader {
             }
             boolean allowExpired = in.entry(def, "allowExpired").flatMap(a -> in.bool(a.value(), child(path, "allowExpired")))
                     .orElse(false);
+            boolean ocsp = in.entry(def, "ocspStapling").flatMap(a -> in.bool(a.value(), child(path, "ocspStapling")))
+                    .orElse(false);
             if (pkcs12) {
                 Optional<Path> file = in.required(def, path, "pkcs12")
                         .flatMap(c -> in.text(c.value(), child(path, "pkcs12"))).map(t -> baseDir.resolve(t.text()).normalize());
                 Optional<Secret> password = in.entry(def, "password").map(p -> secret(p.value(), child(path, "password")));
                 if (file.isPresent() && password.map(p -> p != null).orElse(true)) {
-                    out.put(e.key(), new CertificateSource.Pkcs12(e.key(), file.get(), password, allowExpired, e.keyPosition()));
+                    out.put(e.key(), new CertificateSource.Pkcs12(e.key(), file.get(), password, allowExpired, ocsp,
+                            e.keyPosition()));
                 }
                 continue;
             }
@@ -365,7 +368,7 @@ public final class RulesLoader {
             Optional<Secret> passphrase = in.entry(def, "passphrase").map(p -> secret(p.value(), child(path, "passphrase")));
             if (cert.isPresent() && key.isPresent() && passphrase.map(p -> p != null).orElse(true)) {
                 out.put(e.key(), new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), passphrase, allowExpired,
-                        e.keyPosition()));
+                        ocsp, e.keyPosition()));
             }
         }
         return out;
