@@ -31,6 +31,8 @@ import org.gatehouse.rules.Secret;
  */
 final class CertificateMaterial {
 
+    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
     /** A certificate with less than this left is warned about. */
     static final Duration EXPIRY_WARNING = Duration.ofDays(30);
 
@@ -75,7 +77,8 @@ final class CertificateMaterial {
     static TlsMaterial loadPkcs12(CertificateSource.Pkcs12 p12, char[] password) throws MaterialException {
         KeyStore store;
         try (InputStream in = Files.newInputStream(p12.file())) {
-            store = KeyStore.getInstance("PKCS12");
+            // BouncyCastle's reader also opens the older encryptions (RC2, 3DES) that Windows exports still use.
+            store = KeyStore.getInstance("PKCS12", BOUNCY_CASTLE);
             store.load(in, password);
         } catch (IOException e) {
             boolean wrongPassword = e.getCause() instanceof UnrecoverableKeyException

@@ -27,6 +27,7 @@ import org.gatehouse.testing.TestCertificates;
 import org.gatehouse.testing.TestCertificates.Ca;
 import org.gatehouse.testing.TestGateway;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -174,6 +175,8 @@ class TlsPolicyIntegrationTest {
     void tls11IsRefusedUnderIntermediateAndServedUnderLegacy() throws Exception {
         ExternalTool.Result refused = openssl("intermediate", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0");
         assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+        ExternalTool.Result tls10 = openssl("intermediate", "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0");
+        assertThat(tls10.exitCode()).as(tls10.output()).isNotZero();
 
         ExternalTool.Result legacy = openssl("legacy", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0");
         if (gateway.gateway().snapshot().tls().engine().provider() == io.netty.handler.ssl.SslProvider.OPENSSL) {
@@ -225,6 +228,23 @@ class TlsPolicyIntegrationTest {
         assertThat(first.output()).as(first.output()).contains("+OK backend");
         ExternalTool.Result second = openssl("intermediate", "-tls1_2", "-sess_in", session.toString());
         assertThat(second.output()).as(second.output()).contains("Reused, TLSv1.2");
+    }
+
+    @Test
+    void ticketsOutliveOneKeyRotationButNotTwo() throws Exception {
+        ExternalTool.require("openssl");
+        Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), "session tickets are the OpenSSL engine's");
+        Path ticket = dir.resolve("t.pem");
+        assertThat(openssl("intermediate", "-tls1_2", "-sess_out", ticket.toString()).output()).contains("+OK backend");
+
+        gateway.gateway().snapshot().tls().rotateTicketKeys();
+        assertThat(openssl("intermediate", "-tls1_2", "-sess_in", ticket.toString()).output()).as("previous key kept")
+                .contains("Reused, TLSv1.2");
+        gateway.gateway().snapshot().tls().rotateTicketKeys();
+        gateway.gateway().snapshot().tls().rotateTicketKeys();
+        ExternalTool.Result afterTwo = openssl("intermediate", "-tls1_2", "-sess_in", ticket.toString());
+        assertThat(afterTwo.output()).as("a ticket two keys old is not accepted").contains("New, TLSv1.2")
+                .doesNotContain("Reused, TLSv1.2");
     }
 
     @Test
