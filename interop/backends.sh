@@ -1,0 +1,119 @@
+# Sourced by interop/run: configures and starts the legacy backends (Dovecot, Postfix) and dnsmasq, each on loopback
+# high ports with a private configuration under $T. Every process started is recorded in $T/pids.
+
+MAIL_USER=ghmail
+POP3_PORT=21110
+IMAP_PORT=21143
+SMTP_PORT=21025
+SASL_PORT=21126
+DNS_PORT=21053
+
+ensure_mail_user() {
+  id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
+}
+
+start_dovecot() {
+  mkdir -p "$T/dovecot/run" "$T/dovecot/state" "$T/mail"
+  # A passwd-file user "demo" with a clear-text password: the legacy server accepts anything, the gateway must not.
+  printf 'demo@example.test:{PLAIN}%s\n' "$DEMO_PASSWORD" > "$T/dovecot/users"
+  cat > "$T/dovecot/dovecot.conf" <<CONF
+protocols = pop3 imap
+listen = 127.0.0.1
+base_dir = $T/dovecot/run/
+state_dir = $T/dovecot/state
+log_path = $T/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+mail_location = maildir:$T/mail/%n
+pop3_uidl_format = %08Xu%08Xv
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $T/dovecot/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$T/mail/%n
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $POP3_PORT
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service auth {
+  inet_listener sasl {
+    address = 127.0.0.1
+    port = $SASL_PORT
+  }
+}
+CONF
+  chown -R "$MAIL_USER:$MAIL_USER" "$T/mail"
+  dovecot -F -c "$T/dovecot/dovecot.conf" > "$T/dovecot.out" 2>&1 &
+  echo $! >> "$T/pids"
+}
+
+start_postfix() {
+  local conf="$T/postfix"
+  mkdir -p "$conf" "$T/postfix-queue" "$T/postfix-data" "$T/vmail"
+  cat > "$conf/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $T/postfix-queue
+data_directory = $T/postfix-data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = backend.example.test
+mydestination =
+mynetworks = 127.0.0.0/8
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = $T/vmail
+virtual_mailbox_maps = texthash:$conf/vmailbox
+virtual_uid_maps = static:$(id -u "$MAIL_USER")
+virtual_gid_maps = static:$(id -g "$MAIL_USER")
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:$SASL_PORT
+smtpd_recipient_restrictions = permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination
+maillog_file = $T/postfix.log
+maillog_file_prefixes = $T
+biff = no
+CONF
+  printf 'demo@example.test example.test/demo/\n' > "$conf/vmailbox"
+  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port.
+  awk -v port="$SMTP_PORT" '
+    /^smtp +inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+    /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }
+    { print }' /usr/share/postfix/master.cf.dist > "$conf/master.cf"
+  chown "$MAIL_USER:$MAIL_USER" "$T/vmail"
+  chown postfix: "$T/postfix-data"
+  postfix -c "$conf" start > "$T/postfix.out" 2>&1
+}
+
+stop_postfix() {
+  postfix -c "$T/postfix" stop > /dev/null 2>&1 || true
+}
+
+start_dnsmasq() {
+  # PTR and A records for two loopback clients: .2 is in partner.example (forward-confirmed), .3 has no name.
+  dnsmasq --no-daemon --keep-in-foreground --port "$DNS_PORT" --listen-address 127.0.0.1 --bind-interfaces \
+    --no-resolv --no-hosts --conf-file=/dev/null --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-queries \
+    --host-record=client.partner.example,127.0.0.2 > "$T/dnsmasq.out" 2>&1 &
+  echo $! >> "$T/pids"
+}
