@@ -111,9 +111,9 @@ stop_postfix() {
 }
 
 start_dnsmasq() {
-  # PTR and A records for two loopback clients: .2 is in partner.example (forward-confirmed), .3 has no name.
+  # PTR and A/AAAA records: 127.0.0.2 and ::1 are in partner.example (forward-confirmed); 127.0.0.3 has no name.
   dnsmasq --no-daemon --keep-in-foreground --port "$DNS_PORT" --listen-address 127.0.0.1 --bind-interfaces \
     --no-resolv --no-hosts --conf-file=/dev/null --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-queries \
-    --host-record=client.partner.example,127.0.0.2 > "$T/dnsmasq.out" 2>&1 &
+    --host-record=client.partner.example,127.0.0.2 --host-record=v6.partner.example,::1 > "$T/dnsmasq.out" 2>&1 &
   echo $! >> "$T/pids"
 }

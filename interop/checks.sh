@@ -114,6 +114,14 @@ PY
 partner_admitted() {
   "${CURL[@]}" --interface 127.0.0.2 "pop3s://127.0.0.1:22996/1" -u "$USERPASS" > "$T/o" && contains "$T/o" "Subject: hello"
 }
+partner_v6_admitted() {
+  "${CURL[@]}" -6 "pop3s://[::1]:22996/1" -u "$USERPASS" > "$T/o" && contains "$T/o" "Subject: hello" || return 1
+  for _ in $(seq 1 20); do
+    grep -q "rule=partners client=\[::1\]:[0-9]* rdns=verified name=v6.partner.example" "$T/gatehouse.log" && return 0
+    sleep 0.2
+  done
+  echo "no access line with the verified IPv6 name"; grep partners "$T/gatehouse.log" | tail -3; return 1
+}
 stranger_refused() {
   if "${CURL[@]}" --interface 127.0.0.3 "pop3s://127.0.0.1:22996/1" -u "$USERPASS" > "$T/o" 2>&1; then
     echo "a client without a verified partner name got in"; return 1
@@ -162,6 +170,7 @@ check fetchmail    dovecot implicit-TLS  "POP3S fetch"                      fetc
 check python       dovecot secure-only   "clear-text login refused, never reaches Dovecot" plaintext_refused_and_never_forwarded
 check python       dovecot audit         "clear-text login passes and is logged" audit_logs_plaintext_login
 check curl         dovecot domain-rule   "client.partner.example (127.0.0.2) admitted" partner_admitted
+check curl         dovecot domain-rule   "::1 (v6.partner.example, by AAAA) admitted" partner_v6_admitted
 check curl         dovecot domain-rule   "127.0.0.3 without a name refused" stranger_refused
 check sslscan      gatehouse implicit-TLS "POP3S: TLS 1.2/1.3 AEAD only"    sslscan_clean 127.0.0.1:22995
 check sslscan      gatehouse implicit-TLS "IMAPS: TLS 1.2/1.3 AEAD only"    sslscan_clean 127.0.0.1:22993

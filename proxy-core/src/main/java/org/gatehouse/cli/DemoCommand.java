@@ -1,5 +1,6 @@
 package org.gatehouse.cli;
 
+import io.netty.util.NetUtil;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static HostPort hostPort(InetSocketAddress address) {
-        return new HostPort(address.getAddress().getHostAddress(), address.getPort());
+        return new HostPort(NetUtil.toAddressString(address.getAddress()), address.getPort());
     }
 
     private static void printBanner(PublishingRules rules, PrintWriter out) {

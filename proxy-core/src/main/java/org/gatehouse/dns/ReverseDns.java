@@ -1,5 +1,6 @@
 package org.gatehouse.dns;
 
+import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
@@ -56,7 +57,7 @@ public final class ReverseDns implements ClientNames, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger("gatehouse.dns");
 
-    /** The shortest interval between two warnings about failing lookups; failures in between are counted into the next. */
+    /** The shortest interval between two warnings about failing lookups; failures in between are counted in the next. */
     private static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String SYSTEM_RESOLV_CONF = "/etc/resolv.conf";
 
@@ -223,8 +224,8 @@ public final class ReverseDns implements ClientNames, AutoCloseable {
             failureWarnings.failed(name.result(), servers);
         }
         if (log.isDebugEnabled()) {
-            log.debug("lookup client={} result={} name={} ms={} ttl_s={}", client.getHostAddress(), name.result(),
-                    describe(name), TimeUnit.NANOSECONDS.toMillis(nanos), answer.ttl().toSeconds());
+            log.debug("lookup client={} result={} name={} ms={} ttl_s={}", NetUtil.toAddressString(client),
+                    name.result(), describe(name), TimeUnit.NANOSECONDS.toMillis(nanos), answer.ttl().toSeconds());
         }
     }
 

@@ -1,5 +1,6 @@
 package org.gatehouse.gateway;
 
+import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Gauge;
@@ -285,7 +286,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private static HostPort hostPort(InetSocketAddress a) {
-        return new HostPort(a.getAddress().getHostAddress(), a.getPort());
+        return new HostPort(NetUtil.toAddressString(a.getAddress()), a.getPort());
     }
 
     /** The bound listeners, with their actual addresses (port 0 in the rules becomes the port chosen). */

@@ -1,5 +1,6 @@
 package org.gatehouse.login;
 
+import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import org.gatehouse.rules.LoginSettings;
@@ -74,8 +75,9 @@ public final class LoginGuard {
         String name = user.isEmpty() ? "-" : Sasl.user(user);
         session.meters().plaintextLogin(action);
         session.login(action, name);
-        report.record(session.rule().name(), session.client().getAddress().getHostAddress(), name, action, method);
+        String client = NetUtil.toAddressString(session.client().getAddress());
+        report.record(session.rule().name(), client, name, action, method);
         log.info("event=plaintext-login action={} rule={} client={} user={} method=\"{}\"", action,
-                session.rule().name(), session.client().getAddress().getHostAddress(), Logfmt.value(name), method);
+                session.rule().name(), client, Logfmt.value(name), method);
     }
 }

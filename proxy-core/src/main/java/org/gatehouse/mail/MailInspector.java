@@ -1,5 +1,6 @@
 package org.gatehouse.mail;
 
+import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
@@ -467,7 +468,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         session.meters().protocolViolation(kind);
         session.outcome(Session.Outcome.PROTOCOL_ERROR, kind);
         log.info("closing connection rule={} client={} reason={}: {}", session.rule().name(),
-                session.client().getAddress().getHostAddress(), kind, what);
+                NetUtil.toAddressString(session.client().getAddress()), kind, what);
         releaseBuffers();
         queue.clear();
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), reply)).addListener(ChannelFutureListener.CLOSE);

@@ -1,5 +1,6 @@
 package org.gatehouse.session;
 
+import io.netty.util.NetUtil;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class AccessLog {
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("rule", s.rule().name());
-        fields.put("client", s.client().getAddress().getHostAddress());
+        fields.put("client", NetUtil.toAddressString(s.client().getAddress()));
         fields.put("client_port", s.client().getPort());
         s.clientName().ifPresent(name -> {
             fields.put("rdns", name.result());
