@@ -42,7 +42,8 @@ public class AddressMatchBenchmark {
             int b = random.nextInt(256);
             int c = random.nextInt(256);
             if (i % 10 == 9) {
-                blocks.add(AddressBlock.parse("2001:db8:" + Integer.toHexString(i) + "::/48"));
+                blocks.add(AddressBlock.parse("2001:db8:" + Integer.toHexString(i >> 16) + ":" + Integer.toHexString(i & 0xffff)
+                        + "::/64"));
             } else if (i % 2 == 0) {
                 blocks.add(AddressBlock.parse(a + "." + b + "." + c + ".0/24"));
             } else {
