@@ -107,6 +107,15 @@ public final class Bench {
         String table = table();
         System.out.println(table);
         write(out, table);
+        deleteRecursively(dir);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private void measureTraffic(Target t, LoadClient client, long bulkBytes) throws Exception {

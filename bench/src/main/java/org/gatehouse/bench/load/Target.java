@@ -53,8 +53,7 @@ final class Target implements AutoCloseable {
         close();
         Path log = dir.resolve(name() + ".log");
         List<String> command = switch (kind) {
-            case GATEHOUSE -> List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms256m",
-                    "-Xmx256m", "-jar", jar.toString(), "run", "--rules", writeGatehouse().toString());
+            case GATEHOUSE -> gatehouseCommand();
             case STUNNEL -> List.of("stunnel4", writeStunnel().toString());
             case HAPROXY -> List.of("haproxy", "-db", "-f", writeHaproxy().toString());
         };
@@ -68,6 +67,18 @@ final class Target implements AutoCloseable {
                 Thread.sleep(100);
             }
         }
+    }
+
+    /** The JVM with a pinned heap; GATEHOUSE_BENCH_JAVA_OPTS adds options (a profiler, say) for a closer look. */
+    private List<String> gatehouseCommand() throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms256m", "-Xmx256m"));
+        String extra = System.getenv("GATEHOUSE_BENCH_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", jar.toString(), "run", "--rules", writeGatehouse().toString()));
+        return command;
     }
 
     private Path writeGatehouse() throws IOException {
