@@ -319,11 +319,6 @@ public final class Gateway implements AutoCloseable {
         return open == wanted ? Optional.empty() : Optional.of(open + " of " + wanted + " listeners bound");
     }
 
-    /** Client connections open now, on every rule. */
-    public int openConnections() {
-        return connections.size();
-    }
-
     /**
      * Stops accepting on every listener and waits up to {@code grace} for the sessions in progress to end.
      *

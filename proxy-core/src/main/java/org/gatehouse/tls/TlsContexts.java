@@ -107,15 +107,6 @@ public final class TlsContexts {
         return warnings;
     }
 
-    /** The context of a rule's first certificate. */
-    public SslContext forRule(Rule rule) {
-        RuleContexts contexts = byRule.get(rule.name());
-        if (contexts == null) {
-            throw new IllegalStateException("no TLS context for rule " + rule.name());
-        }
-        return contexts.primary();
-    }
-
     /**
      * The handler that speaks TLS for a new connection of {@code rule}: an {@link SslHandler}, or with several
      * certificates an {@link SniHandler} that picks one by the name the client asks for and then replaces itself with
