@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.ssl.SslContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -79,9 +78,8 @@ class TlsContextsTest {
         writePem("mail.key", new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
         PublishingRules rules = rules("mail.crt", "mail.key");
 
-        SslContext context = TlsContexts.build(rules, engine(which), TlsContexts.Mode.CHECK)
-                .forRule(rules.rule("pop3s").orElseThrow());
-        SSLEngine engine = context.newEngine(ByteBufAllocator.DEFAULT);
+        SSLEngine engine = ((io.netty.handler.ssl.SslHandler) TlsContexts.build(rules, engine(which), TlsContexts.Mode.CHECK)
+                .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000)).engine();
         try {
             // The OpenSSL engine also lists "SSLv2Hello", a ClientHello format rather than a protocol, which BoringSSL
             // never accepts; every real protocol version other than 1.2 and 1.3 must be absent.
@@ -118,8 +116,10 @@ class TlsContextsTest {
 
         for (String key : List.of("traditional.key", "pkcs8.key")) {
             PublishingRules rules = rules("mail.crt", key);
-            assertThat(TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK).forRule(rules.rule("pop3s").orElseThrow()))
-                    .isNotNull();
+            io.netty.channel.ChannelHandler handler = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK)
+                    .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000);
+            assertThat(handler).isInstanceOf(io.netty.handler.ssl.SslHandler.class);
+            io.netty.util.ReferenceCountUtil.release(((io.netty.handler.ssl.SslHandler) handler).engine());
         }
         assertThat(Files.readString(dir.resolve("traditional.key"))).startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
         assertThat(Files.readString(dir.resolve("pkcs8.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
