@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One proxy under test, started as its own process from a private configuration: Gatehouse, stunnel or HAProxy, each
  * with four TLS listeners (greeter, bulk, sink, echo) in front of the same plaintext backends and the same
- * certificate.
+ * certificate, and each logging a line per connection as it would in production (Gatehouse its access line, stunnel
+ * at its default level, HAProxy with {@code option tcplog}).
  */
 final class Target implements AutoCloseable {
 
@@ -123,8 +124,11 @@ final class Target implements AutoCloseable {
                   maxconn 8000
                   nbthread %d
                   ssl-default-bind-options ssl-min-ver TLSv1.2
+                  log stdout format raw local0
                 defaults
                   mode tcp
+                  log global
+                  option tcplog
                   timeout connect 5s
                   timeout client 10m
                   timeout server 10m
