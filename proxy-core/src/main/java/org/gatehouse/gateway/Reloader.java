@@ -11,6 +11,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.security.MessageDigest;
@@ -136,8 +137,10 @@ public final class Reloader implements AutoCloseable {
     }
 
     /**
-     * Watches the rules file's folder; a change reloads once nothing more has changed for {@code quiet}, and only if
-     * the file's content differs from what was last loaded.
+     * Watches the rules file's folder; a change to the file (or to the symlink it is reached through) reloads once
+     * nothing more has changed for {@code quiet}, and only if the file's content differs from what was last loaded.
+     * Other files in the folder are ignored, so that a busy neighbour (a log written there, say) neither costs a
+     * wake-up per write nor postpones a reload forever.
      */
     public void watch(Duration quiet) throws IOException {
         watcher = FileSystems.getDefault().newWatchService();
@@ -147,14 +150,21 @@ public final class Reloader implements AutoCloseable {
             try {
                 while (true) {
                     WatchKey key = watcher.take();
-                    key.pollEvents();
+                    boolean relevant = false;
+                    for (WatchEvent<?> event : key.pollEvents()) {
+                        relevant |= event.kind() == StandardWatchEventKinds.OVERFLOW
+                                || event.context() instanceof Path name && concernsRulesFile(name);
+                    }
                     key.reset();
-                    executor.execute(() -> {
-                        if (pendingFileReload != null) {
-                            pendingFileReload.cancel(false);
-                        }
-                        pendingFileReload = executor.schedule(this::reloadIfChanged, quiet.toMillis(), TimeUnit.MILLISECONDS);
-                    });
+                    if (relevant) {
+                        executor.execute(() -> {
+                            if (pendingFileReload != null) {
+                                pendingFileReload.cancel(false);
+                            }
+                            pendingFileReload = executor.schedule(this::reloadIfChanged, quiet.toMillis(),
+                                    TimeUnit.MILLISECONDS);
+                        });
+                    }
                 }
             } catch (InterruptedException | ClosedWatchServiceException e) {
                 // closed: stop watching
@@ -163,6 +173,22 @@ public final class Reloader implements AutoCloseable {
         thread.setDaemon(true);
         thread.start();
         log.info("watching {} for changes to {}", file.getParent(), file.getFileName());
+    }
+
+    /**
+     * Whether a change to this entry of the folder can change what the rules file reads: the file itself, the first
+     * step of a relative symlink it is (a ConfigMap's {@code ..data}), or any of the kubelet's {@code ..} entries.
+     */
+    boolean concernsRulesFile(Path name) {
+        if (name.equals(file.getFileName()) || name.toString().startsWith("..")) {
+            return true;
+        }
+        try {
+            Path target = Files.readSymbolicLink(file);
+            return !target.isAbsolute() && target.getNameCount() > 0 && name.equals(target.getName(0));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false; // not a symlink (or gone for a moment): only the file's own name counts
+        }
     }
 
     private void reloadIfChanged() {

@@ -153,6 +153,54 @@ class ReloadIntegrationTest {
     }
 
     /**
+     * A log written into the rules folder every 20 ms, faster than the watch's quiet period: if the watch counted it,
+     * the rules change would wait for a quiet moment that never comes.
+     */
+    @Test
+    void aBusyNeighbourInTheFolderDoesNotPostponeAReload() throws Exception {
+        Path neighbour = gateway.file().resolveSibling("gatehouse.log");
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            for (int i = 0; writing.get() && i < 5_000; i++) { // bounded: 5,000 lines, 100 s at most
+                try {
+                    Files.writeString(neighbour, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.APPEND);
+                    Thread.sleep(20);
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        }, "neighbour-log");
+        writer.start();
+        try {
+            Thread.sleep(200);
+            Files.writeString(gateway.file(), rules(rule("a", portA, "plaintext-allowed"),
+                    rule("b", portB, "plaintext-allowed"), rule("c", portC, "plaintext-allowed")));
+
+            Eventually.until("rule c is listening while the neighbour keeps writing",
+                    () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
+            assertThat(writer.isAlive()).as("the neighbour was still writing").isTrue();
+        } finally {
+            writing.set(false);
+            writer.join(5_000);
+        }
+    }
+
+    @Test
+    void onlyTheRulesFileAndItsSymlinkStepsConcernTheWatch() throws Exception {
+        Reloader reloader = gateway.service().reloader();
+        assertThat(reloader.concernsRulesFile(gateway.file().getFileName())).isTrue();
+        assertThat(reloader.concernsRulesFile(Path.of("..data"))).isTrue();
+        assertThat(reloader.concernsRulesFile(Path.of("gatehouse.log"))).isFalse();
+        assertThat(reloader.concernsRulesFile(Path.of("plaintext-logins.tsv"))).isFalse();
+
+        Path target = Files.writeString(gateway.file().resolveSibling("real-rules.yaml"), Files.readString(gateway.file()));
+        Files.delete(gateway.file());
+        Files.createSymbolicLink(gateway.file(), target.getFileName());
+        assertThat(reloader.concernsRulesFile(Path.of("real-rules.yaml"))).as("the file a symlink points to").isTrue();
+    }
+
+    /**
      * As the kubelet updates a mounted ConfigMap: the rules file is a symlink through {@code ..data}, and an update
      * writes a new folder and swaps {@code ..data} by renaming a new symlink over it. The file itself is never written.
      */

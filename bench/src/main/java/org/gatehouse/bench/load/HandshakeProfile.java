@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import org.gatehouse.gateway.Transport;
 
 /**
- * Gatehouse alone under the handshake load, for a profiler: start it with GATEHOUSE_BENCH_JAVA_OPTS set (for example
- * {@code -XX:StartFlightRecording=filename=gh.jfr,settings=profile,dumponexit=true}), warm it up, then load it for
- * {@code seconds}. Prints the handshake rate; the profile is the point.
+ * One proxy alone under the handshake load, for a profiler or a quick comparison: {@code HandshakeProfile [seconds]
+ * [gatehouse|stunnel|haproxy]}. For Gatehouse, GATEHOUSE_BENCH_JAVA_OPTS adds JVM options (for example
+ * {@code -XX:StartFlightRecording=filename=gh.jfr,settings=profile,dumponexit=true}). Warms the proxy up, loads it for
+ * {@code seconds} and prints the handshake rate and the proxy's CPU per handshake.
  */
 public final class HandshakeProfile {
 
@@ -16,18 +17,20 @@ public final class HandshakeProfile {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        Target.Kind kind = args.length > 1 ? Target.Kind.valueOf(args[1].toUpperCase(java.util.Locale.ROOT))
+                : Target.Kind.GATEHOUSE;
         Path dir = Files.createTempDirectory("gatehouse-profile");
         Bench.writeCertificate(dir);
         Transport transport = Transport.detect();
         try (Backends backends = new Backends(transport, 1 << 20); LoadClient client = new LoadClient(transport, 2);
-                Target gatehouse = new Target(Target.Kind.GATEHOUSE, dir, backends,
+                Target gatehouse = new Target(kind, dir, backends,
                         Path.of("proxy-core/target/gatehouse.jar"))) {
             gatehouse.start();
             client.handshakes(gatehouse.greeter, 16, 10_000, 1_000_000);
             long cpu0 = gatehouse.cpuNanos();
             LoadClient.HandshakeResult r = client.handshakes(gatehouse.greeter, 16, seconds * 1000L, 10_000_000);
             long cpu1 = gatehouse.cpuNanos();
-            System.out.printf("%d handshakes in %.1f s, %.0f µs CPU each%n", r.connections(), r.seconds(),
+            System.out.printf("%s: %d handshakes in %.1f s, %.0f µs CPU each%n", gatehouse.name(), r.connections(), r.seconds(),
                     (cpu1 - cpu0) / 1e3 / r.connections());
         }
     }
