@@ -83,7 +83,6 @@ public final class Gateway implements AutoCloseable {
 
     private final Transport transport;
     private final GatewayMetrics metrics;
-    private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final AtomicReference<Serving> serving;
@@ -107,7 +106,6 @@ public final class Gateway implements AutoCloseable {
     private Gateway(Transport transport, RulesSnapshot initial, GatewayMetrics metrics) {
         this.transport = transport;
         this.metrics = metrics;
-        this.acceptors = transport.newGroup(1);
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         // Backend host names are resolved asynchronously, never on an event loop's thread with a blocking call.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
@@ -261,7 +259,8 @@ public final class Gateway implements AutoCloseable {
 
     private Listener bind(Binding binding, Rule rule) throws GatewayException {
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(acceptors, workers)
+                // Accepted on a worker loop, as relaying is: no thread of its own to wake for every connection.
+                .group(workers, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -356,10 +355,7 @@ public final class Gateway implements AutoCloseable {
         if (serving.get().names() instanceof ReverseDns dns) {
             dns.close();
         }
-        var a = acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        a.awaitUninterruptibly();
-        w.awaitUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         housekeeping.shutdownNow();
         plaintextLogins.saveIfChanged();
         log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");

@@ -35,7 +35,10 @@ public final class Handshakes {
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();
             session.tls(tls.getProtocol(), tls.getCipherSuite(), sni(tls));
-            clientCertificate(tls).ifPresent(session::clientCertificate);
+            if (ssl.engine().getNeedClientAuth() || ssl.engine().getWantClientAuth()) {
+                // only then: asking a session without a peer certificate costs an exception with a stack trace
+                clientCertificate(tls).ifPresent(session::clientCertificate);
+            }
             session.meters().tlsHandshake(tls.getProtocol(), nanos);
             return true;
         }

@@ -52,7 +52,8 @@ final class Target implements AutoCloseable {
     /** Starts (or restarts) the process and waits until every listener accepts. */
     void start() throws Exception {
         close();
-        Path log = dir.resolve(name() + ".log");
+        // Logs go to their own folder, as they would in production (the journal): Gatehouse watches its rules folder.
+        Path log = Files.createDirectories(dir.resolve("logs")).resolve(name() + ".log");
         List<String> command = switch (kind) {
             case GATEHOUSE -> gatehouseCommand();
             case STUNNEL -> List.of("stunnel4", writeStunnel().toString());
@@ -107,7 +108,7 @@ final class Target implements AutoCloseable {
     }
 
     private Path writeStunnel() throws IOException {
-        StringBuilder c = new StringBuilder("foreground = yes\npid =\nsyslog = no\noutput = " + dir.resolve("stunnel.out") + "\n"
+        StringBuilder c = new StringBuilder("foreground = yes\npid =\nsyslog = no\noutput = " + dir.resolve("logs").resolve("stunnel.out") + "\n"
                 + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem") + "\nsslVersionMin = TLSv1.2\n");
         String[][] services = {{"greeter", "" + greeter, "" + backends.greeter}, {"bulk", "" + bulk, "" + backends.bulk},
             {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
