@@ -6,7 +6,7 @@ import org.gatehouse.gateway.Transport;
 
 /**
  * One proxy alone under the handshake load, for a profiler or a quick comparison: {@code HandshakeProfile [seconds]
- * [gatehouse|stunnel|haproxy]}. For Gatehouse, GATEHOUSE_BENCH_JAVA_OPTS adds JVM options (for example
+ * [gatehouse|stunnel|haproxy] [classical|library-default]} (the key-exchange groups the client offers). For Gatehouse, GATEHOUSE_BENCH_JAVA_OPTS adds JVM options (for example
  * {@code -XX:StartFlightRecording=filename=gh.jfr,settings=profile,dumponexit=true}). Warms the proxy up, loads it for
  * {@code seconds} and prints the handshake rate and the proxy's CPU per handshake.
  */
@@ -19,6 +19,8 @@ public final class HandshakeProfile {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         Target.Kind kind = args.length > 1 ? Target.Kind.valueOf(args[1].toUpperCase(java.util.Locale.ROOT))
                 : Target.Kind.GATEHOUSE;
+        LoadClient.Groups groups = args.length > 2 ? LoadClient.Groups.valueOf(args[2].toUpperCase(java.util.Locale.ROOT)
+                .replace('-', '_')) : LoadClient.Groups.CLASSICAL;
         Path dir = Files.createTempDirectory("gatehouse-profile");
         Bench.writeCertificate(dir);
         Transport transport = Transport.detect();
@@ -26,11 +28,12 @@ public final class HandshakeProfile {
                 Target gatehouse = new Target(kind, dir, backends,
                         Path.of("proxy-core/target/gatehouse.jar"))) {
             gatehouse.start();
-            client.handshakes(gatehouse.greeter, 16, 10_000, 1_000_000);
+            client.handshakes(gatehouse.greeter, 16, 10_000, 1_000_000, groups);
             long cpu0 = gatehouse.cpuNanos();
-            LoadClient.HandshakeResult r = client.handshakes(gatehouse.greeter, 16, seconds * 1000L, 10_000_000);
+            LoadClient.HandshakeResult r = client.handshakes(gatehouse.greeter, 16, seconds * 1000L, 10_000_000,
+                    groups);
             long cpu1 = gatehouse.cpuNanos();
-            System.out.printf("%s: %d handshakes in %.1f s, %.0f µs CPU each%n", gatehouse.name(), r.connections(), r.seconds(),
+            System.out.printf("%s (%s): %d handshakes in %.1f s, %.0f µs CPU each%n", gatehouse.name(), client.negotiated.get(), r.connections(), r.seconds(),
                     (cpu1 - cpu0) / 1e3 / r.connections());
         }
     }

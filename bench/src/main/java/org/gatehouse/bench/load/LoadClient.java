@@ -14,10 +14,13 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.OpenSslContextOption;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.internal.tcnative.SSL;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,18 +36,30 @@ import org.gatehouse.gateway.Transport;
 /**
  * The load client: Netty with the OpenSSL engine, every loop bounded in time and count, traffic to 127.0.0.1 only.
  * The certificate is not verified: the same self-made certificate is served by every proxy under test.
+ *
+ * <p>It offers the key-exchange groups every proxy under test supports ({@link Groups#CLASSICAL}), so that all of
+ * them do the same work per handshake; {@link Groups#LIBRARY_DEFAULT} offers BoringSSL's own list, post-quantum
+ * hybrid X25519MLKEM768 first, which only a proxy whose TLS library knows it negotiates.
  */
 final class LoadClient implements AutoCloseable {
 
     private final Transport transport;
     private final EventLoopGroup group;
-    private final SslContext ssl;
+    private final SslContext classical;
+    private final SslContext libraryDefault;
+    /** Protocol, cipher suite and key-exchange group of the last handshake. */
     final AtomicReference<String> negotiated = new AtomicReference<>("-");
+
+    /** The key-exchange groups the client offers. */
+    enum Groups { CLASSICAL, LIBRARY_DEFAULT }
 
     LoadClient(Transport transport, int threads) throws Exception {
         this.transport = transport;
         this.group = transport.newGroup(threads);
-        this.ssl = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
+        this.classical = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
+                .option(OpenSslContextOption.GROUPS, new String[] {"X25519", "P-256"})
+                .trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+        this.libraryDefault = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
                 .trustManager(InsecureTrustManagerFactory.INSTANCE).build();
     }
 
@@ -61,18 +76,39 @@ final class LoadClient implements AutoCloseable {
     }
 
     private SslHandler tls(SocketChannel ch) {
-        SslHandler handler = ssl.newHandler(ch.alloc(), "127.0.0.1", 0);
+        return tls(ch, Groups.CLASSICAL);
+    }
+
+    private SslHandler tls(SocketChannel ch, Groups groups) {
+        SslHandler handler = (groups == Groups.CLASSICAL ? classical : libraryDefault).newHandler(ch.alloc(), "127.0.0.1", 0);
         handler.handshakeFuture().addListener(f -> {
             if (f.isSuccess()) {
                 negotiated.set(handler.engine().getSession().getProtocol() + " " + handler.engine().getSession()
-                        .getCipherSuite());
+                        .getCipherSuite() + " " + group(handler));
             }
         });
         return handler;
     }
 
+    private static String group(SslHandler handler) {
+        if (handler.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+            try {
+                return SSL.getGroupName(engine.sslPointer());
+            } catch (Exception e) {
+                return "group unknown";
+            }
+        }
+        return "group unknown";
+    }
+
     /** New TLS connection, read the greeting, QUIT, close: {@code concurrency} at a time, until the time or count ends. */
     HandshakeResult handshakes(int port, int concurrency, long millis, long maxConnections) throws Exception {
+        return handshakes(port, concurrency, millis, maxConnections, Groups.CLASSICAL);
+    }
+
+    /** As {@link #handshakes(int, int, long, long)}, offering these key-exchange groups. */
+    HandshakeResult handshakes(int port, int concurrency, long millis, long maxConnections, Groups groups)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         AtomicLong started = new AtomicLong();
@@ -92,7 +128,8 @@ final class LoadClient implements AutoCloseable {
             ChannelFuture f = bootstrap(port, new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(tls(ch), new LineBasedFrameDecoder(1024), new SimpleChannelInboundHandler<ByteBuf>() {
+                    ch.pipeline().addLast(tls(ch, groups), new LineBasedFrameDecoder(1024),
+                            new SimpleChannelInboundHandler<ByteBuf>() {
                         int lines;
 
                         @Override

@@ -125,6 +125,8 @@ final class Target implements AutoCloseable {
                   maxconn 8000
                   nbthread %d
                   ssl-default-bind-options ssl-min-ver TLSv1.2
+                  # OpenSSL picks by its own order (AES-256 first); BoringSSL and stunnel here pick AES-128-GCM
+                  ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
                   log stdout format raw local0
                 defaults
                   mode tcp
