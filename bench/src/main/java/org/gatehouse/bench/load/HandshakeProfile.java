@@ -6,7 +6,8 @@ import org.gatehouse.gateway.Transport;
 
 /**
  * One proxy alone under the handshake load, for a profiler or a quick comparison: {@code HandshakeProfile [seconds]
- * [gatehouse|stunnel|haproxy] [classical|library-default]} (the key-exchange groups the client offers). For Gatehouse, GATEHOUSE_BENCH_JAVA_OPTS adds JVM options (for example
+ * [gatehouse|stunnel|haproxy] [classical|library-default]}, the last being the key-exchange groups the client offers.
+ * For Gatehouse, GATEHOUSE_BENCH_JAVA_OPTS adds JVM options (for example
  * {@code -XX:StartFlightRecording=filename=gh.jfr,settings=profile,dumponexit=true}). Warms the proxy up, loads it for
  * {@code seconds} and prints the handshake rate and the proxy's CPU per handshake.
  */
@@ -17,24 +18,27 @@ public final class HandshakeProfile {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        Target.Kind kind = args.length > 1 ? Target.Kind.valueOf(args[1].toUpperCase(java.util.Locale.ROOT))
-                : Target.Kind.GATEHOUSE;
-        LoadClient.Groups groups = args.length > 2 ? LoadClient.Groups.valueOf(args[2].toUpperCase(java.util.Locale.ROOT)
-                .replace('-', '_')) : LoadClient.Groups.CLASSICAL;
+        Target.Kind kind = args.length > 1 ? Target.Kind.valueOf(word(args[1])) : Target.Kind.GATEHOUSE;
+        LoadClient.Groups groups = args.length > 2 ? LoadClient.Groups.valueOf(word(args[2])) : LoadClient.Groups.CLASSICAL;
         Path dir = Files.createTempDirectory("gatehouse-profile");
         Bench.writeCertificate(dir);
         Transport transport = Transport.detect();
         try (Backends backends = new Backends(transport, 1 << 20); LoadClient client = new LoadClient(transport, 2);
-                Target gatehouse = new Target(kind, dir, backends,
+                Target proxy = new Target(kind, dir, backends,
                         Path.of("proxy-core/target/gatehouse.jar"))) {
-            gatehouse.start();
-            client.handshakes(gatehouse.greeter, 16, 10_000, 1_000_000, groups);
-            long cpu0 = gatehouse.cpuNanos();
-            LoadClient.HandshakeResult r = client.handshakes(gatehouse.greeter, 16, seconds * 1000L, 10_000_000,
+            proxy.start();
+            client.handshakes(proxy.greeter, 16, 10_000, 1_000_000, groups);
+            long cpu0 = proxy.cpuNanos();
+            LoadClient.HandshakeResult r = client.handshakes(proxy.greeter, 16, seconds * 1000L, 10_000_000,
                     groups);
-            long cpu1 = gatehouse.cpuNanos();
-            System.out.printf("%s (%s): %d handshakes in %.1f s, %.0f µs CPU each%n", gatehouse.name(), client.negotiated.get(), r.connections(), r.seconds(),
-                    (cpu1 - cpu0) / 1e3 / r.connections());
+            long cpu1 = proxy.cpuNanos();
+            System.out.printf("%s (%s): %d handshakes in %.1f s, %.0f µs CPU each%n", proxy.name(),
+                    client.negotiated.get(), r.connections(), r.seconds(), (cpu1 - cpu0) / 1e3 / r.connections());
         }
+    }
+
+    /** "library-default" as the enum constant LIBRARY_DEFAULT. */
+    private static String word(String arg) {
+        return arg.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
     }
 }

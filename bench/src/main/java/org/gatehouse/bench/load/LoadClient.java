@@ -13,9 +13,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
@@ -80,7 +80,8 @@ final class LoadClient implements AutoCloseable {
     }
 
     private SslHandler tls(SocketChannel ch, Groups groups) {
-        SslHandler handler = (groups == Groups.CLASSICAL ? classical : libraryDefault).newHandler(ch.alloc(), "127.0.0.1", 0);
+        SslContext context = groups == Groups.CLASSICAL ? classical : libraryDefault;
+        SslHandler handler = context.newHandler(ch.alloc(), "127.0.0.1", 0);
         handler.handshakeFuture().addListener(f -> {
             if (f.isSuccess()) {
                 negotiated.set(handler.engine().getSession().getProtocol() + " " + handler.engine().getSession()

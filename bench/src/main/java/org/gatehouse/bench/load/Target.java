@@ -108,7 +108,8 @@ final class Target implements AutoCloseable {
     }
 
     private Path writeStunnel() throws IOException {
-        StringBuilder c = new StringBuilder("foreground = yes\npid =\nsyslog = no\noutput = " + dir.resolve("logs").resolve("stunnel.out") + "\n"
+        StringBuilder c = new StringBuilder("foreground = yes\npid =\nsyslog = no\noutput = "
+                + dir.resolve("logs").resolve("stunnel.out") + "\n"
                 + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem") + "\nsslVersionMin = TLSv1.2\n");
         String[][] services = {{"greeter", "" + greeter, "" + backends.greeter}, {"bulk", "" + bulk, "" + backends.bulk},
             {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
