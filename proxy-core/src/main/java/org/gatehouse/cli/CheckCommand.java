@@ -27,6 +27,7 @@ final class CheckCommand implements Callable<Integer> {
         if (snapshot == null) {
             return Main.EXIT_INVALID_RULES;
         }
+        snapshot.tls().release(); // only checked, never served
         RulesTable.print(snapshot.rules(), out);
         out.println();
         if (snapshot.rules().usesDomains()) {

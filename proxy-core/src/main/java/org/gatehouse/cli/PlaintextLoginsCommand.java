@@ -38,6 +38,7 @@ final class PlaintextLoginsCommand implements Callable<Integer> {
         if (snapshot == null) {
             return Main.EXIT_INVALID_RULES;
         }
+        snapshot.tls().release(); // only the state folder is wanted
         Path file = snapshot.rules().stateDir().resolve(PlaintextLogins.FILE_NAME);
         List<PlaintextLogins.Entry> entries;
         try {

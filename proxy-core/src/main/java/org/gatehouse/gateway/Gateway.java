@@ -93,6 +93,7 @@ public final class Gateway implements AutoCloseable {
     private final PlaintextLogins plaintextLogins;
     private final ScheduledExecutorService housekeeping;
     private volatile boolean draining;
+    private boolean closed; // guarded by this
 
     /** How often stapled OCSP responses are looked at (each is fetched again half-way through its validity). */
     private static final long OCSP_CHECK_MINUTES = 5;
@@ -150,9 +151,29 @@ public final class Gateway implements AutoCloseable {
     /**
      * Moves the gateway to {@code next}: binds what is new, swaps the snapshot, closes what is gone. If a new address
      * cannot be bound, nothing changes and the exception says which.
+     *
+     * <p>The gateway owns {@code next} from here on: it releases the snapshot it replaces (connections accepted under
+     * it hold their own references), or {@code next} itself if it is refused.
      */
     public synchronized Changes apply(RulesSnapshot next) throws GatewayException {
         requireNonNull(next, "next");
+        RulesSnapshot previous = serving.get().snapshot();
+        Changes changes;
+        try {
+            changes = swap(next);
+        } catch (GatewayException | RuntimeException e) {
+            if (next != previous) {
+                next.tls().release();
+            }
+            throw e;
+        }
+        if (next != previous) {
+            previous.tls().release();
+        }
+        return changes;
+    }
+
+    private Changes swap(RulesSnapshot next) throws GatewayException {
         if (draining) {
             throw new GatewayException("the gateway is shutting down", null);
         }
@@ -350,6 +371,12 @@ public final class Gateway implements AutoCloseable {
         }
         int open = connections.size();
         connections.close().awaitUninterruptibly();
+        synchronized (this) {
+            if (!closed) {
+                closed = true;
+                serving.get().snapshot().tls().release(); // the connections' own references went with them
+            }
+        }
         pools.close();
         resolver.close();
         if (serving.get().names() instanceof ReverseDns dns) {

@@ -63,8 +63,14 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        Serving now = serving.get();
+        Serving now = servingRetained();
+        if (now == null) {
+            ch.close(); // the gateway is stopping and its TLS contexts are gone
+            return;
+        }
         RulesSnapshot current = now.snapshot();
+        // The connection may start TLS later (after a DNS lookup, or at STARTTLS): it keeps its snapshot's contexts.
+        ch.closeFuture().addListener(f -> current.tls().release());
         Rule rule = ruleOf.apply(current).orElse(null);
         BackendPool pool = rule == null ? null : now.pool(rule.name()).orElse(null);
         if (pool == null) {
@@ -87,6 +93,20 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
                     addBackendConnector(p, session, pool);
                 });
         ch.pipeline().addLast(PipelineNames.ACCESS_GATE, gate);
+    }
+
+    /**
+     * What new connections are served with, its TLS contexts retained: a reload swaps in a new snapshot and then
+     * releases the old one, so a failed retain means there is a newer one to read; none means the gateway is stopping.
+     */
+    private Serving servingRetained() {
+        Serving last = null;
+        for (Serving now = serving.get(); now != last; last = now, now = serving.get()) {
+            if (now.snapshot().tls().tryRetain()) {
+                return now;
+            }
+        }
+        return null;
     }
 
     /** Behind a load balancer that sends the PROXY protocol, its header names the client before the gate decides. */

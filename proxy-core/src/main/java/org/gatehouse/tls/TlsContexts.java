@@ -3,8 +3,8 @@ package org.gatehouse.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.OpenSslServerContext;
 import io.netty.handler.ssl.OpenSslSessionTicketKey;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -14,6 +14,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
 import org.gatehouse.rules.CertificateSource;
@@ -47,6 +49,12 @@ import org.slf4j.LoggerFactory;
  * <p>Session resumption is on: the JDK engine keeps its session cache; the OpenSSL engine issues session tickets,
  * whose key {@link #rotateTicketKeys()} replaces (keeping the previous one so that tickets issued just before still
  * work).
+ *
+ * <p>With the OpenSSL engine the contexts are native and reference-counted (no finalizers, which cost every young
+ * garbage collection several milliseconds at a few thousand handshakes per second). A new {@code TlsContexts} holds
+ * one reference for its owner (the gateway, or a command that only checks); each connection that may still start TLS
+ * holds another ({@link #tryRetain()}). The last {@link #release()} frees the native contexts; engines made from them
+ * keep their own reference until their connection ends.
  */
 public final class TlsContexts {
 
@@ -63,19 +71,51 @@ public final class TlsContexts {
     private final Map<String, RuleContexts> byRule;
     private final Map<String, Instant> expiries;
     private final List<Problem> warnings;
-    private final List<OpenSslServerContext> ticketContexts;
+    private final List<ReferenceCountedOpenSslContext> ticketContexts;
     private final Map<SslContext, OcspStapler> staplers;
+    private final List<SslContext> all;
+    private final AtomicInteger references = new AtomicInteger(1);
     private OpenSslSessionTicketKey ticketKey;
 
     private TlsContexts(TlsEngine engine, Map<String, RuleContexts> byRule, Map<String, Instant> expiries,
-            List<Problem> warnings, List<OpenSslServerContext> ticketContexts, Map<SslContext, OcspStapler> staplers) {
+            List<Problem> warnings, List<ReferenceCountedOpenSslContext> ticketContexts,
+            Map<SslContext, OcspStapler> staplers, List<SslContext> all) {
         this.engine = engine;
+        this.all = List.copyOf(all);
         this.byRule = Map.copyOf(byRule);
         this.expiries = Map.copyOf(expiries);
         this.warnings = List.copyOf(warnings);
         this.ticketContexts = List.copyOf(ticketContexts);
         this.staplers = new java.util.IdentityHashMap<>(staplers);
         rotateTicketKeys();
+    }
+
+    /**
+     * Takes a reference, unless the contexts were released already (then the caller must use a newer snapshot's).
+     * Whoever gets {@code true} calls {@link #release()} once when done.
+     */
+    public boolean tryRetain() {
+        for (int n = references.get(); n > 0; n = references.get()) {
+            if (references.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Gives a reference back; the last one frees the native contexts. */
+    public void release() {
+        int left = references.decrementAndGet();
+        if (left == 0) {
+            all.forEach(ReferenceCountUtil::release);
+        } else if (left < 0) {
+            throw new IllegalStateException("TLS contexts released more often than retained");
+        }
+    }
+
+    /** Whether the native contexts are freed (no reference left). */
+    public boolean released() {
+        return references.get() <= 0;
     }
 
     /** Fetches OCSP responses that are missing or half-way through their validity; called periodically. */
@@ -137,9 +177,17 @@ public final class TlsContexts {
      * Called at build and then periodically by the gateway.
      */
     public synchronized void rotateTicketKeys() {
-        if (ticketContexts.isEmpty()) {
+        if (ticketContexts.isEmpty() || !tryRetain()) {
             return;
         }
+        try {
+            setNewTicketKey();
+        } finally {
+            release();
+        }
+    }
+
+    private void setNewTicketKey() {
         SecureRandom random = new SecureRandom();
         byte[] name = new byte[OpenSslSessionTicketKey.NAME_SIZE];
         byte[] hmac = new byte[OpenSslSessionTicketKey.HMAC_KEY_SIZE];
@@ -150,7 +198,7 @@ public final class TlsContexts {
         OpenSslSessionTicketKey next = new OpenSslSessionTicketKey(name, hmac, aes);
         OpenSslSessionTicketKey[] keys = ticketKey == null ? new OpenSslSessionTicketKey[] {next}
                 : new OpenSslSessionTicketKey[] {next, ticketKey};
-        for (OpenSslServerContext context : ticketContexts) {
+        for (ReferenceCountedOpenSslContext context : ticketContexts) {
             context.sessionContext().setTicketKeys(keys);
         }
         ticketKey = next;
@@ -192,14 +240,16 @@ public final class TlsContexts {
         Map<String, OcspStapler> staplerByCertificate = staplers(rules, materials, engine, mode, warnings);
         Map<SslContext, OcspStapler> staplers = new java.util.IdentityHashMap<>();
         Map<String, RuleContexts> byRule = new LinkedHashMap<>();
-        List<OpenSslServerContext> ticketContexts = new ArrayList<>();
+        List<ReferenceCountedOpenSslContext> ticketContexts = new ArrayList<>();
+        List<SslContext> all = new ArrayList<>();
         for (Rule rule : rules.enabledRules()) {
             TlsSettings tls = rule.tls();
             if (!tls.enabled() || !tls.certificates().stream().allMatch(materials::containsKey)) {
                 continue; // a certificate problem is reported already
             }
             try {
-                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts, staplerByCertificate, staplers));
+                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts, staplerByCertificate, staplers,
+                        all));
             } catch (CertificateMaterial.MaterialException e) {
                 problems.add(new Problem(rule.position(), "rules." + rule.name() + e.key, e.getMessage()));
                 continue;
@@ -211,11 +261,12 @@ public final class TlsContexts {
             }
         }
         if (!problems.isEmpty()) {
+            all.forEach(ReferenceCountUtil::release);
             throw new RulesException(problems);
         }
         Map<String, Instant> expiries = new LinkedHashMap<>();
         materials.forEach((name, m) -> expiries.put(name, m.leaf().getNotAfter().toInstant()));
-        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts, staplers);
+        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts, staplers, all);
     }
 
     /**
@@ -231,7 +282,7 @@ public final class TlsContexts {
                 continue;
             }
             String path = "certificates." + source.name() + ".ocspStapling";
-            if (engine.provider() != SslProvider.OPENSSL) {
+            if (engine.provider() == SslProvider.JDK) {
                 warnings.add(new Problem(source.position(), path, "needs the OpenSSL engine; this gateway runs the "
                         + engine.description() + ", so nothing is stapled"));
                 continue;
@@ -250,15 +301,16 @@ public final class TlsContexts {
     }
 
     private static RuleContexts ruleContexts(Rule rule, Map<String, TlsMaterial> materials, TlsEngine engine,
-            List<OpenSslServerContext> ticketContexts, Map<String, OcspStapler> staplerByCertificate,
-            Map<SslContext, OcspStapler> staplers) throws CertificateMaterial.MaterialException {
+            List<ReferenceCountedOpenSslContext> ticketContexts, Map<String, OcspStapler> staplerByCertificate,
+            Map<SslContext, OcspStapler> staplers, List<SslContext> all) throws CertificateMaterial.MaterialException {
         List<String> names = rule.tls().certificates();
         SslContext primary = null;
         DomainWildcardMappingBuilder<SslContext> sni = null;
         for (String name : names) {
             OcspStapler stapler = staplerByCertificate.get(name);
             SslContext context = newServerContext(materials.get(name), rule.tls(), engine, stapler != null);
-            if (context instanceof OpenSslServerContext openSsl) {
+            all.add(context);
+            if (context instanceof ReferenceCountedOpenSslContext openSsl) {
                 ticketContexts.add(openSsl);
             }
             if (stapler != null) {
@@ -356,6 +408,7 @@ public final class TlsContexts {
             }
             SslContext context = builder.build();
             if (!tls.ciphers().isEmpty() && context.cipherSuites().stream().noneMatch(tls.ciphers()::contains)) {
+                ReferenceCountUtil.release(context);
                 throw new CertificateMaterial.MaterialException("", "cannot build a TLS context: none of the ciphers "
                         + tls.ciphers() + " is supported by the " + engine.description());
             }

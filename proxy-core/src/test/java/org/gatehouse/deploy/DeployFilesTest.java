@@ -97,7 +97,7 @@ class DeployFilesTest {
                 new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null)));
 
         PublishingRules loaded = RulesLoader.load(rules);
-        TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+        TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK).release();
         assertThat(loaded.enabledRules()).extracting(r -> r.name()).containsExactly("pop3s", "imaps", "submission");
         assertThat(loaded.service().admin().orElseThrow().port()).isEqualTo(9102);
     }

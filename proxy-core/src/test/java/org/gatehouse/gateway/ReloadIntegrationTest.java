@@ -153,6 +153,46 @@ class ReloadIntegrationTest {
     }
 
     /**
+     * TLS contexts are native and reference-counted: a connection accepted before a reload still starts TLS with the
+     * contexts of its own rules, and those are freed once the last such connection is gone.
+     */
+    @Test
+    void aConnectionFromBeforeAReloadStartsTlsWithItsOwnContextsWhichAreThenFreed() throws Exception {
+        gateway.close();
+        String starttls = """
+                  - name: s
+                    listen: ["127.0.0.1:%d"]
+                    protocol: pop3
+                    tls: starttls
+                    certificate: test
+                    backend: ["%s"]
+                """.formatted(portC, pop3);
+        gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + rules(starttls));
+        org.gatehouse.tls.TlsContexts before = gateway.gateway().snapshot().tls();
+        try (LineClient held = connect(portC)) {
+            assertThat(held.readLine()).startsWith(GREETING);
+
+            assertThat(reload(TestGateway.CERTIFICATES + rules(starttls, rule("a", portA, "plaintext-allowed")))
+                    .success()).isTrue();
+            assertThat(gateway.gateway().snapshot().tls()).isNotSameAs(before);
+            assertThat(before.released()).as("still held by the connection accepted before the reload").isFalse();
+
+            assertThat(held.command("STLS")).isEqualTo("+OK Begin TLS negotiation");
+            try (LineClient tls = new LineClient(gateway.upgrade(held.socket()))) {
+                assertThat(tls.command("NOOP")).startsWith("+OK");
+            }
+        }
+        Eventually.until("the old TLS contexts are freed once their last connection is gone", before::released);
+        try (LineClient fresh = connect(portC)) {
+            assertThat(fresh.readLine()).startsWith(GREETING);
+            assertThat(fresh.command("STLS")).isEqualTo("+OK Begin TLS negotiation");
+            try (LineClient tls = new LineClient(gateway.upgrade(fresh.socket()))) {
+                assertThat(tls.command("NOOP")).as("new connections use the new contexts").startsWith("+OK");
+            }
+        }
+    }
+
+    /**
      * A log written into the rules folder every 20 ms, faster than the watch's quiet period: if the watch counted it,
      * the rules change would wait for a quiet moment that never comes.
      */

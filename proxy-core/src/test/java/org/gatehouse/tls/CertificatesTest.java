@@ -47,7 +47,16 @@ class CertificatesTest {
     private TlsContexts build(String certificateYaml, String rules) throws Exception {
         Path file = Files.writeString(dir.resolve("rules.yaml"), "certificates:\n  mail:\n" + certificateYaml.indent(4) + rules);
         PublishingRules loaded = RulesLoader.load(file);
-        return TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+        TlsContexts contexts = TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+        built.add(contexts);
+        return contexts;
+    }
+
+    private final List<TlsContexts> built = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void releaseContexts() {
+        built.forEach(TlsContexts::release);
     }
 
     private List<String> problems(String certificateYaml) {

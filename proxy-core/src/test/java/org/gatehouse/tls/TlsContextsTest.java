@@ -14,6 +14,7 @@ import javax.net.ssl.SSLEngine;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.load.RulesLoader;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -78,8 +79,10 @@ class TlsContextsTest {
         writePem("mail.key", new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
         PublishingRules rules = rules("mail.crt", "mail.key");
 
-        SSLEngine engine = ((io.netty.handler.ssl.SslHandler) TlsContexts.build(rules, engine(which), TlsContexts.Mode.CHECK)
+        TlsContexts contexts = TlsContexts.build(rules, engine(which), TlsContexts.Mode.CHECK);
+        SSLEngine engine = ((io.netty.handler.ssl.SslHandler) contexts
                 .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000)).engine();
+        contexts.release(); // the engine keeps its own reference
         try {
             // The OpenSSL engine also lists "SSLv2Hello", a ClientHello format rather than a protocol, which BoringSSL
             // never accepts; every real protocol version other than 1.2 and 1.3 must be absent.
@@ -91,6 +94,28 @@ class TlsContextsTest {
         } finally {
             io.netty.util.ReferenceCountUtil.release(engine);
         }
+    }
+
+    @Test
+    void theNativeContextsLiveAsLongAsTheirLastReference() throws Exception {
+        KeyPair pair = keyPair("EC");
+        writePem("mail.crt", SelfSignedCertificates.selfSign(pair, List.of("mail.example.test"), Instant.now()));
+        writePem("mail.key", new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null));
+        PublishingRules rules = rules("mail.crt", "mail.key");
+        TlsContexts contexts = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+
+        assertThat(contexts.tryRetain()).as("a connection's reference").isTrue();
+        contexts.release(); // the owner's
+        assertThat(contexts.released()).isFalse();
+        io.netty.handler.ssl.SslHandler handler = (io.netty.handler.ssl.SslHandler) contexts.newHandler(
+                rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000);
+        contexts.release(); // the connection's
+        assertThat(contexts.released()).isTrue();
+        assertThat(contexts.tryRetain()).as("no reference can be taken once freed").isFalse();
+        contexts.rotateTicketKeys(); // harmless once freed
+        assertThat(handler.engine().getEnabledProtocols()).as("an engine made before keeps its context").isNotEmpty();
+        io.netty.util.ReferenceCountUtil.release(handler.engine());
+        assertThatThrownBy(contexts::release).isInstanceOf(IllegalStateException.class);
     }
 
     @ParameterizedTest
@@ -116,10 +141,12 @@ class TlsContextsTest {
 
         for (String key : List.of("traditional.key", "pkcs8.key")) {
             PublishingRules rules = rules("mail.crt", key);
-            io.netty.channel.ChannelHandler handler = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK)
+            TlsContexts contexts = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK);
+            io.netty.channel.ChannelHandler handler = contexts
                     .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000);
             assertThat(handler).isInstanceOf(io.netty.handler.ssl.SslHandler.class);
             io.netty.util.ReferenceCountUtil.release(((io.netty.handler.ssl.SslHandler) handler).engine());
+            contexts.release();
         }
         assertThat(Files.readString(dir.resolve("traditional.key"))).startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
         assertThat(Files.readString(dir.resolve("pkcs8.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
