@@ -71,21 +71,18 @@ public final class TlsContexts {
     private final Map<String, RuleContexts> byRule;
     private final Map<String, Instant> expiries;
     private final List<Problem> warnings;
-    private final List<ReferenceCountedOpenSslContext> ticketContexts;
     private final Map<SslContext, OcspStapler> staplers;
     private final List<SslContext> all;
     private final AtomicInteger references = new AtomicInteger(1);
     private OpenSslSessionTicketKey ticketKey;
 
     private TlsContexts(TlsEngine engine, Map<String, RuleContexts> byRule, Map<String, Instant> expiries,
-            List<Problem> warnings, List<ReferenceCountedOpenSslContext> ticketContexts,
-            Map<SslContext, OcspStapler> staplers, List<SslContext> all) {
+            List<Problem> warnings, Map<SslContext, OcspStapler> staplers, List<SslContext> all) {
         this.engine = engine;
         this.all = List.copyOf(all);
         this.byRule = Map.copyOf(byRule);
         this.expiries = Map.copyOf(expiries);
         this.warnings = List.copyOf(warnings);
-        this.ticketContexts = List.copyOf(ticketContexts);
         this.staplers = new java.util.IdentityHashMap<>(staplers);
         rotateTicketKeys();
     }
@@ -177,17 +174,19 @@ public final class TlsContexts {
      * Called at build and then periodically by the gateway.
      */
     public synchronized void rotateTicketKeys() {
-        if (ticketContexts.isEmpty() || !tryRetain()) {
-            return;
+        List<ReferenceCountedOpenSslContext> openSsl = all.stream().filter(ReferenceCountedOpenSslContext.class::isInstance)
+                .map(ReferenceCountedOpenSslContext.class::cast).toList();
+        if (openSsl.isEmpty() || !tryRetain()) {
+            return; // the JDK engine keeps its own session cache; freed contexts need no key
         }
         try {
-            setNewTicketKey();
+            setTicketKeys(openSsl);
         } finally {
             release();
         }
     }
 
-    private void setNewTicketKey() {
+    private void setTicketKeys(List<ReferenceCountedOpenSslContext> contexts) {
         SecureRandom random = new SecureRandom();
         byte[] name = new byte[OpenSslSessionTicketKey.NAME_SIZE];
         byte[] hmac = new byte[OpenSslSessionTicketKey.HMAC_KEY_SIZE];
@@ -198,7 +197,7 @@ public final class TlsContexts {
         OpenSslSessionTicketKey next = new OpenSslSessionTicketKey(name, hmac, aes);
         OpenSslSessionTicketKey[] keys = ticketKey == null ? new OpenSslSessionTicketKey[] {next}
                 : new OpenSslSessionTicketKey[] {next, ticketKey};
-        for (ReferenceCountedOpenSslContext context : ticketContexts) {
+        for (ReferenceCountedOpenSslContext context : contexts) {
             context.sessionContext().setTicketKeys(keys);
         }
         ticketKey = next;
@@ -240,7 +239,6 @@ public final class TlsContexts {
         Map<String, OcspStapler> staplerByCertificate = staplers(rules, materials, engine, mode, warnings);
         Map<SslContext, OcspStapler> staplers = new java.util.IdentityHashMap<>();
         Map<String, RuleContexts> byRule = new LinkedHashMap<>();
-        List<ReferenceCountedOpenSslContext> ticketContexts = new ArrayList<>();
         List<SslContext> all = new ArrayList<>();
         for (Rule rule : rules.enabledRules()) {
             TlsSettings tls = rule.tls();
@@ -248,8 +246,7 @@ public final class TlsContexts {
                 continue; // a certificate problem is reported already
             }
             try {
-                byRule.put(rule.name(), ruleContexts(rule, materials, engine, ticketContexts, staplerByCertificate, staplers,
-                        all));
+                byRule.put(rule.name(), ruleContexts(rule, materials, engine, staplerByCertificate, staplers, all));
             } catch (CertificateMaterial.MaterialException e) {
                 problems.add(new Problem(rule.position(), "rules." + rule.name() + e.key, e.getMessage()));
                 continue;
@@ -266,7 +263,7 @@ public final class TlsContexts {
         }
         Map<String, Instant> expiries = new LinkedHashMap<>();
         materials.forEach((name, m) -> expiries.put(name, m.leaf().getNotAfter().toInstant()));
-        return new TlsContexts(engine, byRule, expiries, warnings, ticketContexts, staplers, all);
+        return new TlsContexts(engine, byRule, expiries, warnings, staplers, all);
     }
 
     /**
@@ -301,8 +298,8 @@ public final class TlsContexts {
     }
 
     private static RuleContexts ruleContexts(Rule rule, Map<String, TlsMaterial> materials, TlsEngine engine,
-            List<ReferenceCountedOpenSslContext> ticketContexts, Map<String, OcspStapler> staplerByCertificate,
-            Map<SslContext, OcspStapler> staplers, List<SslContext> all) throws CertificateMaterial.MaterialException {
+            Map<String, OcspStapler> staplerByCertificate, Map<SslContext, OcspStapler> staplers, List<SslContext> all)
+            throws CertificateMaterial.MaterialException {
         List<String> names = rule.tls().certificates();
         SslContext primary = null;
         DomainWildcardMappingBuilder<SslContext> sni = null;
@@ -310,9 +307,6 @@ public final class TlsContexts {
             OcspStapler stapler = staplerByCertificate.get(name);
             SslContext context = newServerContext(materials.get(name), rule.tls(), engine, stapler != null);
             all.add(context);
-            if (context instanceof ReferenceCountedOpenSslContext openSsl) {
-                ticketContexts.add(openSsl);
-            }
             if (stapler != null) {
                 staplers.put(context, stapler);
             }
