@@ -23,7 +23,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FakeBackend implements AutoCloseable {
 
     /** How the server treats each connection. */
-    public enum Mode { GREET, HANG_AFTER_ACCEPT, HANG_AFTER_GREETING, RESET_AFTER_GREETING }
+    public enum Mode {
+        GREET,
+        HANG_AFTER_ACCEPT,
+        HANG_AFTER_GREETING,
+        /**
+         * Greets, then resets the connection when the first command arrives: a reset right after the greeting could
+         * reach the gateway before its connect completes, or discard the greeting unread, and the test would race it.
+         */
+        RESET_AT_FIRST_COMMAND
+    }
 
     /** What a PROXY header at the start of a connection looks like, if one is expected. */
     public enum ProxyHeader { NONE, V1, V2 }
@@ -111,7 +120,8 @@ public final class FakeBackend implements AutoCloseable {
             }
             out.write(("+OK " + name + " ready\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            if (now == Mode.RESET_AFTER_GREETING) {
+            if (now == Mode.RESET_AT_FIRST_COMMAND) {
+                in.read();
                 socket.setSoLinger(true, 0); // close with RST
                 return;
             }
