@@ -20,6 +20,7 @@ import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.TlsSettings;
@@ -57,7 +58,7 @@ public class CapabilityFilterBenchmark {
     public void setUp() {
         Rule rule = new Rule("imap", true, List.of(new HostPort("127.0.0.1", 143)), Protocol.IMAP,
                 TlsSettings.of(TlsMode.IMPLICIT, List.of("bench")), LoginSettings.secureOnly(),
-                Backend.of(List.of(new HostPort("127.0.0.1", 1143))), Access.any(), Limits.defaults(), Optional.empty(),
+                SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 1143))), Access.any(), Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("bench"));
         Session session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000),
                 new GatewayMetrics(new SimpleMeterRegistry()).rule("imap"));

@@ -4,6 +4,7 @@ import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.session.LogText;
 import org.gatehouse.session.Logfmt;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -64,15 +65,16 @@ public final class LoginGuard {
     /**
      * Records a login attempt the policy refused or audited.
      *
-     * @param method the command or mechanism (USER, LOGIN, AUTH PLAIN, ...)
-     * @param user   the user name as the client sent it, or empty when it is not known
+     * @param method the command and mechanism in the gateway's words (USER, LOGIN, {@link Sasl#method}), never the
+     *               client's
+     * @param user   the user name as the client sent it (decoded), or empty when it is not known; escaped here
      */
     public void record(Session session, Verdict verdict, String method, String user) {
         if (verdict == Verdict.ALLOW) {
             return;
         }
         String action = verdict == Verdict.REFUSE ? PlaintextLogins.REFUSED : PlaintextLogins.AUDITED;
-        String name = user.isEmpty() ? "-" : Sasl.user(user);
+        String name = user.isEmpty() ? "-" : LogText.clean(Sasl.user(user));
         session.meters().plaintextLogin(action);
         session.login(action, name);
         String client = NetUtil.toAddressString(session.client().getAddress());

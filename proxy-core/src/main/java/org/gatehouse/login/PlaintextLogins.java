@@ -12,8 +12,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.gatehouse.session.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,7 @@ public final class PlaintextLogins {
         try {
             for (Entry e : read(stateDir.resolve(FILE_NAME))) {
                 report.entries.put(e.key(), e);
+                report.dirty.set(true); // saved again as read, so what an earlier version wrote is rewritten
             }
         } catch (IOException | RuntimeException e) {
             log.warn("cannot read the plaintext-login report {}; starting a new one: {}", report.file.get(), e.toString());
@@ -131,27 +134,54 @@ public final class PlaintextLogins {
         }
     }
 
-    /** Reads a saved report; a missing file is an empty report. */
+    /**
+     * Reads a saved report; a missing file is an empty report. Methods are read as {@link #knownMethod} says, so a
+     * report written by an earlier version shows no secret.
+     */
     public static List<Entry> read(Path file) throws IOException {
         if (!Files.exists(file)) {
             return List.of();
         }
         List<Entry> out = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n);
             if (line.isBlank() || line.equals(HEADER)) {
                 continue;
             }
             String[] f = line.split("\t", -1);
             if (f.length != 8) {
-                throw new IOException(file + ": malformed line: " + line);
+                // Not the line itself: a report from an earlier version could hold a secret.
+                throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length + " fields, expected 8)");
             }
-            out.add(new Entry(f[0], f[1], f[2], f[3], f[4], Long.parseLong(f[5]), Instant.parse(f[6]), Instant.parse(f[7])));
+            out.add(new Entry(f[0], f[1], clean(f[2]), f[3], knownMethod(f[4]), Long.parseLong(f[5]),
+                    Instant.parse(f[6]), Instant.parse(f[7])));
         }
         return out;
     }
 
-    /** User names are the client's words: no tabs or line breaks in a line-per-entry file. */
+    /**
+     * User names are the client's words, escaped by {@link LoginGuard} already; escaped here only if they still hold a
+     * control character (so never twice), since a tab or line break would split a line-per-entry file.
+     */
     private static String clean(String s) {
-        return s.replaceAll("[\\t\\r\\n\\x00-\\x1f\\x7f]", " ");
+        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? LogText.clean(s) : s;
+    }
+
+    /**
+     * A method as this version writes it: a login command and, for SASL, a known mechanism. A report saved by an
+     * earlier version could hold whatever followed AUTH on the client's line, a password included: that becomes
+     * {@code other} when the report is read, and is gone from the file at the next save.
+     */
+    static String knownMethod(String method) {
+        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN").contains(method)) {
+            return method;
+        }
+        for (String command : List.of("AUTHENTICATE", "AUTH", "X-EXPS")) {
+            if (method.startsWith(command + " ")) {
+                return Sasl.method(command, method.substring(command.length() + 1));
+            }
+        }
+        return "other";
     }
 }

@@ -18,6 +18,26 @@ public final class Sasl {
 
     private static final int MAX_USER_CHARS = 128;
 
+    /**
+     * The mechanisms whose names may be written to a log or a report. Any other word a client sends where a mechanism
+     * belongs is written {@code other}: it could be anything, a password included.
+     */
+    private static final Set<String> KNOWN = Set.of("PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "NTLM", "GSSAPI",
+            "GSS-SPNEGO", "XOAUTH2", "OAUTHBEARER", "EXTERNAL", "ANONYMOUS", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
+            "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS", "SRP", "KERBEROS_V4",
+            "OTP", "SECURID", "EAP-AES128", "EAP-AES128-PLUS", "9798-U-RSA-SHA1-ENC");
+
+    /** What a log or report says for a mechanism: its name when it is a known one, {@code other} otherwise. */
+    public static String label(String mechanism) {
+        String m = mechanism.toUpperCase(Locale.ROOT);
+        return KNOWN.contains(m) ? m : "other";
+    }
+
+    /** A SASL login as logs and reports name it: the command (the gateway's word) and the mechanism's label. */
+    public static String method(String command, String mechanism) {
+        return command + " " + label(mechanism);
+    }
+
     private Sasl() {
     }
 
@@ -53,7 +73,7 @@ public final class Sasl {
 
     /** The user name in a first SASL response of PLAIN or LOGIN; empty for other mechanisms or unreadable data. */
     public static String userIn(String mechanism, String response) {
-        return switch (mechanism.toUpperCase(java.util.Locale.ROOT)) {
+        return switch (mechanism.toUpperCase(Locale.ROOT)) {
             case "PLAIN" -> plainUser(response).orElse("");
             case "LOGIN" -> loginUser(response).orElse("");
             default -> "";

@@ -25,9 +25,11 @@ public final class ImapInspector extends MailInspector {
 
     /** The largest literal accepted before login; LOGIN and AUTHENTICATE arguments are far smaller. */
     public static final int MAX_LITERAL = MAX_COMMAND_LINE;
+    /** RFC 7888: the largest non-synchronizing literal a LITERAL- server takes. */
+    private static final int LITERAL_MINUS_MAX = 4096;
 
-    /** A literal announced at the end of a line: {n} (synchronizing), {n+} or {n-} (not), ~{n} (literal8). */
-    private static final Pattern LITERAL = Pattern.compile("\\{(\\d{1,18})([+-]?)\\}$");
+    /** A literal at the end of a server response line, where the server is trusted to mean one. */
+    private static final Pattern SERVER_LITERAL = Pattern.compile("~?\\{(\\d{1,18})\\+?\\}$");
     private static final Pattern CAPABILITY_CODE = Pattern.compile("\\[CAPABILITY ([^\\]]*)\\]", Pattern.CASE_INSENSITIVE);
     private static final int MAX_CAPTURED_USER = 128;
 
@@ -44,9 +46,7 @@ public final class ImapInspector extends MailInspector {
         /** Literal bytes of the current command. */
         LITERAL,
         /** A synchronizing literal was announced: held until the server says go ({@code +}) or no (tagged reply). */
-        AWAITING_GO_AHEAD,
-        /** Client lines are responses of a forwarded AUTHENTICATE. */
-        SASL
+        AWAITING_GO_AHEAD
     }
 
     private Input input = Input.COMMANDS;
@@ -56,6 +56,11 @@ public final class ImapInspector extends MailInspector {
     private long literalRemaining;
     /** An audited LOGIN whose user name is the literal being read. */
     private StringBuilder userCapture;
+
+    /** What the server's last capability list offered. */
+    private boolean literalPlus;
+    private boolean literalMinus;
+    private boolean binary;
 
     /** The server is sending a literal (bytes left), or the rest of a response that had one. */
     private long serverLiteralRemaining;
@@ -71,8 +76,8 @@ public final class ImapInspector extends MailInspector {
     @Override
     protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
         while (!done() && !finishing() && in.isReadable()) {
-            if (input == Input.AWAITING_GO_AHEAD) {
-                return;
+            if (input == Input.AWAITING_GO_AHEAD || (inSasl() && !clientsTurn())) {
+                return; // held until the server answers
             }
             if (input == Input.LITERAL) {
                 literal(ctx, in);
@@ -83,17 +88,23 @@ public final class ImapInspector extends MailInspector {
                 return;
             }
             String line = lineText(raw);
-            switch (input) {
-                case SASL -> forwardSaslResponse(ctx, raw, line);
-                case CONTINUATION_LINE -> {
-                    if (discarding) {
-                        raw.release();
-                    } else {
-                        forward(ctx, raw);
-                    }
-                    afterLine(ctx, line);
+            if (inSasl()) {
+                saslResponse(line);
+                forward(ctx, raw);
+            } else if (input == Input.CONTINUATION_LINE) {
+                ImapLine continued = ImapLine.continuation(line);
+                if (!framingAgreed(ctx, continued)) {
+                    raw.release();
+                    return;
                 }
-                default -> command(ctx, in, raw, line);
+                if (discarding) {
+                    raw.release();
+                } else {
+                    forward(ctx, raw);
+                }
+                afterLine(ctx, continued);
+            } else {
+                command(ctx, in, raw, line);
             }
         }
     }
@@ -120,25 +131,27 @@ public final class ImapInspector extends MailInspector {
         }
     }
 
-    private void forwardSaslResponse(ChannelHandlerContext ctx, ByteBuf raw, String line) {
-        saslResponse(line);
-        forward(ctx, raw);
-    }
-
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw, String line) {
         if (refusedSaslResponse(ctx, raw, line, Set.of())) { // an IMAP command always has a space after its tag
             return;
         }
-        String[] words = line.split(" ", 3);
-        if (words.length < 2) {
+        ImapLine command = ImapLine.command(line);
+        if (command.name().isEmpty() && (command.ambiguous() || command.literal() != null)) {
+            raw.release();
+            violation(ctx, "ambiguous-literal", "braces where a tag or command belongs");
+            return;
+        }
+        if (!framingAgreed(ctx, command)) {
+            raw.release();
+            return;
+        }
+        if (command.name().isEmpty()) {
             forward(ctx, raw); // not a command: the server answers "BAD", which completes nothing
             return;
         }
-        String tag = words[0];
-        String name = words[1].toUpperCase(Locale.ROOT);
-        String args = words.length > 2 ? words[2] : "";
+        String tag = command.tag();
         discarding = false;
-        switch (name) {
+        switch (command.name()) {
             case "STARTTLS" -> {
                 raw.release();
                 current = new Command(tag, Kind.OTHER);
@@ -150,30 +163,43 @@ public final class ImapInspector extends MailInspector {
                     reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
                 }
             }
-            case "LOGIN" -> login(ctx, raw, line, tag, args);
-            case "AUTHENTICATE" -> {
-                String[] parts = args.split(" ", 2);
-                authenticate(ctx, raw, tag, parts[0].toUpperCase(Locale.ROOT), parts.length > 1 ? parts[1] : null);
+            case "LOGIN" -> login(ctx, raw, command);
+            case "AUTHENTICATE" -> authenticate(ctx, raw, command);
+            case "COMPRESS" -> {
+                // Compressed bytes could not be read for a login: RFC 4978 allows it only after one anyway.
+                current = new Command(tag, Kind.OTHER);
+                refuse(ctx, raw, command, tag + " BAD COMPRESS is not allowed before login\r\n", "compress-before-login");
             }
             default -> {
                 current = new Command(tag, Kind.OTHER);
                 expect(current);
                 forward(ctx, raw);
-                afterLine(ctx, line);
+                afterLine(ctx, command);
             }
         }
     }
 
-    private void login(ChannelHandlerContext ctx, ByteBuf raw, String line, String tag, String args) {
+    /** Answers a command from the gateway; its literals, if the client sends them, are dropped. */
+    private void refuse(ChannelHandlerContext ctx, ByteBuf raw, ImapLine command, String reply, String reason) {
+        raw.release();
+        session.meters().commandRefused(reason);
+        reply(ctx, reply);
+        discarding = true;
+        afterLine(ctx, command);
+    }
+
+    private void login(ChannelHandlerContext ctx, ByteBuf raw, ImapLine command) {
+        String tag = command.tag();
         current = new Command(tag, Kind.LOGIN);
         Verdict verdict = guard.judge(tlsActive, true);
-        String user = firstArgument(args);
+        ImapLine.Argument first = command.argument(0);
+        String user = first == null ? "" : first.literal() ? null : first.text();
         if (verdict == Verdict.REFUSE) {
             raw.release();
             guard.record(session, verdict, "LOGIN", user == null ? "" : user);
             reply(ctx, refusal(tag));
             discarding = true;
-            afterLine(ctx, line);
+            afterLine(ctx, command);
             return;
         }
         if (verdict == Verdict.AUDIT) {
@@ -185,70 +211,85 @@ public final class ImapInspector extends MailInspector {
         }
         expect(current);
         forward(ctx, raw);
-        afterLine(ctx, line);
+        afterLine(ctx, command);
     }
 
-    private void authenticate(ChannelHandlerContext ctx, ByteBuf raw, String tag, String mechanism, String initial) {
+    private void authenticate(ChannelHandlerContext ctx, ByteBuf raw, ImapLine command) {
+        String tag = command.tag();
         current = new Command(tag, Kind.AUTHENTICATE);
-        if (saslStart("AUTHENTICATE", mechanism, initial) == Verdict.REFUSE) {
+        ImapLine.Argument mechanism = command.exact() ? command.argument(0) : null;
+        ImapLine.Argument initial = command.exact() ? command.argument(1) : null;
+        String name = mechanism == null || mechanism.literal() ? "" : mechanism.text().toUpperCase(Locale.ROOT);
+        if (saslStart("AUTHENTICATE", name, initial == null || initial.literal() ? null : initial.text())
+                == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal(tag));
+            discarding = true;
+            afterLine(ctx, command);
+            return;
+        }
+        if (command.literal() != null) {
+            // SASL responses are lines, never literals: a server that reads one would take what follows for it.
+            raw.release();
+            violation(ctx, "ambiguous-literal", "a literal in AUTHENTICATE");
             return;
         }
         expect(current);
         forward(ctx, raw);
-        input = Input.SASL;
+        saslForwarded();
     }
 
-    /** After a line of the current command: it ends here, or a literal follows. */
-    private void afterLine(ChannelHandlerContext ctx, String line) {
-        Matcher m = LITERAL.matcher(line);
-        if (!m.find()) {
+    /**
+     * Whether the server will read where {@code line} ends as the gateway does, checked before a byte of it is passed
+     * on: a literal is read as one only in the form every server reads alike, and only with the framing the server
+     * offered. When not, the connection ends.
+     */
+    private boolean framingAgreed(ChannelHandlerContext ctx, ImapLine line) {
+        if (line.ambiguous()) {
+            violation(ctx, "ambiguous-literal", "braces at the end of a line that are not a literal");
+            return false;
+        }
+        ImapLine.Literal literal = line.literal();
+        if (literal == null) {
+            return true;
+        }
+        if (literal.size() > MAX_LITERAL) {
+            violation(ctx, "literal-too-large", "a literal of " + literal.size() + " bytes before login (the limit is "
+                    + MAX_LITERAL + ")");
+            return false;
+        }
+        if (literal.binary() && !binary) {
+            violation(ctx, "literal-not-offered", "a literal8 (~{n}) to a server that did not offer BINARY");
+            return false;
+        }
+        if (!literal.synchronizing() && !(literalPlus || (literalMinus && literal.size() <= LITERAL_MINUS_MAX))) {
+            // The literal follows at once: a server without LITERAL+ would read it as commands.
+            violation(ctx, "literal-not-offered", "a non-synchronizing literal to a server that did not offer "
+                    + (literalMinus ? "LITERAL+ (LITERAL- takes at most " + LITERAL_MINUS_MAX + " bytes)" : "LITERAL+"));
+            return false;
+        }
+        return true;
+    }
+
+    /** After a line of the current command (its framing agreed): it ends here, or a literal follows. */
+    private void afterLine(ChannelHandlerContext ctx, ImapLine line) {
+        ImapLine.Literal literal = line.literal();
+        if (literal == null) {
             input = Input.COMMANDS;
             discarding = false;
             userCapture = null;
             return;
         }
-        long size = Long.parseLong(m.group(1));
-        if (size > MAX_LITERAL) {
-            violation(ctx, "literal-too-large", "a literal of " + size + " bytes before login (the limit is "
-                    + MAX_LITERAL + ")");
-            return;
-        }
-        boolean synchronizing = m.group(2).isEmpty();
-        if (discarding && synchronizing) {
+        if (discarding && literal.synchronizing()) {
             // The client waits for a go-ahead; it got the refusal instead, so the command ends here.
             input = Input.COMMANDS;
             discarding = false;
             return;
         }
-        literalRemaining = size;
-        input = synchronizing ? Input.AWAITING_GO_AHEAD : size == 0 ? Input.CONTINUATION_LINE : Input.LITERAL;
+        literalRemaining = literal.size();
+        input = literal.synchronizing() ? Input.AWAITING_GO_AHEAD
+                : literal.size() == 0 ? Input.CONTINUATION_LINE : Input.LITERAL;
     }
-
-    /** LOGIN's first argument when it is an atom or a quoted string; null when it is a literal. */
-    static String firstArgument(String args) {
-        if (args.startsWith("{") || args.startsWith("~{")) {
-            return null;
-        }
-        if (!args.startsWith("\"")) {
-            int space = args.indexOf(' ');
-            return space < 0 ? args : args.substring(0, space);
-        }
-        StringBuilder user = new StringBuilder();
-        for (int i = 1; i < args.length(); i++) {
-            char c = args.charAt(i);
-            if (c == '\\' && i + 1 < args.length()) {
-                user.append(args.charAt(++i));
-            } else if (c == '"') {
-                break;
-            } else {
-                user.append(c);
-            }
-        }
-        return user.toString();
-    }
-
 
     private String refusal(String tag) {
         return tag + (offersStarttls()
@@ -287,7 +328,7 @@ public final class ImapInspector extends MailInspector {
             } else {
                 response(ctx, raw, line);
             }
-            Matcher literal = LITERAL.matcher(line);
+            Matcher literal = SERVER_LITERAL.matcher(line);
             serverResponseContinues = literal.find();
             if (serverResponseContinues) {
                 serverLiteralRemaining = Long.parseLong(literal.group(1));
@@ -298,9 +339,14 @@ public final class ImapInspector extends MailInspector {
     private void response(ChannelHandlerContext ctx, ByteBuf raw, String line) {
         if (line.startsWith("+")) {
             emit(ctx, raw);
-            if (input == Input.AWAITING_GO_AHEAD && !finishing()) {
+            if (finishing()) {
+                return;
+            }
+            if (input == Input.AWAITING_GO_AHEAD) {
                 input = Input.LITERAL;
                 resumeClient(ctx);
+            } else if (inSasl()) {
+                saslChallenge(ctx);
             }
             return;
         }
@@ -327,17 +373,17 @@ public final class ImapInspector extends MailInspector {
         if (command == null) {
             return;
         }
-        if (current == command && (input == Input.AWAITING_GO_AHEAD || input == Input.SASL) && !finishing()) {
+        boolean resume = current == command && (input == Input.AWAITING_GO_AHEAD || inSasl()) && !finishing();
+        if (resume) {
             // Refused before its literal, or the exchange is over: the client's next line is a new command.
             input = Input.COMMANDS;
             saslEnded();
-            answered(ctx, command);
-            resumeClient(ctx);
-        } else {
-            answered(ctx, command);
         }
+        answered(ctx, command);
         if (status.equals("OK") && (command.kind() == Kind.LOGIN || command.kind() == Kind.AUTHENTICATE)) {
             finish(ctx);
+        } else if (resume) {
+            resumeClient(ctx);
         }
     }
 
@@ -365,8 +411,12 @@ public final class ImapInspector extends MailInspector {
     private String capabilities(String list) {
         List<String> kept = new ArrayList<>();
         boolean loginDisabled = false;
+        literalPlus = literalMinus = binary = false;
         for (String capability : list.trim().split(" +")) {
             String upper = capability.toUpperCase(Locale.ROOT);
+            literalPlus |= upper.equals("LITERAL+");
+            literalMinus |= upper.equals("LITERAL-");
+            binary |= upper.equals("BINARY");
             if (upper.equals("STARTTLS")) {
                 continue; // the backend's own: TLS is the gateway's to offer
             }

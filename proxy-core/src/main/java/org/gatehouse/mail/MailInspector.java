@@ -78,9 +78,15 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     private String auditAtFirstResponse;
     /** A refused SASL start had no initial response: the client may have pipelined one, which is never forwarded. */
     private boolean strayResponsePossible;
+    /** A SASL exchange is forwarded and not over. */
+    private boolean saslUnderWay;
+    /** The server's last word in the exchange was a challenge, not yet answered. */
+    private boolean clientsTurn;
 
     private ByteBuf in;
     private ByteBuf out;
+    /** Bytes went to the backend since the last read-complete, which is what flushes them. */
+    private boolean forwardedUnflushed;
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
     /** A reply (or act) of the gateway's own, waiting for the replies to earlier commands. */
@@ -157,7 +163,17 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             in.release();
             in = null;
         } else {
-            in.discardSomeReadBytes();
+            compact(in);
+        }
+    }
+
+    /**
+     * Frees the read part of a cumulation, unless slices of it passed on are still waiting to be written: compacting
+     * would move the bytes under them (Netty's ByteToMessageDecoder has the same rule).
+     */
+    private static void compact(ByteBuf buf) {
+        if (buf.refCnt() == 1) {
+            buf.discardSomeReadBytes();
         }
     }
 
@@ -167,6 +183,15 @@ public abstract class MailInspector extends ChannelDuplexHandler {
      */
     protected final void resumeClient(ChannelHandlerContext ctx) {
         decodeClientChecked(ctx);
+        if (forwardedUnflushed) {
+            forwardedUnflushed = false;
+            ctx.fireChannelReadComplete();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        forwardedUnflushed = false;
         ctx.fireChannelReadComplete();
     }
 
@@ -191,7 +216,45 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             }
             return null;
         }
-        return buf.readRetainedSlice(lf - buf.readerIndex() + 1);
+        ByteBuf line = buf.readRetainedSlice(lf - buf.readerIndex() + 1);
+        if (!client) {
+            return line;
+        }
+        String unreadable = unreadable(line);
+        if (unreadable != null) {
+            line.release();
+            violation(ctx, "ambiguous-line-ending", unreadable);
+            return null;
+        }
+        return withCrlf(ctx, line);
+    }
+
+    /**
+     * Why servers could cut {@code line} into commands differently, or null when they cannot: a CR that is not part
+     * of the CRLF ending ends a line for some servers and not for others, and a NUL ends the line for a server written
+     * in C while the rest would be read by the next one.
+     */
+    private static String unreadable(ByteBuf line) {
+        int start = line.readerIndex();
+        int end = line.writerIndex() - 1; // the LF
+        int crlf = end > start && line.getByte(end - 1) == '\r' ? end - 1 : end;
+        int cr = line.indexOf(start, crlf, (byte) '\r');
+        if (cr >= 0) {
+            return "a bare CR in a command line";
+        }
+        return line.indexOf(start, crlf, (byte) 0) >= 0 ? "a NUL byte in a command line" : null;
+    }
+
+    /** A line ended by a bare LF, as the server gets it: with CRLF, so strict and lenient servers read one line. */
+    private static ByteBuf withCrlf(ChannelHandlerContext ctx, ByteBuf line) {
+        int end = line.writerIndex() - 1;
+        if (end > line.readerIndex() && line.getByte(end - 1) == '\r') {
+            return line;
+        }
+        ByteBuf fixed = ctx.alloc().buffer(line.readableBytes() + 1);
+        fixed.writeBytes(line, line.readerIndex(), line.readableBytes() - 1).writeByte('\r').writeByte('\n');
+        line.release();
+        return fixed;
     }
 
     /** A line's text without its line ending (CRLF, or a bare LF from a lenient peer). */
@@ -208,7 +271,13 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /** Passes client bytes on to the backend. */
     protected final void forward(ChannelHandlerContext ctx, ByteBuf bytes) {
+        forwardedUnflushed = true;
         ctx.fireChannelRead(bytes);
+    }
+
+    /** The client's address as logs write it. */
+    protected final String clientAddress() {
+        return NetUtil.toAddressString(session.client().getAddress());
     }
 
     // ---- backend → client -------------------------------------------------------------------------------------------
@@ -239,7 +308,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             out.release();
             out = null;
         } else if (out != null) {
-            out.discardSomeReadBytes();
+            compact(out);
         }
         if (!promise.isVoid()) {
             ctx.write(Unpooled.EMPTY_BUFFER, promise);
@@ -310,10 +379,11 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /**
      * Applies the login policy to a SASL start and records it. A refusal without an initial response arms the check for
-     * a pipelined response ({@link #refusedSaslResponse}); an audit without one is recorded at the first response
-     * ({@link #saslResponse}). The caller answers or forwards according to the verdict.
+     * a pipelined response ({@link #refusedSaslResponse}); an audited PLAIN or LOGIN without one is recorded at the
+     * first response ({@link #saslResponse}), which names the user; any other at once. The caller answers or forwards
+     * according to the verdict.
      *
-     * @param command   AUTH or AUTHENTICATE, for the record
+     * @param command   AUTH, AUTHENTICATE or X-EXPS, for the record
      * @param mechanism upper case
      * @param initial   the initial response, or null
      */
@@ -324,26 +394,60 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         if (verdict == LoginGuard.Verdict.REFUSE) {
             strayResponsePossible = initial == null;
         }
-        if (verdict != LoginGuard.Verdict.AUDIT || initial != null) {
-            guard.record(session, verdict, command + " " + mechanism, initial == null ? "" : Sasl.userIn(mechanism, initial));
+        boolean userComesNext = initial == null && (mechanism.equals("PLAIN") || mechanism.equals("LOGIN"));
+        if (verdict != LoginGuard.Verdict.AUDIT || !userComesNext) {
+            guard.record(session, verdict, Sasl.method(command, mechanism),
+                    initial == null ? "" : Sasl.userIn(mechanism, initial));
         } else {
             auditAtFirstResponse = mechanism;
         }
         return verdict;
     }
 
+    /** A SASL exchange was forwarded: client lines are its responses, each one only after the server's challenge. */
+    protected final void saslForwarded() {
+        saslUnderWay = true;
+        clientsTurn = false;
+    }
+
+    /** Whether a forwarded SASL exchange is under way. */
+    protected final boolean inSasl() {
+        return saslUnderWay;
+    }
+
+    /**
+     * Whether the client may send a SASL response now: only after a challenge. A line sent before it is held until the
+     * server answers, since a server that refuses the mechanism reads that line as its next command.
+     */
+    protected final boolean clientsTurn() {
+        return clientsTurn;
+    }
+
+    /** The server sent a challenge: the client's next line is the response. */
+    protected final void saslChallenge(ChannelHandlerContext ctx) {
+        clientsTurn = true;
+        resumeClient(ctx);
+    }
+
     /** A client line of a forwarded SASL exchange: the first one of an audited exchange names the user. */
     protected final void saslResponse(String line) {
+        clientsTurn = false;
         if (auditAtFirstResponse != null) {
             String mechanism = auditAtFirstResponse;
             auditAtFirstResponse = null;
-            guard.record(session, LoginGuard.Verdict.AUDIT, saslCommand + " " + mechanism, Sasl.userIn(mechanism, line));
+            guard.record(session, LoginGuard.Verdict.AUDIT, Sasl.method(saslCommand, mechanism),
+                    Sasl.userIn(mechanism, line));
         }
     }
 
-    /** The forwarded SASL exchange is over. */
+    /**
+     * The forwarded SASL exchange is over: client lines are commands again. The caller resumes reading the lines it
+     * held ({@link #resumeClient}) once it has taken in the rest of the server's answer.
+     */
     protected final void saslEnded() {
         auditAtFirstResponse = null;
+        saslUnderWay = false;
+        clientsTurn = false;
     }
 
     /**
@@ -356,7 +460,8 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             return false;
         }
         strayResponsePossible = false;
-        if (!Sasl.looksLikeResponse(line) || bareCommands.contains(line.toUpperCase(Locale.ROOT))) {
+        String trimmed = line.strip();
+        if (!Sasl.looksLikeResponse(trimmed) || bareCommands.contains(trimmed.toUpperCase(Locale.ROOT))) {
             return false;
         }
         raw.release();
@@ -389,6 +494,8 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             upgrading = false;
             tlsActive = true;
             strayResponsePossible = false;
+            saslUnderWay = false;
+            clientsTurn = false;
             session.meters().starttls();
             tlsStarted();
         });
@@ -460,15 +567,16 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         fail(ctx, kind, violationReply(what), what);
     }
 
-    private void fail(ChannelHandlerContext ctx, String kind, String reply, String what) {
+    /** Ends the connection: {@code reply} to the client, then close; counted and logged as {@code kind}. */
+    protected final void fail(ChannelHandlerContext ctx, String kind, String reply, String what) {
         if (failed) {
             return;
         }
         failed = true;
         session.meters().protocolViolation(kind);
         session.outcome(Session.Outcome.PROTOCOL_ERROR, kind);
-        log.info("closing connection rule={} client={} reason={}: {}", session.rule().name(),
-                NetUtil.toAddressString(session.client().getAddress()), kind, what);
+        log.info("closing connection rule={} client={} reason={}: {}", session.rule().name(), clientAddress(), kind,
+                what);
         releaseBuffers();
         queue.clear();
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), reply)).addListener(ChannelFutureListener.CLOSE);

@@ -46,8 +46,9 @@ public final class Pop3Inspector extends MailInspector {
         }
     }
 
-    /** A forwarded AUTH is under way: client lines are its responses, not commands. */
-    private boolean inSasl;
+    /** RFC 2449: a command line, CRLF included. */
+    static final int MAX_LINE_BEFORE_LOGIN = 255;
+
     private String user = "";
     private boolean userRefused;
 
@@ -61,28 +62,38 @@ public final class Pop3Inspector extends MailInspector {
     @Override
     protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
         while (!done() && !finishing() && in.isReadable()) {
+            if (inSasl() && !clientsTurn()) {
+                return; // held until the server challenges or ends the exchange
+            }
             ByteBuf raw = readLine(ctx, in, true);
             if (raw == null) {
                 return;
             }
-            command(ctx, in, raw);
+            if (inSasl()) {
+                saslResponse(lineText(raw));
+                forward(ctx, raw);
+            } else {
+                command(ctx, in, raw);
+            }
         }
     }
 
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
         String line = lineText(raw);
-        if (inSasl) {
-            saslResponse(line);
-            forward(ctx, raw);
-            return;
-        }
         if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
             return;
         }
-        String[] words = line.split(" ", 3);
-        String name = words[0].toUpperCase(Locale.ROOT);
-        String arg = words.length > 1 ? words[1] : "";
-        switch (name) {
+        Pop3Command command = Pop3Command.parse(line);
+        boolean login = Pop3Command.LOGIN_KEYWORDS.contains(command.keyword());
+        if (!login && raw.readableBytes() > MAX_LINE_BEFORE_LOGIN) {
+            // A server reading commands in 255-octet pieces would read the tail as a command of its own.
+            raw.release();
+            session.meters().commandRefused("line-too-long-before-login");
+            reply(ctx, "-ERR Line too long (the limit before login is " + MAX_LINE_BEFORE_LOGIN + " octets)\r\n");
+            return;
+        }
+        String arg = command.argument();
+        switch (command.keyword()) {
             case "STLS" -> {
                 raw.release();
                 stls(ctx, in);
@@ -90,12 +101,12 @@ public final class Pop3Inspector extends MailInspector {
             case "CAPA" -> forward(ctx, raw, Kind.CAPA);
             case "USER" -> user(ctx, raw, arg);
             case "PASS" -> pass(ctx, raw);
-            case "APOP" -> login(ctx, raw, guard.judge(tlsActive, false), "APOP", arg);
+            case "APOP" -> login(ctx, raw, guard.judge(tlsActive, !command.exact()), "APOP", arg);
             case "AUTH" -> {
-                if (arg.isEmpty()) {
+                if (command.exact() && arg.isEmpty()) {
                     forward(ctx, raw, Kind.MECHANISMS);
                 } else {
-                    auth(ctx, raw, arg, words.length > 2 ? words[2] : null);
+                    auth(ctx, raw, command.mechanism(), command.exact() ? command.secondArgument() : null);
                 }
             }
             case "LIST", "UIDL" -> forward(ctx, raw, arg.isEmpty() ? Kind.BLOCK : Kind.SINGLE);
@@ -158,12 +169,12 @@ public final class Pop3Inspector extends MailInspector {
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
-        if (saslStart("AUTH", mechanism.toUpperCase(Locale.ROOT), initialResponse) == Verdict.REFUSE) {
+        if (saslStart("AUTH", mechanism, initialResponse) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
             return;
         }
-        inSasl = true;
+        saslForwarded();
         forward(ctx, raw, Kind.SASL);
     }
 
@@ -260,13 +271,15 @@ public final class Pop3Inspector extends MailInspector {
             case SASL -> {
                 emit(ctx, raw);
                 if (!ok && line.startsWith("+")) {
-                    return; // a challenge: the exchange goes on
+                    saslChallenge(ctx);
+                    return; // the exchange goes on
                 }
-                inSasl = false;
                 saslEnded();
                 answered(ctx, command);
                 if (ok) {
                     finish(ctx);
+                } else {
+                    resumeClient(ctx);
                 }
             }
             case BLOCK -> {

@@ -3,85 +3,106 @@ package org.gatehouse.mail;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
+import org.gatehouse.rules.SmtpSettings.BareLineEndings;
 import org.gatehouse.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * SMTP (RFC 5321) up to authentication: STARTTLS (RFC 3207), the EHLO keyword list, AUTH (RFC 4954), and enough of
- * DATA and BDAT (RFC 3030) to never read a message as commands. Replies come in command order (RFC 2920 pipelining).
+ * SMTP (RFC 5321) for the whole session: STARTTLS (RFC 3207), the EHLO keyword list, AUTH (RFC 4954), and every
+ * message, since a message whose end the server reads elsewhere than the gateway would smuggle a second one past it.
+ * Commands are read by {@link SmtpCommand} the way the most lenient server reads them.
+ *
+ * <p>Only framing the server offered passes: BDAT (RFC 3030) needs CHUNKING and XEXCH50 needs XEXCH50 in the server's
+ * EHLO reply, and without PIPELINING (RFC 2920) a command is passed on only once the previous one is answered. Before a
+ * login, a command line over RFC 5321's 512 octets is refused, since a server that reads commands in 512-octet pieces
+ * would read its tail as a command of its own.
  */
 public final class SmtpInspector extends MailInspector {
+
+    private static final Logger log = LoggerFactory.getLogger(SmtpInspector.class);
 
     private static final Set<String> BARE_COMMANDS = Set.of("DATA", "QUIT", "RSET", "NOOP", "HELP", "STARTTLS", "TURN");
     /** More lines than any EHLO reply has; bounds what is held while one is rewritten. */
     private static final int MAX_EHLO_LINES = 100;
+    /** RFC 5321 §4.5.3.1.4: a command line, CRLF included. */
+    static final int MAX_LINE_BEFORE_LOGIN = 512;
+    private static final Pattern SIZE = Pattern.compile("\\d{1,18}");
 
     private enum Kind {
         /** One reply, possibly multi-line, relayed as it is. */
         SINGLE,
-        /** The EHLO reply: its keyword lines are filtered. */
+        /** The EHLO reply: its keyword lines are filtered, and tell what the server offers. */
         EHLO,
+        /** HELO: the server offers no extension after it. */
+        HELO,
         /** DATA: 354 means the message follows. */
         DATA,
+        /** XEXCH50: 354 means a blob of a given size follows. */
+        XEXCH50,
         /** AUTH with a mechanism: 334 challenges, then 235 (logged in) or an error. */
         AUTH
     }
 
     private static final class Command {
         final Kind kind;
+        final long size;
         final List<String> lines = new ArrayList<>();
 
-        Command(Kind kind) {
+        Command(Kind kind, long size) {
             this.kind = kind;
+            this.size = size;
         }
     }
 
     private enum Input {
         COMMANDS,
-        /** Client lines are responses of a forwarded AUTH. */
-        SASL,
-        /** DATA was sent: held until the backend says whether the message may follow. */
+        /** DATA or XEXCH50 was sent: held until the backend says whether the data may follow. */
         AWAITING_DATA_REPLY,
-        /** The message, relayed until its terminating dot. */
+        /** The message, read to its terminating dot. */
         MESSAGE,
-        /** A BDAT chunk, relayed by count. */
+        /** A BDAT chunk or an XEXCH50 blob, relayed by count. */
         CHUNK
     }
 
+    private final boolean normalize;
     private Input input = Input.COMMANDS;
-    private DotTerminator messageEnd;
+    private MessageBody message;
     private long chunkRemaining;
+    private boolean loggedIn;
+
+    /** What the server's last EHLO reply offered. */
+    private boolean pipelining;
+    private boolean chunking;
+    private boolean xexch50;
 
     public SmtpInspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
         super(session, guard, startTls);
-        expect(new Command(Kind.SINGLE)); // the greeting
+        this.normalize = session.rule().smtp().bareLineEndings() == BareLineEndings.NORMALIZE;
+        expect(new Command(Kind.SINGLE, 0)); // the greeting
     }
 
     // ---- client commands --------------------------------------------------------------------------------------------
 
     @Override
     protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
-        while (!done() && !finishing() && in.isReadable()) {
+        while (!done() && in.isReadable()) {
             switch (input) {
                 case AWAITING_DATA_REPLY -> {
                     return;
                 }
                 case MESSAGE -> {
-                    int length = messageEnd.scan(in);
-                    if (length < 0) {
-                        forward(ctx, in.readRetainedSlice(in.readableBytes()));
+                    if (!message(ctx, in)) {
                         return;
                     }
-                    forward(ctx, in.readRetainedSlice(length));
-                    input = Input.COMMANDS;
-                    expect(new Command(Kind.SINGLE)); // the reply to the message
                 }
                 case CHUNK -> {
                     int length = (int) Math.min(chunkRemaining, in.readableBytes());
@@ -92,30 +113,66 @@ public final class SmtpInspector extends MailInspector {
                     }
                 }
                 default -> {
+                    if (inSasl() ? !clientsTurn() : !pipelining && head() != null) {
+                        return; // held until the server answers what came before
+                    }
                     ByteBuf raw = readLine(ctx, in, true);
                     if (raw == null) {
                         return;
                     }
-                    command(ctx, in, raw);
+                    if (inSasl()) {
+                        saslResponse(lineText(raw));
+                        forward(ctx, raw);
+                    } else {
+                        command(ctx, in, raw);
+                    }
                 }
+            }
+        }
+    }
+
+    /** Reads the message; false when it needs more bytes (or ended the connection). */
+    private boolean message(ChannelHandlerContext ctx, ByteBuf in) {
+        switch (message.read(in, bytes -> forward(ctx, bytes))) {
+            case END -> {
+                if (message.rewritten() > 0) {
+                    session.meters().bareLineEndings("normalized");
+                    log.info("rewrote bare line endings to CRLF in a message rule={} client={} count={}",
+                            session.rule().name(), clientAddress(), message.rewritten());
+                }
+                input = Input.COMMANDS;
+                expect(new Command(Kind.SINGLE, 0)); // the reply to the message
+                return true;
+            }
+            case BARE_LINE_ENDING -> {
+                // The server has part of the message and no end: closing the connection discards it.
+                session.meters().bareLineEndings("rejected");
+                fail(ctx, "smtp-bare-line-ending",
+                        "554 5.6.0 Message refused: a bare CR or LF in the message (not delivered); closing connection\r\n",
+                        "a bare CR or LF in a message; the message was not delivered");
+                return false;
+            }
+            default -> {
+                return false;
             }
         }
     }
 
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
         String line = lineText(raw);
-        if (input == Input.SASL) {
-            saslResponse(line);
-            forward(ctx, raw);
-            return;
-        }
         if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
             return;
         }
-        String[] words = line.split(" ", 3);
-        String verb = words[0].toUpperCase(Locale.ROOT);
-        switch (verb) {
-            case "EHLO" -> forward(ctx, raw, Kind.EHLO);
+        SmtpCommand command = SmtpCommand.parse(line);
+        if (!loggedIn && !command.isLogin() && raw.readableBytes() > MAX_LINE_BEFORE_LOGIN) {
+            raw.release();
+            session.meters().commandRefused("line-too-long-before-login");
+            reply(ctx, "500 5.5.2 Line too long (the limit before login is " + MAX_LINE_BEFORE_LOGIN + " octets)\r\n");
+            return;
+        }
+        switch (command.verb()) {
+            case "EHLO" -> forward(ctx, raw, Kind.EHLO, 0);
+            case "HELO" -> forward(ctx, raw, Kind.HELO, 0);
             case "STARTTLS" -> {
                 raw.release();
                 if (offersStarttls()) {
@@ -126,60 +183,71 @@ public final class SmtpInspector extends MailInspector {
                     reply(ctx, "502 5.5.1 STARTTLS is not offered on this connection\r\n");
                 }
             }
-            case "AUTH" -> auth(ctx, raw, words.length > 1 ? words[1] : "", words.length > 2 ? words[2] : null);
+            case "AUTH", "X-EXPS" -> auth(ctx, raw, command);
             case "DATA" -> {
                 input = Input.AWAITING_DATA_REPLY;
-                forward(ctx, raw, Kind.DATA);
+                forward(ctx, raw, Kind.DATA, 0);
             }
-            case "BDAT" -> chunk(ctx, raw, words);
-            case "MAIL" -> {
-                forward(ctx, raw, Kind.SINGLE);
-                if (tlsActive) {
-                    // Encrypted, and past EHLO and AUTH: nothing left to filter or refuse in this session.
-                    finish(ctx);
-                }
-            }
-            default -> forward(ctx, raw, Kind.SINGLE);
+            case "BDAT" -> chunk(ctx, raw, command);
+            case "XEXCH50" -> exchangeBlob(ctx, raw, command);
+            default -> forward(ctx, raw, Kind.SINGLE, 0);
         }
     }
 
-    private void forward(ChannelHandlerContext ctx, ByteBuf raw, Kind kind) {
-        expect(new Command(kind));
+    private void forward(ChannelHandlerContext ctx, ByteBuf raw, Kind kind, long size) {
+        expect(new Command(kind, size));
         forward(ctx, raw);
     }
 
-    private void chunk(ChannelHandlerContext ctx, ByteBuf raw, String[] words) {
-        long size;
-        try {
-            size = words.length > 1 ? Long.parseLong(words[1]) : -1;
-        } catch (NumberFormatException e) {
-            size = -1;
+    private void chunk(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {
+        raw.release();
+        if (!chunking) {
+            // The chunk follows the command at once: a server without CHUNKING would read it as commands.
+            violation(ctx, "bdat-not-offered", "BDAT was not offered by the server");
+            return;
         }
-        if (size < 0) {
+        String size = command.argument(0);
+        if (!SIZE.matcher(size).matches()) {
             // Without its size, the chunk that follows cannot be told from commands.
-            raw.release();
             violation(ctx, "bad-bdat", "BDAT without a valid chunk size");
             return;
         }
-        forward(ctx, raw, Kind.SINGLE);
-        if (size > 0) {
-            chunkRemaining = size;
+        forward(ctx, lineOf(ctx, command), Kind.SINGLE, 0);
+        chunkRemaining = Long.parseLong(size);
+        if (chunkRemaining > 0) {
             input = Input.CHUNK;
         }
     }
 
-    private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
-        if (saslStart("AUTH", mechanism.toUpperCase(Locale.ROOT), initialResponse) == Verdict.REFUSE) {
+    /** Exchange's XEXCH50 size: a 354, then a blob of that size. */
+    private void exchangeBlob(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {
+        String size = command.argument(0);
+        if (!xexch50 || !SIZE.matcher(size).matches()) {
+            raw.release();
+            session.meters().commandRefused("not-offered");
+            reply(ctx, "502 5.5.1 XEXCH50 is not offered on this connection\r\n");
+            return;
+        }
+        input = Input.AWAITING_DATA_REPLY;
+        forward(ctx, raw, Kind.XEXCH50, Long.parseLong(size));
+    }
+
+    /** A command as the gateway read it, for a server that must read exactly that (a chunk's size). */
+    private static ByteBuf lineOf(ChannelHandlerContext ctx, SmtpCommand command) {
+        return io.netty.buffer.ByteBufUtil.writeAscii(ctx.alloc(), String.join(" ", command.words()) + "\r\n");
+    }
+
+    private void auth(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {
+        if (saslStart(command.verb(), command.mechanism(), command.initialResponse()) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, offersStarttls()
                     ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
                     : "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
             return;
         }
-        input = Input.SASL;
-        forward(ctx, raw, Kind.AUTH);
+        saslForwarded();
+        forward(ctx, raw, Kind.AUTH, 0);
     }
-
 
     @Override
     protected String lineTooLong() {
@@ -218,6 +286,7 @@ public final class SmtpInspector extends MailInspector {
                 if (last) {
                     emit(ctx, rewriteEhlo(command.lines));
                     answered(ctx, command);
+                    resumeClient(ctx);
                 } else if (command.lines.size() > MAX_EHLO_LINES) {
                     violation(ctx, "backend-ehlo-too-long", "the server's EHLO reply is too long");
                 }
@@ -233,53 +302,71 @@ public final class SmtpInspector extends MailInspector {
     private void completed(ChannelHandlerContext ctx, Command command, String line) {
         String code = line.length() >= 3 ? line.substring(0, 3) : "";
         switch (command.kind) {
-            case DATA -> {
+            case DATA, XEXCH50 -> {
                 answered(ctx, command);
-                if (code.equals("354")) {
-                    messageEnd = new DotTerminator();
+                if (!code.equals("354")) {
+                    input = Input.COMMANDS;
+                } else if (command.kind == Kind.DATA) {
+                    message = new MessageBody(normalize);
                     input = Input.MESSAGE;
                 } else {
-                    input = Input.COMMANDS;
+                    chunkRemaining = command.size;
+                    input = command.size > 0 ? Input.CHUNK : Input.COMMANDS;
                 }
-                resumeClient(ctx);
             }
             case AUTH -> {
                 if (code.equals("334")) {
-                    return; // a challenge: the exchange goes on
+                    saslChallenge(ctx);
+                    return; // the exchange goes on
                 }
-                input = Input.COMMANDS;
                 saslEnded();
                 answered(ctx, command);
-                if (code.equals("235")) {
-                    finish(ctx);
+                loggedIn |= code.equals("235");
+            }
+            case HELO -> {
+                answered(ctx, command);
+                if (code.startsWith("2")) {
+                    pipelining = chunking = xexch50 = false;
                 }
             }
             default -> answered(ctx, command);
         }
+        resumeClient(ctx);
     }
 
-    /** The EHLO reply the client should see: no STARTTLS but the gateway's, no mechanism the policy refuses. */
+    /**
+     * The EHLO reply the client should see: no STARTTLS but the gateway's, no mechanism the policy refuses. Notes what
+     * the server offers on the way.
+     */
     private String rewriteEhlo(List<String> lines) {
         String first = lines.get(0);
         String code = first.length() >= 3 ? first.substring(0, 3) : "250";
         if (!code.startsWith("2")) {
             return join(code, lines.stream().map(l -> l.length() > 4 ? l.substring(4) : "").toList());
         }
+        pipelining = chunking = xexch50 = false;
         List<String> texts = new ArrayList<>();
         texts.add(first.length() > 4 ? first.substring(4) : "");
         for (String line : lines.subList(1, lines.size())) {
             String text = line.length() > 4 ? line.substring(4) : "";
-            String keyword = text.split("[ =]", 2)[0].toUpperCase(Locale.ROOT);
-            if (keyword.equals("STARTTLS")) {
-                continue; // the backend's own: TLS is the gateway's to offer
-            }
-            if (keyword.equals("AUTH")) {
-                // "AUTH PLAIN LOGIN", or the pre-standard "AUTH=PLAIN LOGIN" old Outlook versions look for.
-                String kept = text.length() > 5 ? mechanisms(text.substring(5).trim()) : "";
-                if (!kept.isEmpty()) {
-                    texts.add(text.substring(0, 5) + kept);
+            String keyword = text.strip().split("[ \t=]", 2)[0].toUpperCase(Locale.ROOT);
+            switch (keyword) {
+                case "STARTTLS" -> {
+                    continue; // the backend's own: TLS is the gateway's to offer
                 }
-                continue;
+                case "AUTH", "X-EXPS" -> {
+                    // "AUTH PLAIN LOGIN", or the pre-standard "AUTH=PLAIN LOGIN" old Outlook versions look for.
+                    String kept = mechanisms(text.strip().substring(keyword.length()));
+                    if (!kept.isEmpty()) {
+                        texts.add(text.strip().substring(0, keyword.length() + 1) + kept);
+                    }
+                    continue;
+                }
+                case "PIPELINING" -> pipelining = true;
+                case "CHUNKING" -> chunking = true;
+                case "XEXCH50" -> xexch50 = true;
+                default -> {
+                }
             }
             texts.add(text);
         }
@@ -291,7 +378,7 @@ public final class SmtpInspector extends MailInspector {
 
     private String mechanisms(String list) {
         StringBuilder kept = new StringBuilder();
-        for (String mechanism : list.split(" +")) {
+        for (String mechanism : list.substring(Math.min(1, list.length())).strip().split("[ \t]+")) {
             if (!mechanism.isEmpty() && guard.offers(tlsActive, mechanism)) {
                 kept.append(kept.length() == 0 ? "" : " ").append(mechanism);
             }

@@ -122,6 +122,8 @@ public final class GatewayMetrics {
         private final Map<String, Counter> backendFailures = new ConcurrentHashMap<>();
         private final Map<String, Counter> plaintextLogins = new ConcurrentHashMap<>();
         private final Map<String, Counter> violations = new ConcurrentHashMap<>();
+        private final Map<String, Counter> refusedCommands = new ConcurrentHashMap<>();
+        private final Map<String, Counter> bareLineEndings = new ConcurrentHashMap<>();
         private final Counter starttls;
         private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
         private final Map<String, Counter> handshakeFailures = new ConcurrentHashMap<>();
@@ -218,6 +220,20 @@ public final class GatewayMetrics {
             violations.computeIfAbsent(kind, k -> Counter.builder("gatehouse.protocol.violations")
                     .description("Connections closed because the client broke the mail protocol, by kind")
                     .tags("rule", rule, "kind", k).register(registry)).increment();
+        }
+
+        /** A command refused by the gateway with the protocol's error, the session going on; a fixed word. */
+        public void commandRefused(String reason) {
+            refusedCommands.computeIfAbsent(reason, r -> Counter.builder("gatehouse.commands.refused")
+                    .description("Client commands the gateway answered itself with an error instead of passing them on")
+                    .tags("rule", rule, "reason", r).register(registry)).increment();
+        }
+
+        /** An SMTP message with bare CR or LF line endings; {@code action} is rejected or normalized. */
+        public void bareLineEndings(String action) {
+            bareLineEndings.computeIfAbsent(action, a -> Counter.builder("gatehouse.smtp.bare.line.endings")
+                    .description("SMTP messages with a bare CR or LF, refused or rewritten to CRLF")
+                    .tags("rule", rule, "action", a).register(registry)).increment();
         }
 
         public void opened() {

@@ -26,6 +26,7 @@ import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.TlsSettings;
@@ -62,7 +63,7 @@ class AccessGateTest {
                 domain == null ? DomainSet.empty() : DomainSet.of(List.of(domain)));
         TlsSettings tlsSettings = tls == TlsMode.NONE ? TlsSettings.none() : TlsSettings.of(tls, List.of("test"));
         return new Rule("r", true, List.of(new HostPort("127.0.0.1", 0)), protocol, tlsSettings,
-                LoginSettings.secureOnly(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
+                LoginSettings.secureOnly(), SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
                 new Access(false, allow, ClientList.empty()), Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("test"));
     }

@@ -227,9 +227,11 @@ class ImapInspectorTest {
     }
 
     @Test
-    void userNamesInQuotedStrings() {
-        assertThat(ImapInspector.firstArgument("\"al\\\"ice\" pw")).isEqualTo("al\"ice");
-        assertThat(ImapInspector.firstArgument("bob pw")).isEqualTo("bob");
-        assertThat(ImapInspector.firstArgument("{3}")).isNull();
+    void auditedUserNamesInQuotedStringsAreUnescaped() {
+        start(TlsMode.STARTTLS, LoginPolicy.AUDIT);
+
+        imap.client("a1 LOGIN \"al\\\"ice\" pw\r\n");
+
+        assertThat(imap.report.entries()).extracting(e -> e.user()).containsExactly("al\"ice");
     }
 }

@@ -26,6 +26,7 @@ import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.TlsSettings;
@@ -42,10 +43,10 @@ final class Inspected {
     final PlaintextLogins report = PlaintextLogins.inMemory();
     final Session session;
 
-    private Inspected(Protocol protocol, TlsMode mode, LoginSettings login) {
+    private Inspected(Protocol protocol, TlsMode mode, LoginSettings login, SmtpSettings smtp) {
         Rule rule = new Rule("r1", true, List.of(new HostPort("127.0.0.1", 0)), protocol,
                 TlsSettings.of(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
-                Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(), Optional.empty(),
+                smtp, Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("test"));
         session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000), new GatewayMetrics(registry).rule("r1"));
         LoginGuard guard = new LoginGuard(login, report);
@@ -60,11 +61,15 @@ final class Inspected {
     }
 
     static Inspected of(Protocol protocol, TlsMode mode, LoginPolicy policy) {
-        return new Inspected(protocol, mode, new LoginSettings(policy, true));
+        return new Inspected(protocol, mode, new LoginSettings(policy, true), SmtpSettings.defaults());
     }
 
     static Inspected of(Protocol protocol, TlsMode mode, LoginSettings login) {
-        return new Inspected(protocol, mode, login);
+        return new Inspected(protocol, mode, login, SmtpSettings.defaults());
+    }
+
+    static Inspected smtp(TlsMode mode, LoginPolicy policy, SmtpSettings.BareLineEndings bareLineEndings) {
+        return new Inspected(Protocol.SMTP, mode, new LoginSettings(policy, true), new SmtpSettings(bareLineEndings));
     }
 
     /** A TLS handler that is never used for a handshake here: the embedded tests only see it take its place. */

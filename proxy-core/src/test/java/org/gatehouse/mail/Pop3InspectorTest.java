@@ -277,4 +277,15 @@ class Pop3InspectorTest {
         assertThat(pop3.toBackend()).isEmpty();
         assertThat(pop3.channel.isOpen()).isFalse();
     }
+
+    @Test
+    void aForwardedLineIsNotOverwrittenByTheBytesThatFollowItInTheSameRead() {
+        start(TlsMode.IMPLICIT, LoginPolicy.SECURE_ONLY);
+
+        // The forwarded line is a slice of the read buffer, not yet written when the read ends: compacting the buffer
+        // for the unfinished line after it would move "QU" over it.
+        pop3.client("NOOP\r\nQU");
+
+        assertThat(pop3.toBackend()).isEqualTo("NOOP\r\n");
+    }
 }

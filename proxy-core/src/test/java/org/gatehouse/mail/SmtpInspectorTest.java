@@ -116,6 +116,9 @@ class SmtpInspectorTest {
     @Test
     void aMessageIsRelayedAsDataNotCommands() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
+        smtp.client("EHLO c\r\n").backend(EHLO_REPLY); // PIPELINING
+        smtp.toBackend();
+        smtp.toClient();
         smtp.client("MAIL FROM:<a@example>\r\nRCPT TO:<b@example>\r\nDATA\r\n");
         smtp.backend("250 ok\r\n250 ok\r\n");
         String message = "Subject: hi\r\n\r\nAUTH PLAIN " + plain("x") + "\r\nSTARTTLS\r\n..dot\r\n.\r\n";
@@ -132,12 +135,23 @@ class SmtpInspectorTest {
     }
 
     @Test
+    void withoutPipeliningACommandWaitsForTheReplyToTheOneBefore() {
+        start(TlsMode.NONE, LoginPolicy.PLAINTEXT_ALLOWED);
+
+        smtp.client("MAIL FROM:<a@example>\r\nRCPT TO:<b@example>\r\n");
+        assertThat(smtp.toBackend()).isEqualTo("MAIL FROM:<a@example>\r\n");
+        smtp.backend("250 ok\r\n");
+
+        assertThat(smtp.toBackend()).isEqualTo("RCPT TO:<b@example>\r\n");
+    }
+
+    @Test
     void aServerThatEndsTheMessageEarlierThanTheGatewayIsCaught() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
         smtp.client("DATA\r\n").backend("354 go ahead\r\n");
 
-        smtp.client("Subject: x\r\n\n.\nAUTH PLAIN " + plain("x") + "\r\n");
-        smtp.backend("250 queued\r\n"); // this server took the bare-LF dot as the end
+        smtp.client("Subject: x\r\n\r\nbody\r\n");
+        smtp.backend("250 queued\r\n"); // this server found an end the gateway did not
 
         assertThat(smtp.channel.isOpen()).isFalse();
         assertThat(smtp.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "smtp-data-desync")).isEqualTo(1);
@@ -146,35 +160,43 @@ class SmtpInspectorTest {
     @Test
     void bdatChunksAreRelayedByCount() {
         start(TlsMode.NONE, LoginPolicy.SECURE_ONLY);
+        smtp.client("EHLO c\r\n").backend("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+        smtp.toBackend();
         String chunk = "AUTH PLAIN " + plain("x") + "\r\n";
 
         smtp.client("BDAT " + chunk.length() + " LAST\r\n" + chunk + "NOOP\r\n");
 
         assertThat(smtp.toBackend()).isEqualTo("BDAT " + chunk.length() + " LAST\r\n" + chunk + "NOOP\r\n");
-        assertThat(smtp.toClient()).isEmpty();
+        assertThat(smtp.toClient()).isEqualTo("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
     }
 
     @Test
-    void auditedAuthIsForwardedAndLoginEndsInspection() {
+    void auditedAuthIsForwardedAndRecordedAndMessagesAreStillRead() {
         start(TlsMode.STARTTLS, LoginPolicy.AUDIT);
 
         smtp.client("AUTH PLAIN " + plain("erin") + "\r\n");
         assertThat(smtp.toBackend()).isEqualTo("AUTH PLAIN " + plain("erin") + "\r\n");
         smtp.backend("235 2.7.0 Authentication successful\r\n");
 
-        assertThat(smtp.inspecting()).isFalse();
+        assertThat(smtp.inspecting()).isTrue(); // every message is read to its end, logged in or not
         assertThat(smtp.report.entries()).singleElement().satisfies(e -> assertThat(e.user()).isEqualTo("erin"));
     }
 
     @Test
-    void onTlsTheFirstMailCommandEndsInspection() {
+    void onTlsAfterLoginAMessageWithABareLineFeedIsStillRefused() {
         start(TlsMode.IMPLICIT, LoginPolicy.SECURE_ONLY);
 
-        smtp.client("EHLO c\r\n").backend(EHLO_REPLY).client("MAIL FROM:<a@example>\r\n");
-        assertThat(smtp.inspecting()).isTrue(); // the MAIL reply is still expected
-        smtp.backend("250 ok\r\n");
+        smtp.client("AUTH PLAIN " + plain("erin") + "\r\n").backend("235 2.7.0 ok\r\n");
+        smtp.client("MAIL FROM:<a@example>\r\n").backend("250 ok\r\n");
+        smtp.client("DATA\r\n").backend("354 go ahead\r\n");
+        smtp.toBackend();
+        smtp.toClient();
 
-        assertThat(smtp.inspecting()).isFalse();
+        smtp.client("Subject: x\r\n\r\nhello\n.\nMAIL FROM:<evil@example>\r\n");
+
+        assertThat(smtp.toBackend()).isEqualTo("Subject: x\r\n\r\nhello");
+        assertThat(smtp.toClient()).startsWith("554 5.6.0 ");
+        assertThat(smtp.channel.isOpen()).isFalse();
     }
 
     @Test

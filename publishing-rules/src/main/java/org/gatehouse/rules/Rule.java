@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
  * servers it relays to.
  *
  * @param login               the login policy; only mail protocols apply it
+ * @param smtp                how an SMTP rule reads message bodies; the defaults on other protocols
  * @param backend             the plaintext servers and how they are used
  * @param limits              connection limits and timeouts
  * @param acceptProxyProtocol the load balancers whose PROXY protocol header names the client; empty: no header is
@@ -24,6 +25,7 @@ public record Rule(
         Protocol protocol,
         TlsSettings tls,
         LoginSettings login,
+        SmtpSettings smtp,
         Backend backend,
         Access access,
         Limits limits,
@@ -36,13 +38,13 @@ public record Rule(
     /** Whether {@code other} publishes the same thing in the same way, wherever in the file it was written. */
     public boolean sameSettings(Rule other) {
         return equals(new Rule(other.name, other.enabled, other.listen, other.protocol, other.tls, other.login,
-                other.backend, other.access, other.limits, other.acceptProxyProtocol, position));
+                other.smtp, other.backend, other.access, other.limits, other.acceptProxyProtocol, position));
     }
 
     /** The same rule relaying to {@code servers}, with its other backend settings. */
     public Rule withBackendServers(List<HostPort> servers) {
-        return new Rule(name, enabled, listen, protocol, tls, login, backend.withServers(servers), access, limits,
-                acceptProxyProtocol, position);
+        return new Rule(name, enabled, listen, protocol, tls, login, smtp, backend.withServers(servers), access,
+                limits, acceptProxyProtocol, position);
     }
 
     /** The backend servers, in the order written. */
@@ -59,6 +61,7 @@ public record Rule(
         requireNonNull(protocol, "protocol");
         requireNonNull(tls, "tls");
         requireNonNull(login, "login");
+        requireNonNull(smtp, "smtp");
         if (tls.mode() == TlsMode.STARTTLS && !protocol.isMail()) {
             throw new IllegalArgumentException("rule " + name + ": tcp has no STARTTLS");
         }

@@ -34,6 +34,7 @@ import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.Secret;
 import org.gatehouse.rules.ServiceSettings;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.rules.LoginPolicy;
@@ -84,7 +85,7 @@ public final class RulesLoader {
     private static final Set<String> SECRET_KEYS = Set.of("env", "file");
     private static final Set<String> CLIENT_SET_KEYS = Set.of("addresses", "domains");
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "backend", "access", "limits", "acceptProxyProtocol", "transparent",
+            "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol", "transparent",
             "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
     private static final Set<String> TLS_KEYS = Set.of("tlsPolicy", "protocols", "ciphers", "publicName",
             "clientCertificate");
@@ -94,6 +95,7 @@ public final class RulesLoader {
     private static final List<String> WEAK_CIPHER_PARTS = List.of("NULL", "EXPORT", "_DES_", "DES40", "3DES", "DES_EDE",
             "RC4", "RC2", "_anon_", "IDEA", "SEED");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
+    private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
     private final Path file;
@@ -564,6 +566,7 @@ public final class RulesLoader {
                     "\"starttls\" needs a mail protocol to ask for it (expected implicit or none for tcp)");
         }
         LoginSettings login = login(map, path, protocol);
+        SmtpSettings smtp = smtp(map, path, protocol);
 
         List<String> certNames = new ArrayList<>();
         Optional<Entry> certEntry = in.entry(map, "certificate");
@@ -602,7 +605,7 @@ public final class RulesLoader {
                 .map(e -> acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol"), clientSets));
 
         if (problems.size() > before || name == null || protocol == null || tlsMode == null || access == null
-                || login == null || listen.isEmpty() || backend == null || limits == null
+                || login == null || smtp == null || listen.isEmpty() || backend == null || limits == null
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
@@ -610,8 +613,8 @@ public final class RulesLoader {
         if (tls == null) {
             return Optional.empty();
         }
-        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, backend, access, limits, acceptProxy,
-                map.position()));
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, smtp, backend, access, limits,
+                acceptProxy, map.position()));
     }
 
     /** {@code backend:} as a list of servers (the short form) or as a map with the pool's settings. */
@@ -843,6 +846,32 @@ public final class RulesLoader {
                     "is ignored, since login is plaintext-allowed"));
         }
         return new LoginSettings(policy, challenge);
+    }
+
+    /** {@code smtp:}, which only an SMTP rule reads. */
+    private SmtpSettings smtp(MapNode map, String path, Protocol protocol) {
+        Optional<Entry> entry = in.entry(map, "smtp");
+        if (entry.isEmpty()) {
+            return SmtpSettings.defaults();
+        }
+        String smtpPath = child(path, "smtp");
+        if (protocol != null && protocol != Protocol.SMTP) {
+            in.problem(entry.get().keyPosition(), smtpPath, "applies to smtp rules only (this rule is "
+                    + protocol.configName() + ")");
+            return SmtpSettings.defaults();
+        }
+        MapNode smtp = in.map(entry.get().value(), smtpPath).orElse(null);
+        if (smtp == null) {
+            return null;
+        }
+        in.onlyKeys(smtp, smtpPath, SMTP_KEYS);
+        Optional<Entry> bare = in.entry(smtp, "bareLineEndings");
+        SmtpSettings.BareLineEndings bareLineEndings = bare
+                .flatMap(e -> in.text(e.value(), child(smtpPath, "bareLineEndings")))
+                .flatMap(s -> word(s, child(smtpPath, "bareLineEndings"),
+                        SmtpSettings.BareLineEndings.fromConfigName(s.text()), "reject or normalize"))
+                .orElse(bare.isPresent() ? null : SmtpSettings.BareLineEndings.REJECT);
+        return bareLineEndings == null ? null : new SmtpSettings(bareLineEndings);
     }
 
     private Optional<HostPort> listenAddress(Item item) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.CertificateSource;
@@ -110,12 +111,34 @@ class RulesLoaderTest {
     }
 
     @Test
+    void smtpBareLineEndingsDefaultToRejectAndCanNormalize() throws Exception {
+        String smtp = MINIMAL_RULE.replace("protocol: pop3", "protocol: smtp");
+        assertThat(RulesLoader.parse(smtp, dir.resolve("rules.yaml")).rules().get(0).smtp().bareLineEndings())
+                .isEqualTo(SmtpSettings.BareLineEndings.REJECT);
+        String normalize = smtp + "    smtp: {bareLineEndings: normalize}\n";
+        assertThat(RulesLoader.parse(normalize, dir.resolve("rules.yaml")).rules().get(0).smtp().bareLineEndings())
+                .isEqualTo(SmtpSettings.BareLineEndings.NORMALIZE);
+    }
+
+    @Test
+    void smtpSettingsAreCheckedWithTheirPosition() throws Exception {
+        String smtp = MINIMAL_RULE.replace("protocol: pop3", "protocol: smtp");
+        assertThat(problems(smtp + "    smtp: {bareLineEndings: strip}\n")).containsExactly(
+                "rules.yaml:7:29: rules[0].smtp.bareLineEndings: \"strip\" (expected reject or normalize)");
+        assertThat(problems(smtp + "    smtp: {bareLinefeeds: reject}\n")).containsExactly(
+                "rules.yaml:7:12: rules[0].smtp.bareLinefeeds: unknown key \"bareLinefeeds\" (expected one of: "
+                        + "bareLineEndings)");
+        assertThat(problems(MINIMAL_RULE + "    smtp: {bareLineEndings: reject}\n")).containsExactly(
+                "rules.yaml:7:5: rules[0].smtp: applies to smtp rules only (this rule is pop3)");
+    }
+
+    @Test
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
                 .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
                         + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, ciphers, "
-                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, tls, "
-                        + "tlsPolicy, transparent)");
+                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, smtp, "
+                        + "tls, tlsPolicy, transparent)");
     }
 
     @Test
