@@ -15,6 +15,7 @@ import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.session.Session;
+import org.gatehouse.session.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,11 @@ public final class ProxyProtocolReader extends ChannelInboundHandlerAdapter {
         }
         session.meters().rejected(reason);
         session.outcome(Session.Outcome.DENIED, reason);
-        log.debug("refused rule={} peer={} reason={}: {}", session.rule().name(), session.client(), reason, detail);
+        if (log.isDebugEnabled()) {
+            // The decoder's message can quote the header, which is the peer's text.
+            log.debug("refused rule={} peer={} reason={}: {}", session.rule().name(), session.client(), reason,
+                    detail == null ? "-" : LogText.clean(detail));
+        }
         ctx.close();
     }
 }

@@ -60,9 +60,9 @@ final class CommandWords {
     }
 
     /**
-     * The login verb a lenient server could read in {@code word}: the verb itself (any case), or a word that only
-     * starts with it ({@code AUTH=PLAIN}, {@code USERNAME}, {@code AUTHX}), as a server that compares the first four
-     * letters, or stops at punctuation, would read it. Null when no login verb could be read.
+     * The verb among {@code verbs} a lenient server could read in {@code word}: the verb itself (any case), or a word
+     * that only starts with it ({@code AUTH=PLAIN}, {@code USERNAME}, {@code DATAX}), as a server that compares the
+     * first four letters, or stops at punctuation, would read it. Null when none could be read.
      */
     static String loginVerb(String word, Set<String> verbs) {
         String upper = word.toUpperCase(Locale.ROOT);

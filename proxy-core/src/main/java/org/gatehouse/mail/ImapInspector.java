@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
+import org.gatehouse.login.Sasl;
 import org.gatehouse.session.Session;
 
 /**
@@ -163,8 +164,19 @@ public final class ImapInspector extends MailInspector {
                     reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
                 }
             }
-            case "LOGIN" -> login(ctx, raw, command);
-            case "AUTHENTICATE" -> authenticate(ctx, raw, command);
+            case "LOGIN", "AUTHENTICATE" -> {
+                if (!command.exact()) {
+                    current = new Command(tag, Kind.OTHER);
+                    ambiguousLogin(ctx, raw, command.name().equals("LOGIN") ? "LOGIN" : Sasl.method("AUTHENTICATE", ""),
+                            refusal(tag), tag + " BAD Unknown command\r\n");
+                    discarding = true;
+                    afterLine(ctx, command);
+                } else if (command.name().equals("LOGIN")) {
+                    login(ctx, raw, command);
+                } else {
+                    authenticate(ctx, raw, command);
+                }
+            }
             case "COMPRESS" -> {
                 // Compressed bytes could not be read for a login: RFC 4978 allows it only after one anyway.
                 current = new Command(tag, Kind.OTHER);
@@ -217,8 +229,8 @@ public final class ImapInspector extends MailInspector {
     private void authenticate(ChannelHandlerContext ctx, ByteBuf raw, ImapLine command) {
         String tag = command.tag();
         current = new Command(tag, Kind.AUTHENTICATE);
-        ImapLine.Argument mechanism = command.exact() ? command.argument(0) : null;
-        ImapLine.Argument initial = command.exact() ? command.argument(1) : null;
+        ImapLine.Argument mechanism = command.argument(0);
+        ImapLine.Argument initial = command.argument(1);
         String name = mechanism == null || mechanism.literal() ? "" : mechanism.text().toUpperCase(Locale.ROOT);
         if (saslStart("AUTHENTICATE", name, initial == null || initial.literal() ? null : initial.text())
                 == Verdict.REFUSE) {

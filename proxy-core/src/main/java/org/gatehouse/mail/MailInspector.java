@@ -429,6 +429,27 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         resumeClient(ctx);
     }
 
+    /**
+     * A word a server could take for a login verb without being one ({@code AUTHX}, {@code USERNAME},
+     * {@code a LOGINX}): never passed on, whatever the policy, since the gateway could not follow what the server makes
+     * of it (a login, a mechanism listing, an error). Recorded as a refused login unless the policy allows logins now.
+     *
+     * @param method       the login it resembles, for the record
+     * @param refusalReply the answer when the policy refuses clear-text logins now
+     * @param syntaxReply  the answer otherwise: the protocol's unknown-command error
+     */
+    protected final void ambiguousLogin(ChannelHandlerContext ctx, ByteBuf raw, String method, String refusalReply,
+            String syntaxReply) {
+        raw.release();
+        LoginGuard.Verdict verdict = guard.judge(tlsActive, true);
+        if (verdict != LoginGuard.Verdict.ALLOW) {
+            guard.record(session, LoginGuard.Verdict.REFUSE, method, "");
+        }
+        strayResponsePossible = verdict == LoginGuard.Verdict.REFUSE;
+        session.meters().commandRefused("ambiguous-login-verb");
+        reply(ctx, verdict == LoginGuard.Verdict.REFUSE ? refusalReply : syntaxReply);
+    }
+
     /** A client line of a forwarded SASL exchange: the first one of an audited exchange names the user. */
     protected final void saslResponse(String line) {
         clientsTurn = false;
@@ -549,6 +570,11 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             }
         }
         ctx.pipeline().remove(this);
+    }
+
+    /** Bytes held in both directions, for tests that check the bounds. */
+    final int heldBytes() {
+        return (in == null ? 0 : in.readableBytes()) + (out == null ? 0 : out.readableBytes());
     }
 
     /** Whether the session reached its relay-only state (subclasses stop decoding). */

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
+import org.gatehouse.login.Sasl;
 import org.gatehouse.session.Session;
 
 /**
@@ -93,6 +94,15 @@ public final class Pop3Inspector extends MailInspector {
             return;
         }
         String arg = command.argument();
+        if (login && !command.exact()) {
+            String method = switch (command.keyword()) {
+                case "USER", "PASS" -> "USER/PASS";
+                case "AUTH" -> Sasl.method("AUTH", "");
+                default -> command.keyword();
+            };
+            ambiguousLogin(ctx, raw, method, refusal(), "-ERR Unknown command\r\n");
+            return;
+        }
         switch (command.keyword()) {
             case "STLS" -> {
                 raw.release();
@@ -101,12 +111,12 @@ public final class Pop3Inspector extends MailInspector {
             case "CAPA" -> forward(ctx, raw, Kind.CAPA);
             case "USER" -> user(ctx, raw, arg);
             case "PASS" -> pass(ctx, raw);
-            case "APOP" -> login(ctx, raw, guard.judge(tlsActive, !command.exact()), "APOP", arg);
+            case "APOP" -> login(ctx, raw, guard.judge(tlsActive, false), "APOP", arg);
             case "AUTH" -> {
-                if (command.exact() && arg.isEmpty()) {
+                if (arg.isEmpty()) {
                     forward(ctx, raw, Kind.MECHANISMS);
                 } else {
-                    auth(ctx, raw, command.mechanism(), command.exact() ? command.secondArgument() : null);
+                    auth(ctx, raw, command.mechanism(), command.secondArgument());
                 }
             }
             case "LIST", "UIDL" -> forward(ctx, raw, arg.isEmpty() ? Kind.BLOCK : Kind.SINGLE);

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.LoginGuard.Verdict;
+import org.gatehouse.login.Sasl;
 import org.gatehouse.rules.SmtpSettings.BareLineEndings;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -78,6 +79,8 @@ public final class SmtpInspector extends MailInspector {
     private MessageBody message;
     private long chunkRemaining;
     private boolean loggedIn;
+    /** Messages whose end the gateway read (DATA's dot, BDAT LAST), for tests that compare it with a server's count. */
+    private int messagesEnded;
 
     /** What the server's last EHLO reply offered. */
     private boolean pipelining;
@@ -141,6 +144,7 @@ public final class SmtpInspector extends MailInspector {
                             session.rule().name(), clientAddress(), message.rewritten());
                 }
                 input = Input.COMMANDS;
+                messagesEnded++;
                 expect(new Command(Kind.SINGLE, 0)); // the reply to the message
                 return true;
             }
@@ -213,6 +217,9 @@ public final class SmtpInspector extends MailInspector {
             return;
         }
         forward(ctx, lineOf(ctx, command), Kind.SINGLE, 0);
+        if (command.argument(1).equalsIgnoreCase("LAST")) {
+            messagesEnded++;
+        }
         chunkRemaining = Long.parseLong(size);
         if (chunkRemaining > 0) {
             input = Input.CHUNK;
@@ -238,15 +245,28 @@ public final class SmtpInspector extends MailInspector {
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {
+        if (!command.exact()) {
+            ambiguousLogin(ctx, raw, Sasl.method(command.verb(), ""), refusal(),
+                    "500 5.5.2 Syntax error, command unrecognized\r\n");
+            return;
+        }
         if (saslStart(command.verb(), command.mechanism(), command.initialResponse()) == Verdict.REFUSE) {
             raw.release();
-            reply(ctx, offersStarttls()
-                    ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
-                    : "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
+            reply(ctx, refusal());
             return;
         }
         saslForwarded();
         forward(ctx, raw, Kind.AUTH, 0);
+    }
+
+    int messagesEnded() {
+        return messagesEnded;
+    }
+
+    private String refusal() {
+        return offersStarttls()
+                ? "530 5.7.0 Must issue a STARTTLS command first\r\n"
+                : "538 5.7.11 Encryption required for requested authentication mechanism\r\n";
     }
 
     @Override
@@ -329,8 +349,29 @@ public final class SmtpInspector extends MailInspector {
                     pipelining = chunking = xexch50 = false;
                 }
             }
-            default -> answered(ctx, command);
+            default -> {
+                answered(ctx, command);
+                if (code.equals("354")) {
+                    unexpectedGoAhead(ctx);
+                    return;
+                }
+            }
         }
+        resumeClient(ctx);
+    }
+
+    /**
+     * The server asked for a message after a command the gateway did not read as DATA: it read that command otherwise.
+     * If nothing was passed on after it, the gateway reads what follows as the message, as the server will; if
+     * something was, the server took commands for the message and the session ends.
+     */
+    private void unexpectedGoAhead(ChannelHandlerContext ctx) {
+        if (head() != null || input != Input.COMMANDS) {
+            violation(ctx, "smtp-data-desync", "the server read a command as DATA");
+            return;
+        }
+        message = new MessageBody(normalize);
+        input = Input.MESSAGE;
         resumeClient(ctx);
     }
 

@@ -46,7 +46,7 @@ public final class AccessLog {
         fields.put("client_port", s.client().getPort());
         s.clientName().ifPresent(name -> {
             fields.put("rdns", name.result());
-            fields.put("name", ReverseDns.describe(name));
+            fields.put("name", LogText.clean(ReverseDns.describe(name)));
         });
         fields.put("tls", dash(s.tlsProtocol()));
         fields.put("cipher", dash(s.tlsCipher()));

@@ -107,11 +107,11 @@ public final class Session {
         }
     }
 
-    /** The negotiated TLS version and cipher, and the name the client asked for by SNI ("" if none). */
+    /** The negotiated TLS version and cipher, and the name the client asked for by SNI ("" if none; escaped here). */
     public void tls(String protocol, String cipher, String sni) {
         this.tlsProtocol = protocol;
         this.tlsCipher = cipher;
-        this.sni = sni;
+        this.sni = LogText.clean(sni);
     }
 
     String tlsProtocol() {
@@ -126,9 +126,9 @@ public final class Session {
         return sni;
     }
 
-    /** The verified subject of the client's TLS certificate. */
+    /** The verified subject of the client's TLS certificate (escaped here: its issuer let the client choose it). */
     public void clientCertificate(String subject) {
-        this.clientCertificate = subject;
+        this.clientCertificate = LogText.clean(subject);
     }
 
     String clientCertificate() {
@@ -143,7 +143,10 @@ public final class Session {
         this.backend = backend;
     }
 
-    /** A clear-text login the policy refused or audited; the last one is what the access log shows. */
+    /**
+     * A clear-text login the policy refused or audited; the last one is what the access log shows. {@code user} is
+     * escaped already ({@link LogText}).
+     */
     public void login(String action, String user) {
         this.login = action;
         this.user = user;
