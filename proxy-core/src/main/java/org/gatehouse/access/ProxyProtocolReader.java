@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -83,7 +84,9 @@ public final class ProxyProtocolReader extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!decided) {
+        if (!decided || cause instanceof HAProxyProtocolException
+                || cause.getCause() instanceof HAProxyProtocolException) {
+            // The decoder may fail again on what is left of the read after its first failure: refused once, quietly.
             refuse(ctx, "proxy-header-invalid", cause.getMessage());
         } else {
             ctx.fireExceptionCaught(cause);

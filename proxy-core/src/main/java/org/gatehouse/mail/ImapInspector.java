@@ -20,14 +20,14 @@ import org.gatehouse.session.Session;
 /**
  * IMAP (RFC 3501, RFC 9051) in the not-authenticated state: STARTTLS, LOGIN, AUTHENTICATE (with SASL-IR), capability
  * lists in {@code CAPABILITY} responses and {@code [CAPABILITY ...]} response codes, and literals in both directions
- * (synchronizing, LITERAL+ and LITERAL-), so that literal data is never read as a command.
+ * (synchronizing only before login: LITERAL+ and LITERAL- are not offered, since a literal the server did not confirm
+ * would be read as commands by a server that rejected the line announcing it), so that literal data is never read as
+ * a command.
  */
 public final class ImapInspector extends MailInspector {
 
     /** The largest literal accepted before login; LOGIN and AUTHENTICATE arguments are far smaller. */
     public static final int MAX_LITERAL = MAX_COMMAND_LINE;
-    /** RFC 7888: the largest non-synchronizing literal a LITERAL- server takes. */
-    private static final int LITERAL_MINUS_MAX = 4096;
 
     /** A literal at the end of a server response line, where the server is trusted to mean one. */
     private static final Pattern SERVER_LITERAL = Pattern.compile("~?\\{(\\d{1,18})\\+?\\}$");
@@ -59,8 +59,6 @@ public final class ImapInspector extends MailInspector {
     private StringBuilder userCapture;
 
     /** What the server's last capability list offered. */
-    private boolean literalPlus;
-    private boolean literalMinus;
     private boolean binary;
 
     /** The server is sending a literal (bytes left), or the rest of a response that had one. */
@@ -274,10 +272,10 @@ public final class ImapInspector extends MailInspector {
             violation(ctx, "literal-not-offered", "a literal8 (~{n}) to a server that did not offer BINARY");
             return false;
         }
-        if (!literal.synchronizing() && !(literalPlus || (literalMinus && literal.size() <= LITERAL_MINUS_MAX))) {
-            // The literal follows at once: a server without LITERAL+ would read it as commands.
-            violation(ctx, "literal-not-offered", "a non-synchronizing literal to a server that did not offer "
-                    + (literalMinus ? "LITERAL+ (LITERAL- takes at most " + LITERAL_MINUS_MAX + " bytes)" : "LITERAL+"));
+        if (!literal.synchronizing()) {
+            // The literal follows at once, unconfirmed: a server that rejected the line up to it (a tab, a bad tag,
+            // a syntax it reads otherwise) reads it as commands. LITERAL+ and LITERAL- are not offered before login.
+            violation(ctx, "literal-not-offered", "a non-synchronizing literal before login");
             return false;
         }
         return true;
@@ -371,6 +369,15 @@ public final class ImapInspector extends MailInspector {
         }
         String[] words = line.split(" ", 3);
         String status = words.length > 1 ? words[1].toUpperCase(Locale.ROOT) : "";
+        if (words[0].equals("*") && status.equals("BAD") && input == Input.AWAITING_GO_AHEAD && current != null
+                && !finishing()) {
+            // The server could not read the line that announced the literal (a bad tag, say): no go-ahead will come,
+            // and it reads what follows as commands, as the gateway will now.
+            input = Input.COMMANDS;
+            answered(ctx, current);
+            resumeClient(ctx);
+            return;
+        }
         if (words[0].equals("*")) {
             Object head = head();
             if (head instanceof Command greeting && greeting.kind() == Kind.GREETING) {
@@ -423,12 +430,13 @@ public final class ImapInspector extends MailInspector {
     private String capabilities(String list) {
         List<String> kept = new ArrayList<>();
         boolean loginDisabled = false;
-        literalPlus = literalMinus = binary = false;
+        binary = false;
         for (String capability : list.trim().split(" +")) {
             String upper = capability.toUpperCase(Locale.ROOT);
-            literalPlus |= upper.equals("LITERAL+");
-            literalMinus |= upper.equals("LITERAL-");
             binary |= upper.equals("BINARY");
+            if (upper.equals("LITERAL+") || upper.equals("LITERAL-")) {
+                continue; // a non-synchronizing literal is not confirmed by the server: not before login
+            }
             if (upper.equals("STARTTLS")) {
                 continue; // the backend's own: TLS is the gateway's to offer
             }

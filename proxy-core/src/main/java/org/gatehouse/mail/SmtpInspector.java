@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * message, since a message whose end the server reads elsewhere than the gateway would smuggle a second one past it.
  * Commands are read by {@link SmtpCommand} the way the most lenient server reads them.
  *
- * <p>Only framing the server offered passes: BDAT (RFC 3030) needs CHUNKING and XEXCH50 needs XEXCH50 in the server's
- * EHLO reply, and without PIPELINING (RFC 2920) a command is passed on only once the previous one is answered. Before a
+ * <p>Only framing the server must confirm passes: BDAT (RFC 3030) never (CHUNKING is not offered to clients, since a
+ * chunk follows its command unconfirmed), XEXCH50 only when the server offered it (its blob follows a 354), and
+ * without PIPELINING (RFC 2920) a command is passed on only once the previous one is answered. Before a
  * login, a command line over RFC 5321's 512 octets is refused, since a server that reads commands in 512-octet pieces
  * would read its tail as a command of its own.
  */
@@ -70,7 +71,7 @@ public final class SmtpInspector extends MailInspector {
         AWAITING_DATA_REPLY,
         /** The message, read to its terminating dot. */
         MESSAGE,
-        /** A BDAT chunk or an XEXCH50 blob, relayed by count. */
+        /** An XEXCH50 blob, relayed by count after the server's 354. */
         CHUNK
     }
 
@@ -79,12 +80,11 @@ public final class SmtpInspector extends MailInspector {
     private MessageBody message;
     private long chunkRemaining;
     private boolean loggedIn;
-    /** Messages whose end the gateway read (DATA's dot, BDAT LAST), for tests that compare it with a server's count. */
+    /** Messages whose end the gateway read (DATA's dot), for tests that compare it with a server's count. */
     private int messagesEnded;
 
     /** What the server's last EHLO reply offered. */
     private boolean pipelining;
-    private boolean chunking;
     private boolean xexch50;
 
     public SmtpInspector(Session session, LoginGuard guard, Supplier<ChannelHandler> startTls) {
@@ -192,7 +192,7 @@ public final class SmtpInspector extends MailInspector {
                 input = Input.AWAITING_DATA_REPLY;
                 forward(ctx, raw, Kind.DATA, 0);
             }
-            case "BDAT" -> chunk(ctx, raw, command);
+            case "BDAT" -> chunk(ctx, raw);
             case "XEXCH50" -> exchangeBlob(ctx, raw, command);
             default -> forward(ctx, raw, Kind.SINGLE, 0);
         }
@@ -203,27 +203,14 @@ public final class SmtpInspector extends MailInspector {
         forward(ctx, raw);
     }
 
-    private void chunk(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {
+    /**
+     * BDAT is never passed on: its chunk follows the command at once, so a server that rejects the command line (a
+     * syntax it reads otherwise, no MAIL yet, no CHUNKING) would read the chunk as commands the gateway never saw:
+     * a hidden login, a hidden message with bare line endings. CHUNKING is not offered to clients, who use DATA.
+     */
+    private void chunk(ChannelHandlerContext ctx, ByteBuf raw) {
         raw.release();
-        if (!chunking) {
-            // The chunk follows the command at once: a server without CHUNKING would read it as commands.
-            violation(ctx, "bdat-not-offered", "BDAT was not offered by the server");
-            return;
-        }
-        String size = command.argument(0);
-        if (!SIZE.matcher(size).matches()) {
-            // Without its size, the chunk that follows cannot be told from commands.
-            violation(ctx, "bad-bdat", "BDAT without a valid chunk size");
-            return;
-        }
-        forward(ctx, lineOf(ctx, command), Kind.SINGLE, 0);
-        if (command.argument(1).equalsIgnoreCase("LAST")) {
-            messagesEnded++;
-        }
-        chunkRemaining = Long.parseLong(size);
-        if (chunkRemaining > 0) {
-            input = Input.CHUNK;
-        }
+        violation(ctx, "bdat-not-offered", "BDAT is not offered through this gateway");
     }
 
     /** Exchange's XEXCH50 size: a 354, then a blob of that size. */
@@ -346,7 +333,7 @@ public final class SmtpInspector extends MailInspector {
             case HELO -> {
                 answered(ctx, command);
                 if (code.startsWith("2")) {
-                    pipelining = chunking = xexch50 = false;
+                    pipelining = xexch50 = false;
                 }
             }
             default -> {
@@ -385,7 +372,7 @@ public final class SmtpInspector extends MailInspector {
         if (!code.startsWith("2")) {
             return join(code, lines.stream().map(l -> l.length() > 4 ? l.substring(4) : "").toList());
         }
-        pipelining = chunking = xexch50 = false;
+        pipelining = xexch50 = false;
         List<String> texts = new ArrayList<>();
         texts.add(first.length() > 4 ? first.substring(4) : "");
         for (String line : lines.subList(1, lines.size())) {
@@ -404,7 +391,9 @@ public final class SmtpInspector extends MailInspector {
                     continue;
                 }
                 case "PIPELINING" -> pipelining = true;
-                case "CHUNKING" -> chunking = true;
+                case "CHUNKING", "BINARYMIME" -> {
+                    continue; // BDAT is not passed on (see chunk)
+                }
                 case "XEXCH50" -> xexch50 = true;
                 default -> {
                 }

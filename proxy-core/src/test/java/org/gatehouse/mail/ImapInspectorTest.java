@@ -37,7 +37,7 @@ class ImapInspectorTest {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
 
         assertThat(imap.toClient()).isEqualTo(
-                "* OK [CAPABILITY IMAP4rev1 AUTH=CRAM-MD5 LITERAL+ SASL-IR STARTTLS LOGINDISABLED] legacy IMAP ready\r\n");
+                "* OK [CAPABILITY IMAP4rev1 AUTH=CRAM-MD5 SASL-IR STARTTLS LOGINDISABLED] legacy IMAP ready\r\n");
     }
 
     @Test
@@ -77,14 +77,15 @@ class ImapInspectorTest {
     }
 
     @Test
-    void refusedLoginWithNonSynchronizingLiteralsIsDroppedWhole() {
+    void aLoginWithNonSynchronizingLiteralsClosesTheConnectionBeforeAnyByteOfIt() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
         imap.toClient();
 
         imap.client("a1 LOGIN {5+}\r\nalice {11+}\r\n" + SECRET + "\r\na2 NOOP\r\n");
 
-        assertThat(imap.toBackend()).isEqualTo("a2 NOOP\r\n");
-        assertThat(imap.toClient()).isEqualTo("a1" + REFUSAL);
+        assertThat(imap.toBackend()).isEmpty();
+        assertThat(imap.toClient()).isEqualTo("* BYE Closing connection: a non-synchronizing literal before login\r\n");
+        assertThat(imap.channel.isOpen()).isFalse();
     }
 
     @Test
@@ -93,10 +94,13 @@ class ImapInspectorTest {
         imap.toClient();
         String hidden = "b LOGIN bob secret\r\n";
 
-        imap.client("a1 ID (\"x\" {" + hidden.length() + "+}\r\n" + hidden + ")\r\n");
+        imap.client("a1 ID (\"x\" {" + hidden.length() + "}\r\n");
+        assertThat(imap.toBackend()).isEqualTo("a1 ID (\"x\" {" + hidden.length() + "}\r\n");
+        imap.backend("+ go ahead\r\n");
+        imap.client(hidden + ")\r\n");
 
-        assertThat(imap.toBackend()).isEqualTo("a1 ID (\"x\" {" + hidden.length() + "+}\r\n" + hidden + ")\r\n");
-        assertThat(imap.toClient()).isEmpty();
+        assertThat(imap.toBackend()).isEqualTo(hidden + ")\r\n");
+        assertThat(imap.toClient()).isEqualTo("+ go ahead\r\n");
         assertThat(imap.report.entries()).isEmpty();
     }
 
@@ -166,7 +170,7 @@ class ImapInspectorTest {
 
         imap = Inspected.of(Protocol.IMAP, TlsMode.STARTTLS, new LoginSettings(LoginPolicy.SECURE_ONLY, false));
         imap.backend(GREETING);
-        assertThat(imap.toClient()).contains("[CAPABILITY IMAP4rev1 LITERAL+ SASL-IR STARTTLS LOGINDISABLED]");
+        assertThat(imap.toClient()).contains("[CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED]");
         imap.client("a1 AUTHENTICATE CRAM-MD5\r\n");
         assertThat(imap.toBackend()).isEmpty();
         assertThat(imap.toClient()).isEqualTo("a1" + REFUSAL);

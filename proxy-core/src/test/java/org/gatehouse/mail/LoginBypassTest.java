@@ -202,7 +202,7 @@ class LoginBypassTest {
         session.client("BDAT " + hidden.length() + "\r\n" + hidden);
 
         assertThat(session.toBackend()).isEmpty();
-        assertThat(session.toClient()).endsWith("421 4.7.0 Closing connection: BDAT was not offered by the server\r\n");
+        assertThat(session.toClient()).endsWith("421 4.7.0 Closing connection: BDAT is not offered through this gateway\r\n");
         assertThat(session.channel.isOpen()).isFalse();
     }
 
@@ -276,25 +276,42 @@ class LoginBypassTest {
         assertThat(session.channel.isOpen()).isFalse();
     }
 
-    @Test
-    void imapNonSynchronizingLiteralPassesWhenTheServerOffersLiteralPlus() {
-        start(Protocol.IMAP, LoginPolicy.SECURE_ONLY, "* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n");
-        String data = "b LOGIN alice " + SECRET + "\r\n";
+    @ParameterizedTest
+    @ValueSource(strings = {"a NOOP\t{%d+}", "a  NOOP {%d+}", "a* NOOP {%d+}", "a NOOP \u000b{%d+}", "a NOOP {%d+}"})
+    void imapNonSynchronizingLiteralsNeverPassBeforeLoginEvenWhenTheServerOffersLiteralPlus(String form) {
+        // Found by interop/: Dovecot rejects the line (a tab, two spaces, a bad tag) and reads the literal as commands.
+        start(Protocol.IMAP, LoginPolicy.SECURE_ONLY, "* OK [CAPABILITY IMAP4rev1 LITERAL+ LITERAL-] ready\r\n");
+        String hidden = "h1 LOGIN alice " + SECRET + "\r\n";
 
-        session.client("a NOOP {" + data.length() + "+}\r\n" + data + "\r\n");
+        session.client(form.formatted(hidden.length()) + "\r\n" + hidden + "\r\n");
 
-        assertThat(session.toBackend()).isEqualTo("a NOOP {" + data.length() + "+}\r\n" + data + "\r\n");
-        assertThat(session.channel.isOpen()).isTrue();
+        assertThat(session.toBackend()).isEmpty();
+        assertThat(session.toClient()).startsWith("* BYE Closing connection: a non-synchronizing literal before login");
+        assertThat(session.channel.isOpen()).isFalse();
     }
 
     @Test
-    void imapLiteralMinusTakesOnlySmallLiterals() {
-        start(Protocol.IMAP, LoginPolicy.SECURE_ONLY, "* OK [CAPABILITY IMAP4rev1 LITERAL-] ready\r\n");
+    void imapLiteralPlusIsNotOfferedBeforeLogin() {
+        session = Inspected.of(Protocol.IMAP, TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
 
-        session.client("a NOOP {4097+}\r\n");
+        session.backend("* OK [CAPABILITY IMAP4rev1 LITERAL+ LITERAL- BINARY] ready\r\n");
 
-        assertThat(session.toBackend()).isEmpty();
-        assertThat(session.channel.isOpen()).isFalse();
+        assertThat(session.toClient()).isEqualTo(
+                "* OK [CAPABILITY IMAP4rev1 BINARY STARTTLS LOGINDISABLED] ready\r\n");
+    }
+
+    @Test
+    void imapSynchronizingLiteralAfterALineTheServerCannotReadIsNotAStall() {
+        start(Protocol.IMAP, LoginPolicy.SECURE_ONLY, "* OK ready\r\n");
+
+        session.client("a* NOOP {5}\r\n");
+        assertThat(session.toBackend()).isEqualTo("a* NOOP {5}\r\n");
+        session.backend("* BAD Error in IMAP command received by server.\r\n");
+        session.client("b LOGIN alice " + SECRET + "\r\n");
+
+        assertThat(session.toBackend()).as("read as the command it is, and refused").isEmpty();
+        assertThat(session.toClient()).endsWith("b NO [PRIVACYREQUIRED] Plaintext authentication is not allowed "
+                + "without TLS: use STARTTLS first\r\n");
     }
 
     @ParameterizedTest

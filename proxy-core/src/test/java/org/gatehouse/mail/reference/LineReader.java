@@ -87,8 +87,14 @@ final class LineReader {
 
     /** The next {@code n} bytes, or null when fewer have arrived. */
     byte[] take(long n) {
-        afterCr = false;
-        if (available() < n) {
+        if (afterCr && start < pending.length) {
+            // The line before ended with CRLF, which is one line end: its LF is not the first byte of the data.
+            if (pending[start] == '\n') {
+                start++;
+            }
+            afterCr = false;
+        }
+        if (afterCr || available() < n) {
             return null;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
