@@ -62,9 +62,23 @@ no_credential_reached_backends() { # PROTOCOL: neither backend saw the user, the
 
 login_refused() { # PROTOCOL FORM PORT EXPECT: refused, closed, or data to both; nothing of it reaches a backend
   log_mark
-  "${BYPASS[@]}" login "$1" "$2" "$3" "$4" "$BYPASS_USER" "$BYPASS_PASSWORD" || return 1
-  backend_session_ended "$1" && no_credential_reached_backends "$1" || return 1
-  if since gatehouse | grep -E "event=plaintext-login action=audited"; then echo "^ recorded as audited"; return 1; fi
+  local ok=0
+  "${BYPASS[@]}" login "$1" "$2" "$3" "$4" "$BYPASS_USER" "$BYPASS_PASSWORD" || ok=1
+  # The backends' side is shown even when the client already saw something wrong: it is the evidence.
+  backend_session_ended "$1" && no_credential_reached_backends "$1" || ok=1
+  if since gatehouse | grep -E "event=plaintext-login action=audited"; then echo "^ recorded as audited"; ok=1; fi
+  return $ok
+}
+
+login_recorded_if_made() { # PROTOCOL FORM PORT RULE: under audit, a login the backend saw is one the gateway recorded
+  log_mark
+  "${BYPASS[@]}" login "$1" "$2" "$3" any "$AUDIT_USER" "$AUDIT_PASSWORD" || return 1
+  backend_session_ended "$1" || return 1
+  if since dovecot | grep -E "Login: user=<$AUDIT_USER>" || since postfix | grep -E 'disconnect from .* auth=1'; then
+    since gatehouse | grep -E "event=plaintext-login action=audited rule=$4 " && return 0
+    echo "^ the backend logged in a user the gateway did not record"; return 1
+  fi
+  echo "no login reached the backend"
 }
 
 login_audited() { # PROTOCOL FORM PORT RULE: forwarded to the backend, and recorded
@@ -101,6 +115,11 @@ BYPASS_FORMS=(
   "imap-cr-only|imap|a NOOP<CR>h1 LOGIN u pw (CR-only)|closed|closed"
   "imap-literal-plus|imap|a NOOP {n+} + h1 LOGIN u pw in the literal (LITERAL+ offered)|data|data"
   "imap-quoted-braces|imap|a NOOP \"x {n+} + h1 LOGIN u pw (ambiguous literal)|closed|closed"
+  # The literal follows a line Dovecot rejects before it reaches the braces: Dovecot answers BAD, skips the line and
+  # reads the literal as its next command. Any stop will do (refusal, close): checked is that no login gets through.
+  "imap-literal-after-tab|imap|a NOOP<TAB>{n+} + h1 LOGIN u pw in the literal|no-login|recorded"
+  "imap-literal-after-spaces|imap|a  NOOP {n+} + h1 LOGIN u pw in the literal|no-login|recorded"
+  "imap-literal-after-bad-tag|imap|a* NOOP {n+} + h1 LOGIN u pw in the literal|no-login|recorded"
 )
 
 outcome_words() { # EXPECT SERVER
@@ -109,6 +128,8 @@ outcome_words() { # EXPECT SERVER
     closed) echo "closed, nothing reaches $2" ;;
     data) echo "data to gateway and $2 alike, no login" ;;
     forwarded) echo "forwarded and recorded as audited" ;;
+    no-login) echo "no login reaches $2" ;;
+    recorded) echo "no login reaches $2 unrecorded" ;;
   esac
 }
 
@@ -122,6 +143,9 @@ for entry in "${BYPASS_FORMS[@]}"; do
   if [ "$audit" = forwarded ]; then
     check raw-socket "$server" audit "bypass: $written: $(outcome_words forwarded "$server")" \
       login_audited "$proto" "$form" "${AUDIT_PORT[$proto]}" "${AUDIT_RULE[$proto]}"
+  elif [ "$audit" = recorded ]; then
+    check raw-socket "$server" audit "bypass: $written: $(outcome_words recorded "$server")" \
+      login_recorded_if_made "$proto" "$form" "${AUDIT_PORT[$proto]}" "${AUDIT_RULE[$proto]}"
   else
     check raw-socket "$server" audit "bypass: $written: $(outcome_words "$audit" "$server")" \
       login_refused "$proto" "$form" "${AUDIT_PORT[$proto]}" "$audit"

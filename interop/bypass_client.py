@@ -7,6 +7,8 @@
           closed     the gateway's error line, then the connection closes
           forwarded  the backend's own answers, never the gateway's refusal (audit rules)
           data       the backend's answers: the hidden login was data to it (BDAT with CHUNKING, a LITERAL+ literal)
+          no-login   whatever the answers, no login succeeded (refused, closed or data: any way to stop it will do)
+          any        nothing is asserted here (audit rules: the caller compares logins with the gateway's records)
         Never, whatever EXPECT: a successful login under any expectation but "forwarded".
 
     bypass_client.py smuggle PORT TLS ENDING SUBJECT1 SUBJECT2 EXPECT [USER PASSWORD]
@@ -71,6 +73,11 @@ def forms(user, password):
         "imap-cr-only": ("imap", [f"a NOOP\rh1 LOGIN {user} {password}\r\n"]),
         "imap-literal-plus": ("imap", [f"a NOOP {{{len(imap_hidden)}+}}\r\n{imap_hidden}\r\n"]),
         "imap-quoted-braces": ("imap", [f"a NOOP \"x {{{len(imap_hidden)}+}}\r\n{imap_hidden}"]),
+        # A literal after a line the server rejects before reaching it: Dovecot answers BAD, skips to the end of the
+        # line and reads the literal's bytes as its next command.
+        "imap-literal-after-tab": ("imap", [f"a NOOP\t{{{len(imap_hidden)}+}}\r\n{imap_hidden}\r\n"]),
+        "imap-literal-after-spaces": ("imap", [f"a  NOOP {{{len(imap_hidden)}+}}\r\n{imap_hidden}\r\n"]),
+        "imap-literal-after-bad-tag": ("imap", [f"a* NOOP {{{len(imap_hidden)}+}}\r\n{imap_hidden}\r\n"]),
     }
 
 
@@ -195,7 +202,7 @@ def login(protocol, form, port, expect, user, password):
     c.close()
     exchange = b"".join(replies)
 
-    if expect != "forwarded" and SUCCESS.search(c.received):
+    if expect not in ("forwarded", "any") and SUCCESS.search(c.received):
         print("FAIL: a login succeeded"); ok = False
     refusal = lambda r: any(text in r for text in REFUSALS[protocol])
     if expect == "refused":
