@@ -5,6 +5,7 @@ MAIL_USER=ghmail
 POP3_PORT=21110
 IMAP_PORT=21143
 SMTP_PORT=21025
+SMTP_NOCHUNK_PORT=21026   # a second smtpd that does not offer CHUNKING (interop/bypass.sh)
 SASL_PORT=21126
 DNS_PORT=21053
 
@@ -16,6 +17,9 @@ start_dovecot() {
   mkdir -p "$T/dovecot/run" "$T/dovecot/state" "$T/mail"
   # A passwd-file user "demo" with a clear-text password: the legacy server accepts anything, the gateway must not.
   printf 'demo@example.test:{PLAIN}%s\n' "$DEMO_PASSWORD" > "$T/dovecot/users"
+  # interop/bypass.sh: a user whose password must never reach Dovecot, and one that logs in through the audit rules.
+  printf '%s:{PLAIN}%s\n%s:{PLAIN}%s\n' "$BYPASS_USER" "$BYPASS_PASSWORD" "$AUDIT_USER" "$AUDIT_PASSWORD" \
+    >> "$T/dovecot/users"
   cat > "$T/dovecot/dovecot.conf" <<CONF
 protocols = pop3 imap
 listen = 127.0.0.1
@@ -26,6 +30,10 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
+# Every authentication request is logged with its credentials (resp=, passwords on mismatch), on purpose: a
+# password the gateway let through shows up here, and interop/bypass.sh greps for it.
+auth_debug = yes
+auth_debug_passwords = yes
 mail_location = maildir:$T/mail/%n
 pop3_uidl_format = %08Xu%08Xv
 default_login_user = dovenull
@@ -93,12 +101,19 @@ smtpd_sasl_path = inet:127.0.0.1:$SASL_PORT
 smtpd_recipient_restrictions = permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination
 maillog_file = $T/postfix.log
 maillog_file_prefixes = $T
+# Every SMTP command smtpd reads (and its replies) is logged, so a command the gateway let through shows up here.
+debug_peer_list = 127.0.0.1
 biff = no
 CONF
   printf 'demo@example.test example.test/demo/\n' > "$conf/vmailbox"
-  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port.
-  awk -v port="$SMTP_PORT" '
-    /^smtp +inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, and a second smtpd that
+  # does not offer CHUNKING (so BDAT is not framing it knows).
+  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" '
+    /^smtp +inet/ {
+      print "127.0.0.1:" port " inet n - n - - smtpd"
+      print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
+      next
+    }
     /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }
     { print }' /usr/share/postfix/master.cf.dist > "$conf/master.cf"
   chown "$MAIL_USER:$MAIL_USER" "$T/vmail"
