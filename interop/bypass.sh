@@ -98,13 +98,13 @@ BYPASS_FORMS=(
   "smtp-lower-case|smtp|auth plain <b64>|refused|forwarded"
   "smtp-spaces|smtp|AUTH   PLAIN   <b64>|refused|forwarded"
   "smtp-tab-before-response|smtp|AUTH PLAIN<TAB><b64>|refused|forwarded"
-  "smtp-auth-equals|smtp|AUTH=PLAIN <b64>|refused|forwarded"
+  "smtp-auth-equals|smtp|AUTH=PLAIN <b64>|refused|refused"
   "smtp-cr-only|smtp|NOOP<CR>AUTH PLAIN <b64> (CR-only)|closed|closed"
-  "smtp-bdat|smtp|BDAT n + AUTH PLAIN <b64> in the chunk (CHUNKING offered)|data|data"
+  "smtp-bdat|smtp|BDAT n + AUTH PLAIN <b64> in the chunk (CHUNKING offered by Postfix, not by the gateway)|closed|closed"
   "pop3-tab|pop3|USER<TAB>u, PASS<TAB>pw|refused|forwarded"
   "pop3-leading-space|pop3|' USER u', ' PASS pw' (leading space)|refused|forwarded"
   "pop3-lower-case|pop3|user u, pass pw|refused|forwarded"
-  "pop3-longer-keyword|pop3|USERNAME u, PASSWORD pw|refused|forwarded"
+  "pop3-longer-keyword|pop3|USERNAME u, PASSWORD pw|refused|refused"
   "pop3-auth-tab|pop3|AUTH<TAB>PLAIN <b64>|refused|forwarded"
   "pop3-cr-only|pop3|NOOP<CR>USER u, PASS pw (CR-only)|closed|closed"
   "imap-tab|imap|a<TAB>LOGIN u pw|refused|forwarded"
@@ -113,13 +113,13 @@ BYPASS_FORMS=(
   "imap-spaces|imap|a  LOGIN u pw|refused|forwarded"
   "imap-authenticate-tab|imap|a AUTHENTICATE<TAB>PLAIN <b64>|refused|forwarded"
   "imap-cr-only|imap|a NOOP<CR>h1 LOGIN u pw (CR-only)|closed|closed"
-  "imap-literal-plus|imap|a NOOP {n+} + h1 LOGIN u pw in the literal (LITERAL+ offered)|data|data"
+  "imap-literal-plus|imap|a NOOP {n+} + h1 LOGIN u pw in the literal (LITERAL+ offered by Dovecot, not by the gateway)|closed|closed"
   "imap-quoted-braces|imap|a NOOP \"x {n+} + h1 LOGIN u pw (ambiguous literal)|closed|closed"
   # The literal follows a line Dovecot rejects before it reaches the braces: Dovecot answers BAD, skips the line and
-  # reads the literal as its next command. Any stop will do (refusal, close): checked is that no login gets through.
-  "imap-literal-after-tab|imap|a NOOP<TAB>{n+} + h1 LOGIN u pw in the literal|no-login|recorded"
-  "imap-literal-after-spaces|imap|a  NOOP {n+} + h1 LOGIN u pw in the literal|no-login|recorded"
-  "imap-literal-after-bad-tag|imap|a* NOOP {n+} + h1 LOGIN u pw in the literal|no-login|recorded"
+  # reads the literal as its next command (found by these checks). The gateway passes no unconfirmed literal.
+  "imap-literal-after-tab|imap|a NOOP<TAB>{n+} + h1 LOGIN u pw in the literal|closed|closed"
+  "imap-literal-after-spaces|imap|a  NOOP {n+} + h1 LOGIN u pw in the literal|closed|closed"
+  "imap-literal-after-bad-tag|imap|a* NOOP {n+} + h1 LOGIN u pw in the literal|closed|closed"
 )
 
 outcome_words() { # EXPECT SERVER

@@ -31,9 +31,12 @@ TIMEOUT = 5.0  # seconds, for any one reply
 
 # What the gateway says when it refuses a clear-text login (docs/login-policy.md), by protocol.
 REFUSALS = {
-    "smtp": (b"530 5.7.0 Must issue a STARTTLS command first", b"538 5.7.11 Encryption required"),
-    "pop3": (b"-ERR [AUTH] Plaintext authentication is not allowed",),
-    "imap": (b"NO [PRIVACYREQUIRED] Plaintext authentication is not allowed",),
+    # The policy's refusals, and (for a word that only resembles a login verb, under audit) the gateway's own
+    # unknown-command errors, which differ from the servers' ("-ERR Unknown command." and "BAD Error in IMAP command").
+    "smtp": (b"530 5.7.0 Must issue a STARTTLS command first", b"538 5.7.11 Encryption required",
+             b"500 5.5.2 Syntax error, command unrecognized\r\n"),
+    "pop3": (b"-ERR [AUTH] Plaintext authentication is not allowed", b"-ERR Unknown command\r\n"),
+    "imap": (b"NO [PRIVACYREQUIRED] Plaintext authentication is not allowed", b"BAD Unknown command\r\n"),
 }
 # The gateway's line before it closes a connection for a protocol violation.
 CLOSINGS = {"smtp": b"421 4.7.0 Closing connection: ", "pop3": b"-ERR Closing: ", "imap": b"* BYE Closing connection: "}
