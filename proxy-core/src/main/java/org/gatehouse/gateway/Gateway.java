@@ -31,6 +31,7 @@ import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
+import org.gatehouse.listener.AcceptErrors;
 import org.gatehouse.listener.FrontendInitializer;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
@@ -292,6 +293,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .handler(new AcceptErrors(metrics.rule(rule.name())))
                 .childHandler(new FrontendInitializer(binding::ruleIn, serving::get, metrics, transport.socketChannel(),
                         resolver, plaintextLogins, connections));
         HostPort address = binding.address();

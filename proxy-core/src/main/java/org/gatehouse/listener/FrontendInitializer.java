@@ -84,6 +84,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             session.meters().closed();
             session.end();
         });
+        ch.pipeline().addLast(PipelineNames.HANGUP, new Hangup(session));
         addProxyProtocolReader(ch.pipeline(), session);
         AccessGate gate = new AccessGate(session, now.names(), current.rules().dns().onFailure(),
                 now.limits().forRule(rule.name()), p -> addTls(p, current, session), p -> {

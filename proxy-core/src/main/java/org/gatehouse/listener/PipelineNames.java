@@ -6,6 +6,11 @@ package org.gatehouse.listener;
  * <pre>
  *  client connection (frontend)                         backend connection
  *  ───────────────────────────────                      ──────────────────
+ *  hangup         ends the connection at once when the
+ *                 client hangs up while the gateway waits
+ *                 for it (PROXY header, access check, TLS
+ *                 handshake, a mail rule's backend), or on
+ *                 a memory failure
  *  proxy-protocol reads the PROXY header of a trusted   relay   backend → client bytes
  *                 load balancer (rules with
  *                 acceptProxyProtocol); removes itself
@@ -28,6 +33,7 @@ package org.gatehouse.listener;
  */
 public final class PipelineNames {
 
+    public static final String HANGUP = "hangup";
     public static final String PROXY_PROTOCOL = "proxy-protocol";
     public static final String ACCESS_GATE = "access-gate";
     public static final String IDLE_TIMEOUT = "idle-timeout";

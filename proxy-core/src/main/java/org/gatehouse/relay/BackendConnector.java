@@ -27,6 +27,7 @@ import org.gatehouse.mail.ProtocolReplies;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
@@ -112,7 +113,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releasePending();
-        if (backend != null) {
+        if (backend != null && backend.isOpen()) { // not a channel that could not even be created (no descriptors)
             backend.close();
         }
         ctx.fireChannelInactive();
@@ -169,27 +170,46 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         ChannelFuture connecting = bootstrap.connect(server.address().toSocketAddress());
         backend = connecting.channel();
         connecting.addListener((ChannelFutureListener) f -> {
-            if (!frontend.isActive()) {
-                f.channel().close();
-                return;
-            }
-            if (f.isSuccess()) {
-                session.meters().backendConnected(server.toString(), System.nanoTime() - start);
-                pool.opened(server);
-                f.channel().closeFuture().addListener(c -> pool.closed(server));
-                relay(ctx, f.channel(), server.address());
-                return;
-            }
-            session.meters().backendConnectFailed(server.toString());
-            log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
-                    session.client(), describe(f.cause()), pool.settings().transparent()
-                            ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
-            if (index + 1 < candidates.size()) {
-                connect(ctx, index + 1);
+            // A channel that could not be created completes on Netty's global executor: back to the client's loop.
+            if (frontend.eventLoop().inEventLoop()) {
+                connected(ctx, f, server, index, start);
             } else {
-                unavailable(ctx);
+                frontend.eventLoop().execute(() -> connected(ctx, f, server, index, start));
             }
         });
+    }
+
+    private void connected(ChannelHandlerContext ctx, ChannelFuture f, ServerState server, int index, long start) {
+        Channel frontend = ctx.channel();
+        if (!frontend.isActive()) {
+            if (f.channel().isOpen()) {
+                f.channel().close();
+            }
+            return;
+        }
+        if (!f.isSuccess() && ResourceFailures.isOutOfFileDescriptors(f.cause())) {
+            // The gateway's own shortage, not the server's fault: no other server would do better.
+            ResourceFailures.outOfFileDescriptors(session.meters(), "backend-connect",
+                    "clients get \"try again later\"");
+            unavailable(ctx);
+            return;
+        }
+        if (f.isSuccess()) {
+            session.meters().backendConnected(server.toString(), System.nanoTime() - start);
+            pool.opened(server);
+            f.channel().closeFuture().addListener(c -> pool.closed(server));
+            relay(ctx, f.channel(), server.address());
+            return;
+        }
+        session.meters().backendConnectFailed(server.toString());
+        log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
+                session.client(), describe(f.cause()), pool.settings().transparent()
+                        ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
+        if (index + 1 < candidates.size()) {
+            connect(ctx, index + 1);
+        } else {
+            unavailable(ctx);
+        }
     }
 
     private void relay(ChannelHandlerContext ctx, Channel backendChannel, HostPort server) {

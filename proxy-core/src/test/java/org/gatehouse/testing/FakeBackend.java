@@ -17,13 +17,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A POP3-speaking backend on 127.0.0.1 that misbehaves on request: greet and answer ({@code NOOP}, {@code QUIT}),
- * accept and never say a word, greet and then never answer, or greet and then reset the connection. It can read a PROXY protocol header first and
+ * accept and never say a word, greet and then never answer, greet and then reset the connection, or greet and keep the
+ * connection open after the client's end of stream (a server that ignores a half-close). It can read a PROXY protocol header first and
  * keeps what it read. Threads, not Netty, so that it shares nothing with the gateway under test.
  */
 public final class FakeBackend implements AutoCloseable {
 
     /** How the server treats each connection. */
-    public enum Mode { GREET, HANG_AFTER_ACCEPT, HANG_AFTER_GREETING, RESET_AFTER_GREETING }
+    public enum Mode { GREET, HANG_AFTER_ACCEPT, HANG_AFTER_GREETING, RESET_AFTER_GREETING, GREET_AND_IGNORE_END }
 
     /** What a PROXY header at the start of a connection looks like, if one is expected. */
     public enum ProxyHeader { NONE, V1, V2 }
@@ -38,12 +39,16 @@ public final class FakeBackend implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile Mode mode;
+    /** Connections served at once, as a server at its process limit: the next ones wait in the listen queue. */
+    private final java.util.concurrent.Semaphore slots;
     private volatile ProxyHeader proxyHeader = ProxyHeader.NONE;
 
-    private FakeBackend(String name, int port, Mode mode) throws IOException {
+    private FakeBackend(String name, int port, Mode mode, int maxConcurrent) throws IOException {
         this.name = name;
         this.mode = mode;
+        this.slots = new java.util.concurrent.Semaphore(maxConcurrent);
         this.server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -52,12 +57,20 @@ public final class FakeBackend implements AutoCloseable {
 
     /** A backend greeting with {@code +OK <name>} on a free port. */
     public static FakeBackend start(String name, Mode mode) throws IOException {
-        return new FakeBackend(name, 0, mode);
+        return new FakeBackend(name, 0, mode, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A backend that serves at most {@code maxConcurrent} connections at once, as Dovecot or Postfix at their process
+     * limit: it accepts the next one only when one ends, and until then that client waits (for its greeting).
+     */
+    public static FakeBackend startLimited(String name, Mode mode, int maxConcurrent) throws IOException {
+        return new FakeBackend(name, 0, mode, maxConcurrent);
     }
 
     /** A backend on {@code port}, as one that comes back after being down. */
     public static FakeBackend startOn(String name, int port, Mode mode) throws IOException {
-        return new FakeBackend(name, port, mode);
+        return new FakeBackend(name, port, mode, Integer.MAX_VALUE);
     }
 
     public String hostPort() {
@@ -89,11 +102,14 @@ public final class FakeBackend implements AutoCloseable {
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
+                slots.acquire();
                 Socket socket = server.accept();
                 accepted.incrementAndGet();
                 open.add(socket);
                 threads.execute(() -> serve(socket));
             } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
                 return;
             }
         }
@@ -119,6 +135,11 @@ public final class FakeBackend implements AutoCloseable {
                 in.transferTo(OutputStream.nullOutputStream()); // reads commands, never answers
                 return;
             }
+            if (now == Mode.GREET_AND_IGNORE_END) {
+                in.transferTo(OutputStream.nullOutputStream());
+                closing.await(); // the client's end of stream changes nothing: open until the backend closes
+                return;
+            }
             StringBuilder line = new StringBuilder();
             int c;
             while ((c = in.read()) >= 0) {
@@ -138,8 +159,11 @@ public final class FakeBackend implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             open.remove(socket);
+            slots.release();
         }
     }
 
@@ -174,6 +198,7 @@ public final class FakeBackend implements AutoCloseable {
     /** Stops accepting and drops every connection, as a server that goes down. */
     @Override
     public void close() {
+        closing.countDown();
         try {
             server.close();
         } catch (IOException e) {
