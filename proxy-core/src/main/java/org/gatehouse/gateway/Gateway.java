@@ -88,7 +88,7 @@ public final class Gateway implements AutoCloseable {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final AtomicReference<Serving> serving;
     private final BackendPools pools;
-    private final ConnectionLimits limits = new ConnectionLimits();
+    private final ConnectionLimits limits;
     private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
@@ -109,6 +109,7 @@ public final class Gateway implements AutoCloseable {
         this.transport = transport;
         this.metrics = metrics;
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
+        this.limits = new ConnectionLimits(metrics.registry());
         // Backend host names are resolved asynchronously, never on an event loop's thread with a blocking call.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));

@@ -23,6 +23,11 @@ package org.gatehouse.listener;
  *  mail-inspect   POP3/IMAP/SMTP only: STARTTLS,
  *                 capabilities, login policy; removes
  *                 itself once logged in (see MailInspector)
+ *  pre-login      POP3/IMAP/SMTP only: until login, the
+ *                 client holds one of the rule's pre-login
+ *                 backend connections and is shed when it
+ *                 passes nothing for the pre-login idle
+ *                 timeout; removes itself at login
  *  backend-connect  waits for the handshake, connects
  *                 a backend from the rule's pool (and
  *                 sends its PROXY header); replaced by:
@@ -39,6 +44,7 @@ public final class PipelineNames {
     public static final String IDLE_TIMEOUT = "idle-timeout";
     public static final String TLS = "tls";
     public static final String INSPECT = "mail-inspect";
+    public static final String PRE_LOGIN = "pre-login";
     public static final String BACKEND_CONNECT = "backend-connect";
     public static final String RELAY = "relay";
 

@@ -19,11 +19,13 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.ProxyHeaders;
 import org.gatehouse.backend.ServerState;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.metrics.RateLimitedLog;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.TlsMode;
@@ -43,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+    private static final RateLimitedLog SHED = new RateLimitedLog(LoggerFactory.getLogger("gatehouse.connections"));
 
     /** Client bytes held while the backend connection opens; a client sending more is misbehaving. */
     static final int MAX_PENDING_BYTES = 64 * 1024;
@@ -51,6 +54,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     private final BackendPool pool;
     private final Class<? extends SocketChannel> channelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final ConnectionLimits.PreLoginSlot preLogin;
     private List<ServerState> candidates;
 
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
@@ -58,12 +62,17 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     private boolean clientInputEnded;
     private Channel backend;
 
+    /**
+     * @param preLogin the client's pre-login backend slot (mail rules), taken before connecting; null for tcp rules,
+     *                 whose clients never log in as far as the gateway can tell
+     */
     public BackendConnector(Session session, BackendPool pool, Class<? extends SocketChannel> channelClass,
-            AddressResolverGroup<InetSocketAddress> resolver) {
+            AddressResolverGroup<InetSocketAddress> resolver, ConnectionLimits.PreLoginSlot preLogin) {
         this.session = requireNonNull(session, "session");
         this.pool = requireNonNull(pool, "pool");
         this.channelClass = requireNonNull(channelClass, "channelClass");
         this.resolver = requireNonNull(resolver, "resolver");
+        this.preLogin = preLogin;
     }
 
     @Override
@@ -146,6 +155,11 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 log.warn("no healthy backend rule={} client={}: health checks took every server out", session.rule().name(),
                         session.client());
                 unavailable(ctx);
+                return;
+            }
+            int max = session.rule().limits().maxPreLoginConnections();
+            if (preLogin != null && !preLogin.tryAcquire(max)) {
+                tooManyBeforeLogin(ctx, max);
                 return;
             }
         }
@@ -243,6 +257,18 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         session.meters().rejected("no-backend");
         session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "no-backend");
         ProtocolReplies.backendUnavailable(session.rule().protocol()).ifPresentOrElse(
+                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
+                ctx::close);
+    }
+
+    /** The rule's backend connections for clients not logged in yet are all taken: this one is turned away. */
+    private void tooManyBeforeLogin(ChannelHandlerContext ctx, int max) {
+        String rule = session.rule().name();
+        session.meters().rejected("max-pre-login-connections");
+        session.outcome(Session.Outcome.LIMITED, "max-pre-login-connections");
+        SHED.info("pre-login/" + rule, () -> "turned clients away: the rule's backend connections for clients not "
+                + "logged in yet are all taken rule=" + rule + " maxPreLoginConnections=" + max);
+        ProtocolReplies.tooManyBeforeLogin(session.rule().protocol()).ifPresentOrElse(
                 line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
                 ctx::close);
     }

@@ -52,7 +52,12 @@ class FdExhaustionTest {
         Files.writeString(rules, """
                 admin: { enabled: false }
                 rules:
-                  - { name: pop3, listen: ["127.0.0.1:%d"], protocol: pop3, tls: none, backend: ["%s"] }
+                  - name: pop3
+                    listen: ["127.0.0.1:%d"]
+                    protocol: pop3
+                    tls: none
+                    backend: ["%s"]
+                    limits: { maxPreLoginConnections: 0 }   # else that limit would shed the flood first
                 """.formatted(port, backend.hostPort()));
         output = dir.resolve("output.txt");
         List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + DESCRIPTORS + " && exec \"$@\"",

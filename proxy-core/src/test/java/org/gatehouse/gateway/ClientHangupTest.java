@@ -142,10 +142,9 @@ class ClientHangupTest {
     void connectThenFinOnAPlaintextMailRuleGivesTheSlotBackAtOnceWhateverTheBackendDoes() throws Exception {
         flood("plain");
         // The backend ignores a half-close: only the gateway can end these sessions. A FIN before the backend
-        // connection is in place leaves no session to pass it on to.
-        Eventually.until("every hung-up client is gone from plain", () -> active("plain") == 0
-                && gateway.counter("gatehouse.connections.abandoned", "rule", "plain", "stage", "backend-connect")
-                        >= FLOOD / 2.0);
+        // connection is in place leaves no session to pass it on to; one after it, before login, gets a short grace.
+        // (One whose backend connection won the race with its FIN has the pre-login half-close grace, 5 s.)
+        Eventually.until("every hung-up client is gone from plain", () -> active("plain") == 0);
         assertThat(stackTraces()).isEmpty();
     }
 
