@@ -6,12 +6,12 @@ package org.gatehouse.listener;
  * <pre>
  *  client connection (frontend)                         backend connection
  *  ───────────────────────────────                      ──────────────────
- *  hangup         ends the connection at once when the
- *                 client hangs up while the gateway waits
- *                 for it (PROXY header, access check, TLS
- *                 handshake, a mail rule's backend), or on
+ *  hangup         ends the connection at once when the     greeting-timeout  mail rules: the server
+ *                 client hangs up while the gateway waits                    must greet within the
+ *                 for it (PROXY header, access check, TLS                    pool's greetingTimeout;
+ *                 handshake, a mail rule's backend), or on                   removes itself
  *                 a memory failure
- *  proxy-protocol reads the PROXY header of a trusted   relay   backend → client bytes
+ *  proxy-protocol reads the PROXY header of a trusted   relay             backend → client bytes
  *                 load balancer (rules with
  *                 acceptProxyProtocol); removes itself
  *  access-gate    decides before any TLS byte: access
@@ -47,6 +47,8 @@ public final class PipelineNames {
     public static final String PRE_LOGIN = "pre-login";
     public static final String BACKEND_CONNECT = "backend-connect";
     public static final String RELAY = "relay";
+    /** On the backend connection of a mail rule, before the relay. */
+    public static final String GREETING_TIMEOUT = "greeting-timeout";
 
     private PipelineNames() {
     }

@@ -212,7 +212,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
             session.meters().backendConnected(server.toString(), System.nanoTime() - start);
             pool.opened(server);
             f.channel().closeFuture().addListener(c -> pool.closed(server));
-            relay(ctx, f.channel(), server.address());
+            relay(ctx, f.channel(), server);
             return;
         }
         session.meters().backendConnectFailed(server.toString());
@@ -226,9 +226,13 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void relay(ChannelHandlerContext ctx, Channel backendChannel, HostPort server) {
+    private void relay(ChannelHandlerContext ctx, Channel backendChannel, ServerState server) {
         Channel frontend = ctx.channel();
         session.backend(server.toString());
+        if (session.rule().protocol().isMail()) {
+            backendChannel.pipeline().addLast(PipelineNames.GREETING_TIMEOUT, new GreetingTimeout(frontend, session, pool,
+                    server, pool.settings().greetingTimeout().toMillis()));
+        }
         backendChannel.pipeline().addLast(PipelineNames.RELAY, new RelayHandler(frontend, session, false));
         if (pool.settings().sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
             ProxyHeaders.send(backendChannel, pool.settings().sendProxyProtocol(), session.client(),
