@@ -240,6 +240,10 @@ public final class Gateway implements AutoCloseable {
             log.warn("admin changed to {}; the admin endpoint stays where it is until a restart",
                     next.rules().service().admin().map(HostPort::toString).orElse("off"));
         }
+        if (!previous.rules().service().readOnlyAdmin().equals(next.rules().service().readOnlyAdmin())) {
+            log.warn("admin.readOnlyListen changed to {}; the read-only admin listener stays where it is until a restart",
+                    next.rules().service().readOnlyAdmin().map(HostPort::toString).orElse("off"));
+        }
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());

@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Map;
@@ -74,7 +75,19 @@ public final class GatewayMetrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        // Netty's direct buffers are counted by Netty, not by the JVM's buffer pools (jvm_buffer_memory_used_bytes).
+        Gauge.builder("gatehouse.direct.memory.used", () -> nonNegative(PlatformDependent.usedDirectMemory()))
+                .baseUnit("bytes").description("Direct memory Netty's buffers hold (relay, TLS, admin)")
+                .register(registry);
+        Gauge.builder("gatehouse.direct.memory.max", () -> nonNegative(PlatformDependent.maxDirectMemory()))
+                .baseUnit("bytes").description("The most direct memory Netty's buffers may hold (-XX:MaxDirectMemorySize)")
+                .register(registry);
         return new GatewayMetrics(registry);
+    }
+
+    /** NaN where Netty does not count (-1). */
+    private static double nonNegative(long value) {
+        return value < 0 ? Double.NaN : value;
     }
 
     public MeterRegistry registry() {

@@ -226,7 +226,7 @@ public final class RulesLoader {
             Optional<Entry> readOnlyEntry = in.entry(a, "readOnlyListen");
             readOnly = readOnlyEntry.flatMap(e -> in.text(e.value(), "admin.readOnlyListen"))
                     .flatMap(s -> listenAddress(new Item(s.text(), s.position(), "admin.readOnlyListen")));
-            if (readOnly.isPresent() && readOnly.equals(admin)) {
+            if (readOnly.isPresent() && readOnly.equals(admin) && readOnly.get().port() != 0) { // port 0: two free ports
                 in.problem(readOnlyEntry.orElseThrow().value().position(), "admin.readOnlyListen", readOnly.get()
                         + " is where admin.listen serves every endpoint (expected another address or port)");
             }
