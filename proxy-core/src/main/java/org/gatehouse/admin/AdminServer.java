@@ -176,7 +176,14 @@ public final class AdminServer implements AutoCloseable {
                                         .setMaxHeaderSize(limits.maxHeaderSize())),
                                 new HttpServerKeepAliveHandler(),
                                 new FlowControlHandler(),
-                                new HttpObjectAggregator(limits.maxBody()),
+                                new HttpObjectAggregator(limits.maxBody()) {
+                                    @Override
+                                    protected void handleOversizedMessage(ChannelHandlerContext ctx,
+                                            io.netty.handler.codec.http.HttpMessage oversized) throws Exception {
+                                        rejections.count("body-too-large"); // answered 413 and closed by Netty
+                                        super.handleOversizedMessage(ctx, oversized);
+                                    }
+                                },
                                 new RequestPacing(limits.requestDeadline().toMillis(), rejections),
                                 new Handler(endpoints, readOnly, rejections));
                     }

@@ -150,7 +150,12 @@ class AdminServerBoundsTest {
                 .getBytes(StandardCharsets.US_ASCII));
         assertThat(statusLine(malformed)).isEqualTo("HTTP/1.1 400 Bad Request");
 
-        for (Socket s : List.of(headers, uri, malformed)) {
+        Socket body = connect();
+        body.getOutputStream().write(request("POST /-/reload HTTP/1.1", "Content-Length: 100000")
+                .getBytes(StandardCharsets.US_ASCII));
+        assertThat(statusLine(body)).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
+
+        for (Socket s : List.of(headers, uri, malformed, body)) {
             s.setSoTimeout(5_000);
             assertThat(readToEnd(s)).as("closed after the answer").isNotNull();
         }
