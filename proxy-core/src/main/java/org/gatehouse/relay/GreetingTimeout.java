@@ -70,7 +70,6 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
         pool.greetingTimedOut(server, "no greeting within " + timeoutMillis + " ms from a client's connection");
         LOG.warn("silent/" + rule + "/" + server, () -> "backend did not greet rule=" + rule + " backend=" + server
                 + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
-        ctx.channel().close();
         ProtocolReplies.backendSilent(session.rule().protocol()).ifPresentOrElse(line -> {
             // Past the mail inspector, which would take the line for the greeting it waits for.
             ChannelHandlerContext inspector = frontend.pipeline().context(PipelineNames.INSPECT);
@@ -82,5 +81,6 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
             }
             Relay.closeOnFlush(frontend);
         }, frontend::close);
+        ctx.channel().close(); // after the line is queued: the relay closes the client once it is written
     }
 }
