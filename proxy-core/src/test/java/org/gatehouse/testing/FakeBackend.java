@@ -128,7 +128,10 @@ public final class FakeBackend implements AutoCloseable {
             out.write(("+OK " + name + " ready\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             if (now == Mode.RESET_AFTER_GREETING) {
-                socket.setSoLinger(true, 0); // close with RST
+                // Mid-stream: give the gateway time to see its connection established first (a reset that beats its
+                // connect completion is a refused connection, which is another test), then close with RST.
+                Thread.sleep(200);
+                socket.setSoLinger(true, 0);
                 return;
             }
             if (now == Mode.HANG_AFTER_GREETING) {
