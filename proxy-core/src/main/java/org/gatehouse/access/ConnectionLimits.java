@@ -1,6 +1,8 @@
 package org.gatehouse.access;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -15,6 +17,9 @@ import org.gatehouse.rules.Limits;
  *
  * <p>State stays bounded whatever the number of client addresses: per-client counts exist only while the client has
  * a connection open, and per-client rates live in a Caffeine cache bounded in size and dropped after an hour unused.
+ *
+ * <p>Also per rule: the backend connections of clients that have not logged in yet ({@code maxPreLoginConnections}),
+ * exported as the gauge {@code gatehouse.connections.pre.login}.
  */
 public final class ConnectionLimits {
 
@@ -24,14 +29,33 @@ public final class ConnectionLimits {
     static final Duration RATE_ENTRY_LIFETIME = Duration.ofHours(1);
 
     private final ConcurrentHashMap<String, RuleLimiter> byRule = new ConcurrentHashMap<>();
+    private final MeterRegistry registry;
+
+    /** Counts without meters (tests). */
+    public ConnectionLimits() {
+        this(null);
+    }
+
+    public ConnectionLimits(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     public RuleLimiter forRule(String rule) {
-        return byRule.computeIfAbsent(rule, r -> new RuleLimiter());
+        return byRule.computeIfAbsent(rule, r -> {
+            RuleLimiter limiter = new RuleLimiter();
+            if (registry != null) {
+                Gauge.builder("gatehouse.connections.pre.login", limiter.preLogin, AtomicInteger::get)
+                        .description("Backend connections open for clients that have not logged in yet")
+                        .tag("rule", r).register(registry);
+            }
+            return limiter;
+        });
     }
 
     /** One rule's counts. Thread-safe: connections of one rule are accepted on every event loop. */
     public static final class RuleLimiter {
         private final AtomicInteger open = new AtomicInteger();
+        private final AtomicInteger preLogin = new AtomicInteger();
         private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
         private final Cache<InetAddress, TokenBucket> rates = Caffeine.newBuilder()
                 .maximumSize(MAX_RATE_ENTRIES)
@@ -87,6 +111,16 @@ public final class ConnectionLimits {
             return open.get();
         }
 
+        /** A connection's claim on one of the rule's pre-login backend connections, not taken yet. */
+        public PreLoginSlot preLoginSlot() {
+            return new PreLoginSlot(preLogin);
+        }
+
+        /** Backend connections of clients that have not logged in yet. */
+        public int preLogin() {
+            return preLogin.get();
+        }
+
         /** Client addresses with a connection open now; for tests of boundedness. */
         int clientsWithConnections() {
             return perClient.size();
@@ -95,6 +129,44 @@ public final class ConnectionLimits {
         long rateEntries() {
             rates.cleanUp();
             return rates.estimatedSize();
+        }
+    }
+
+    /**
+     * One connection's pre-login backend slot: taken before the backend connection opens, given back when the client
+     * logs in or the connection ends, whichever is first. Used on the connection's event loop only.
+     */
+    public static final class PreLoginSlot {
+        private final AtomicInteger count;
+        private boolean held;
+
+        PreLoginSlot(AtomicInteger count) {
+            this.count = count;
+        }
+
+        /** Takes the slot if fewer than {@code max} are taken (0: no limit); false when the rule has none left. */
+        public boolean tryAcquire(int max) {
+            if (held) {
+                return true;
+            }
+            if (count.incrementAndGet() > max && max > 0) {
+                count.decrementAndGet();
+                return false;
+            }
+            held = true;
+            return true;
+        }
+
+        /** Gives the slot back, once; nothing if it was never taken. */
+        public void release() {
+            if (held) {
+                held = false;
+                count.decrementAndGet();
+            }
+        }
+
+        public boolean held() {
+            return held;
         }
     }
 

@@ -19,6 +19,7 @@ public final class BackendPool {
     private final Backend settings;
     private final List<ServerState> servers;
     private final AtomicInteger next = new AtomicInteger();
+    private volatile HealthChecker checker;
 
     BackendPool(String rule, Backend settings, List<ServerState> servers) {
         this.rule = requireNonNull(rule, "rule");
@@ -73,5 +74,21 @@ public final class BackendPool {
     /** A connection to {@code server} ended. */
     public void closed(ServerState server) {
         server.closed();
+    }
+
+    /** The health checker of this pool, if it has one. */
+    void checker(HealthChecker healthChecker) {
+        this.checker = healthChecker;
+    }
+
+    /**
+     * {@code server} accepted a client's connection and did not greet in time: where the pool has health checks, that
+     * counts as a failed check (so {@code fall} of them take it out); without, every server stays in use.
+     */
+    public void greetingTimedOut(ServerState server, String why) {
+        HealthChecker c = checker;
+        if (c != null) {
+            c.failedElsewhere(server, why);
+        }
     }
 }

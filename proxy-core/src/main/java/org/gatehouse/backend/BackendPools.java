@@ -60,6 +60,7 @@ public final class BackendPools implements AutoCloseable {
             pools.put(rule.name(), pool);
             if (rule.backend().healthCheck().isPresent()) {
                 HealthChecker checker = new HealthChecker(pool, rule.protocol(), loops.next(), channelClass, resolver);
+                pool.checker(checker);
                 checker.start();
                 checkers.add(checker);
             }

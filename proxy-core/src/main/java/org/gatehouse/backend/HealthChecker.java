@@ -72,6 +72,15 @@ final class HealthChecker {
         scheduled.forEach(f -> f.cancel(false));
     }
 
+    /** A failure seen outside the checks (a client's connection that got no greeting): counted as a failed check. */
+    void failedElsewhere(ServerState server, String why) {
+        loop.execute(() -> {
+            if (streaks.containsKey(server)) {
+                record(server, why);
+            }
+        });
+    }
+
     private void check(ServerState server) {
         Attempt attempt = new Attempt(server);
         Bootstrap bootstrap = new Bootstrap()

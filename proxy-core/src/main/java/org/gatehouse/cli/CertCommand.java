@@ -123,7 +123,9 @@ final class CertCommand implements Callable<Integer> {
         public Integer call() {
             try {
                 char[] password = passwordFile == null ? null
-                        : Files.readString(passwordFile, StandardCharsets.UTF_8).strip().toCharArray();
+                        : new String(org.gatehouse.rules.load.BoundedFile.read(passwordFile,
+                                org.gatehouse.rules.load.BoundedFile.MAX_SECRET_FILE, "a password file"),
+                                StandardCharsets.UTF_8).strip().toCharArray();
                 spec.commandLine().getOut().print(CertificateTool.show(file, password, key));
                 spec.commandLine().getOut().flush();
                 return 0;

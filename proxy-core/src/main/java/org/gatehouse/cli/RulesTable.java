@@ -7,13 +7,14 @@ import org.gatehouse.rules.Access;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 
 /** The effective rules as a plain-text table, one line per rule. */
 final class RulesTable {
 
-    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "LOGIN", "BACKEND", "ACCESS"};
+    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "LOGIN", "BACKEND", "LIMITS", "ACCESS"};
 
     private RulesTable() {
     }
@@ -29,6 +30,7 @@ final class RulesTable {
                 r.tls().mode().configName() + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
                 login(r),
                 backend(r),
+                limits(r),
                 access(r.access()) + r.acceptProxyProtocol().map(from -> "; PROXY header from "
                         + String.join(", ", from.entries())).orElse("")});
         }
@@ -67,10 +69,35 @@ final class RulesTable {
         }
         out.append(join(b.servers()));
         b.healthCheck().ifPresent(h -> out.append(" (checked every ").append(h.interval().toSeconds()).append(" s)"));
+        if (r.protocol().isMail()) {
+            out.append(" (greeting ").append(seconds(b.greetingTimeout())).append(")");
+        }
         if (b.sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
             out.append(" +PROXY ").append(b.sendProxyProtocol().configName());
         }
         return out.toString();
+    }
+
+    /**
+     * The connection limits that bound the rule: connections at once (and per client, per period, when set), and for
+     * mail rules the backend connections of clients not logged in yet with their idle timeout.
+     */
+    private static String limits(Rule r) {
+        Limits l = r.limits();
+        StringBuilder out = new StringBuilder(l.maxConnections() == 0 ? "no max" : "max " + l.maxConnections());
+        if (l.maxConnectionsPerClient() > 0) {
+            out.append(", ").append(l.maxConnectionsPerClient()).append("/client");
+        }
+        l.connectionRatePerClient().ifPresent(rate -> out.append(", ").append(rate).append(" per client"));
+        if (r.protocol().isMail()) {
+            out.append(", pre-login ").append(l.maxPreLoginConnections() == 0 ? "no max" : l.maxPreLoginConnections())
+                    .append(l.preLoginIdleTimeoutIfSet().map(d -> " idle " + seconds(d)).orElse(""));
+        }
+        return out.toString();
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private static String join(List<HostPort> addresses) {

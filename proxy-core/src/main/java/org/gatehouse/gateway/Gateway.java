@@ -31,6 +31,7 @@ import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
+import org.gatehouse.listener.AcceptErrors;
 import org.gatehouse.listener.FrontendInitializer;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
@@ -87,7 +88,7 @@ public final class Gateway implements AutoCloseable {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final AtomicReference<Serving> serving;
     private final BackendPools pools;
-    private final ConnectionLimits limits = new ConnectionLimits();
+    private final ConnectionLimits limits;
     private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
@@ -108,6 +109,7 @@ public final class Gateway implements AutoCloseable {
         this.transport = transport;
         this.metrics = metrics;
         this.workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
+        this.limits = new ConnectionLimits(metrics.registry());
         // Backend host names are resolved asynchronously, never on an event loop's thread with a blocking call.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
@@ -238,6 +240,10 @@ public final class Gateway implements AutoCloseable {
             log.warn("admin changed to {}; the admin endpoint stays where it is until a restart",
                     next.rules().service().admin().map(HostPort::toString).orElse("off"));
         }
+        if (!previous.rules().service().readOnlyAdmin().equals(next.rules().service().readOnlyAdmin())) {
+            log.warn("admin.readOnlyListen changed to {}; the read-only admin listener stays where it is until a restart",
+                    next.rules().service().readOnlyAdmin().map(HostPort::toString).orElse("off"));
+        }
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());
@@ -292,6 +298,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .handler(new AcceptErrors(metrics.rule(rule.name())))
                 .childHandler(new FrontendInitializer(binding::ruleIn, serving::get, metrics, transport.socketChannel(),
                         resolver, plaintextLogins, connections));
         HostPort address = binding.address();

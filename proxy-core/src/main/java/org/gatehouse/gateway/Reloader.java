@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.load.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -202,9 +203,15 @@ public final class Reloader implements AutoCloseable {
         }
     }
 
+    /**
+     * The rules file's bytes for the change check, or null while it cannot be read; a file over the rules-file bound is
+     * not read (an empty array stands for it, which differs from what was loaded, so the reload says why it is refused).
+     */
     private byte[] readOrNull() {
         try {
-            return Files.readAllBytes(file);
+            return BoundedFile.read(file, BoundedFile.MAX_RULES_FILE, "a rules file");
+        } catch (BoundedFile.TooLargeException e) {
+            return new byte[0];
         } catch (IOException e) {
             return null;
         }

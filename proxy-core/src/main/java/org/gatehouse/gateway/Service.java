@@ -26,11 +26,13 @@ public final class Service implements AutoCloseable {
     private final Gateway gateway;
     private final Reloader reloader;
     private final AdminServer admin;
+    private final AdminServer readOnlyAdmin;
 
-    private Service(Gateway gateway, Reloader reloader, AdminServer admin) {
+    private Service(Gateway gateway, Reloader reloader, AdminServer admin, AdminServer readOnlyAdmin) {
         this.gateway = gateway;
         this.reloader = reloader;
         this.admin = admin;
+        this.readOnlyAdmin = readOnlyAdmin;
     }
 
     /**
@@ -44,11 +46,12 @@ public final class Service implements AutoCloseable {
         Gateway gateway = Gateway.start(initial, metrics, transport);
         Reloader reloader = new Reloader(gateway, source, file, metrics.registry());
         AdminServer admin = null;
+        AdminServer readOnlyAdmin = null;
         try {
             reloader.watch(WATCH_QUIET_PERIOD);
             var listen = initial.rules().service().admin();
             if (listen.isPresent()) {
-                admin = AdminServer.start(listen.get(), transport, new AdminServer.Endpoints() {
+                AdminServer.Endpoints endpoints = new AdminServer.Endpoints() {
                     @Override
                     public Optional<GatewayMetrics.Scrape> scrape(String accept) {
                         return metrics.scrape(accept);
@@ -64,16 +67,26 @@ public final class Service implements AutoCloseable {
                         return reloader.request("admin").thenApply(o -> new AdminServer.Reload(o.success(), o.summary(),
                                 o.problems()));
                     }
-                });
+                };
+                admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,
+                        metrics.registry());
+                var readOnly = initial.rules().service().readOnlyAdmin();
+                if (readOnly.isPresent()) {
+                    readOnlyAdmin = AdminServer.start(readOnly.get(), transport, endpoints, true,
+                            AdminServer.Limits.DEFAULT, metrics.registry());
+                }
             } else {
                 log.info("admin endpoint off (admin.enabled: false)");
             }
         } catch (IOException e) {
+            if (admin != null) {
+                admin.close();
+            }
             reloader.close();
             gateway.close();
             throw new GatewayException(initial.rules().source() + ": " + e.getMessage(), e);
         }
-        return new Service(gateway, reloader, admin);
+        return new Service(gateway, reloader, admin, readOnlyAdmin);
     }
 
     public Gateway gateway() {
@@ -87,6 +100,11 @@ public final class Service implements AutoCloseable {
     /** Where the admin endpoint listens, if it is on. */
     public Optional<InetSocketAddress> adminAddress() {
         return Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
+    /** Where the read-only admin listener listens, if there is one. */
+    public Optional<InetSocketAddress> readOnlyAdminAddress() {
+        return Optional.ofNullable(readOnlyAdmin).map(AdminServer::address);
     }
 
     /**
@@ -109,6 +127,9 @@ public final class Service implements AutoCloseable {
         gateway.close();
         if (admin != null) {
             admin.close();
+        }
+        if (readOnlyAdmin != null) {
+            readOnlyAdmin.close();
         }
     }
 }

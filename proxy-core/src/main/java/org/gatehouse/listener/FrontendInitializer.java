@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
+import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.access.ProxyProtocolReader;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.gateway.RulesSnapshot;
@@ -84,13 +85,16 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             session.meters().closed();
             session.end();
         });
+        ch.pipeline().addLast(PipelineNames.HANGUP, new Hangup(session));
         addProxyProtocolReader(ch.pipeline(), session);
-        AccessGate gate = new AccessGate(session, now.names(), current.rules().dns().onFailure(),
-                now.limits().forRule(rule.name()), p -> addTls(p, current, session), p -> {
+        ConnectionLimits.RuleLimiter limiter = now.limits().forRule(rule.name());
+        AccessGate gate = new AccessGate(session, now.names(), current.rules().dns().onFailure(), limiter,
+                p -> addTls(p, current, session), p -> {
                     addIdleTimeout(p, session);
                     addTls(p, current, session);
                     addInspector(p, current, session);
-                    addBackendConnector(p, session, pool);
+                    ConnectionLimits.PreLoginSlot slot = addPreLogin(p, session, limiter);
+                    addBackendConnector(p, session, pool, slot);
                 });
         ch.pipeline().addLast(PipelineNames.ACCESS_GATE, gate);
     }
@@ -151,7 +155,25 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         p.addLast(PipelineNames.INSPECT, inspector);
     }
 
-    private void addBackendConnector(ChannelPipeline p, Session session, BackendPool pool) {
-        p.addLast(PipelineNames.BACKEND_CONNECT, new BackendConnector(session, pool, backendChannelClass, resolver));
+    /**
+     * Mail rules: the client's claim on one of the rule's backend connections for clients not logged in yet, and the
+     * pre-login idle timeout; given back at login or close. None for tcp rules.
+     */
+    private static ConnectionLimits.PreLoginSlot addPreLogin(ChannelPipeline p, Session session,
+            ConnectionLimits.RuleLimiter limiter) {
+        if (!session.rule().protocol().isMail()) {
+            return null;
+        }
+        ConnectionLimits.PreLoginSlot slot = limiter.preLoginSlot();
+        p.channel().closeFuture().addListener(f -> slot.release());
+        p.addLast(PipelineNames.PRE_LOGIN, new PreLogin(session, slot,
+                session.rule().limits().preLoginIdleTimeout().toMillis()));
+        return slot;
+    }
+
+    private void addBackendConnector(ChannelPipeline p, Session session, BackendPool pool,
+            ConnectionLimits.PreLoginSlot preLogin) {
+        p.addLast(PipelineNames.BACKEND_CONNECT, new BackendConnector(session, pool, backendChannelClass, resolver,
+                preLogin));
     }
 }

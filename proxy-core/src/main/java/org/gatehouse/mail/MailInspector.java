@@ -85,6 +85,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     private ByteBuf in;
     private ByteBuf out;
+    private boolean loggedInTold;
     /** Bytes went to the backend since the last read-complete, which is what flushes them. */
     private boolean forwardedUnflushed;
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
@@ -542,6 +543,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             return;
         }
         finishing = true;
+        loggedIn(ctx);
         if (in != null) {
             ByteBuf rest = in;
             in = null;
@@ -575,6 +577,14 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     /** Bytes held in both directions, for tests that check the bounds. */
     final int heldBytes() {
         return (in == null ? 0 : in.readableBytes()) + (out == null ? 0 : out.readableBytes());
+    }
+
+    /** Tells the handlers after this one, once, that the session is past its login ({@link LoggedIn}). */
+    protected final void loggedIn(ChannelHandlerContext ctx) {
+        if (!loggedInTold) {
+            loggedInTold = true;
+            ctx.fireUserEventTriggered(LoggedIn.INSTANCE);
+        }
     }
 
     /** Whether the session reached its relay-only state (subclasses stop decoding). */

@@ -59,6 +59,42 @@ public final class ProtocolReplies {
         };
     }
 
+    /**
+     * For a client turned away because its rule has {@code maxPreLoginConnections} backend connections of clients that
+     * have not logged in yet.
+     */
+    public static Optional<String> tooManyBeforeLogin(Protocol protocol) {
+        return switch (protocol) {
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] Too many connections waiting to log in, try again later\r\n");
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] Too many connections waiting to log in, try again later\r\n");
+            // RFC 3463 4.3.2: system not accepting network messages (for now).
+            case SMTP -> Optional.of("421 4.3.2 Too many connections waiting to log in, try again later\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
+    /** For a client that has not logged in and has been idle for the rule's pre-login idle timeout. */
+    public static Optional<String> idleBeforeLogin(Protocol protocol) {
+        return switch (protocol) {
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] Idle too long before logging in, try again later\r\n");
+            // RFC 9051 7.1.5: an untagged BYE may come at any time.
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] Idle too long before logging in, try again later\r\n");
+            // RFC 3463 4.4.2: bad connection, as servers say on a timeout.
+            case SMTP -> Optional.of("421 4.4.2 Idle too long before logging in, closing connection\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
+    /** For a client whose backend server accepted the connection and did not greet within the greeting timeout. */
+    public static Optional<String> backendSilent(Protocol protocol) {
+        return switch (protocol) {
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] The mail server did not answer, try again later\r\n");
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] The mail server did not answer, try again later\r\n");
+            case SMTP -> Optional.of("421 4.4.2 The mail server did not answer, try again later\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
     public static ByteBuf encode(ByteBufAllocator alloc, String line) {
         return io.netty.buffer.ByteBufUtil.writeAscii(alloc, line);
     }

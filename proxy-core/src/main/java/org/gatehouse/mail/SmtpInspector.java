@@ -194,6 +194,10 @@ public final class SmtpInspector extends MailInspector {
             }
             case "BDAT" -> chunk(ctx, raw);
             case "XEXCH50" -> exchangeBlob(ctx, raw, command);
+            case "MAIL" -> {
+                forward(ctx, raw, Kind.SINGLE, 0);
+                loggedIn(ctx); // a mail transaction: as far as a relay without a login gets
+            }
             default -> forward(ctx, raw, Kind.SINGLE, 0);
         }
     }
@@ -328,7 +332,10 @@ public final class SmtpInspector extends MailInspector {
                 }
                 saslEnded();
                 answered(ctx, command);
-                loggedIn |= code.equals("235");
+                if (code.equals("235")) {
+                    loggedIn = true;
+                    loggedIn(ctx);
+                }
             }
             case HELO -> {
                 answered(ctx, command);

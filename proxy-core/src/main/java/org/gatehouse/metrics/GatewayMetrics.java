@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Map;
@@ -74,7 +75,19 @@ public final class GatewayMetrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        // Netty's direct buffers are counted by Netty, not by the JVM's buffer pools (jvm_buffer_memory_used_bytes).
+        Gauge.builder("gatehouse.direct.memory.used", () -> nonNegative(PlatformDependent.usedDirectMemory()))
+                .baseUnit("bytes").description("Direct memory Netty's buffers hold (relay, TLS, admin)")
+                .register(registry);
+        Gauge.builder("gatehouse.direct.memory.max", () -> nonNegative(PlatformDependent.maxDirectMemory()))
+                .baseUnit("bytes").description("The most direct memory Netty's buffers may hold (-XX:MaxDirectMemorySize)")
+                .register(registry);
         return new GatewayMetrics(registry);
+    }
+
+    /** NaN where Netty does not count (-1). */
+    private static double nonNegative(long value) {
+        return value < 0 ? Double.NaN : value;
     }
 
     public MeterRegistry registry() {
@@ -131,6 +144,10 @@ public final class GatewayMetrics {
         private final Timer handshakeDuration;
         private final Timer sessionDuration;
         private final Counter idleTimeouts;
+        private final Counter preLoginIdleTimeouts;
+        private final Map<String, Counter> abandoned = new ConcurrentHashMap<>();
+        private final Map<String, Counter> exhausted = new ConcurrentHashMap<>();
+        private final Map<String, Counter> greetingTimeouts = new ConcurrentHashMap<>();
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
@@ -150,6 +167,10 @@ public final class GatewayMetrics {
                     .tag("rule", rule).serviceLevelObjectives(HANDSHAKE_BUCKETS).register(registry);
             this.idleTimeouts = Counter.builder("gatehouse.connections.idle.closed")
                     .description("Connections closed after passing no byte either way for the idle timeout")
+                    .tag("rule", rule).register(registry);
+            this.preLoginIdleTimeouts = Counter.builder("gatehouse.connections.pre.login.idle.closed")
+                    .description("Connections closed for passing nothing to or from the backend before login for the "
+                            + "pre-login idle timeout")
                     .tag("rule", rule).register(registry);
             this.sessionDuration = Timer.builder("gatehouse.session.duration")
                     .description("Client connections, from accept to close, by time open")
@@ -181,6 +202,39 @@ public final class GatewayMetrics {
 
         public void idleTimeout() {
             idleTimeouts.increment();
+        }
+
+        public void preLoginIdleTimeout() {
+            preLoginIdleTimeouts.increment();
+        }
+
+        /**
+         * A client that hung up (FIN or reset) while the gateway waited for it; {@code stage} is what it waited for:
+         * {@code proxy-header}, {@code access} (its name in DNS), {@code tls-handshake} or, on a mail rule,
+         * {@code backend-connect}.
+         */
+        public void abandoned(String stage) {
+            abandoned.computeIfAbsent(stage, s -> Counter.builder("gatehouse.connections.abandoned")
+                    .description("Clients that hung up while the gateway waited for them, by what it waited for")
+                    .tags("rule", rule, "stage", s).register(registry)).increment();
+        }
+
+        /** A connection the gateway could not serve for want of {@code resource}: file-descriptors or memory. */
+        public void resourceExhausted(String resource) {
+            exhausted.computeIfAbsent(resource, r -> Counter.builder("gatehouse.resource.exhausted")
+                    .description("Connections refused or ended because the process ran out of a resource")
+                    .tags("rule", rule, "resource", r).register(registry)).increment();
+        }
+
+        /** A backend server that accepted a connection and did not greet within the pool's greeting timeout. */
+        public void greetingTimeout(String backend) {
+            greetingTimeouts.computeIfAbsent(backend, b -> Counter.builder("gatehouse.backend.greeting.timeouts")
+                    .description("Backend connections whose server did not greet within the greeting timeout")
+                    .tags("rule", rule, "backend", b).register(registry)).increment();
+        }
+
+        public String rule() {
+            return rule;
         }
 
         public void sessionEnded(long nanos) {

@@ -19,14 +19,17 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.ProxyHeaders;
 import org.gatehouse.backend.ServerState;
 import org.gatehouse.listener.PipelineNames;
 import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.metrics.RateLimitedLog;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
@@ -42,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class BackendConnector extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+    private static final RateLimitedLog SHED = new RateLimitedLog(LoggerFactory.getLogger("gatehouse.connections"));
 
     /** Client bytes held while the backend connection opens; a client sending more is misbehaving. */
     static final int MAX_PENDING_BYTES = 64 * 1024;
@@ -50,6 +54,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     private final BackendPool pool;
     private final Class<? extends SocketChannel> channelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final ConnectionLimits.PreLoginSlot preLogin;
     private List<ServerState> candidates;
 
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
@@ -57,12 +62,17 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     private boolean clientInputEnded;
     private Channel backend;
 
+    /**
+     * @param preLogin the client's pre-login backend slot (mail rules), taken before connecting; null for tcp rules,
+     *                 whose clients never log in as far as the gateway can tell
+     */
     public BackendConnector(Session session, BackendPool pool, Class<? extends SocketChannel> channelClass,
-            AddressResolverGroup<InetSocketAddress> resolver) {
+            AddressResolverGroup<InetSocketAddress> resolver, ConnectionLimits.PreLoginSlot preLogin) {
         this.session = requireNonNull(session, "session");
         this.pool = requireNonNull(pool, "pool");
         this.channelClass = requireNonNull(channelClass, "channelClass");
         this.resolver = requireNonNull(resolver, "resolver");
+        this.preLogin = preLogin;
     }
 
     @Override
@@ -112,7 +122,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releasePending();
-        if (backend != null) {
+        if (backend != null && backend.isOpen()) { // not a channel that could not even be created (no descriptors)
             backend.close();
         }
         ctx.fireChannelInactive();
@@ -147,6 +157,11 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
                 unavailable(ctx);
                 return;
             }
+            int max = session.rule().limits().maxPreLoginConnections();
+            if (preLogin != null && !preLogin.tryAcquire(max)) {
+                tooManyBeforeLogin(ctx, max);
+                return;
+            }
         }
         ServerState server = candidates.get(index);
         Channel frontend = ctx.channel();
@@ -169,32 +184,55 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         ChannelFuture connecting = bootstrap.connect(server.address().toSocketAddress());
         backend = connecting.channel();
         connecting.addListener((ChannelFutureListener) f -> {
-            if (!frontend.isActive()) {
-                f.channel().close();
-                return;
-            }
-            if (f.isSuccess()) {
-                session.meters().backendConnected(server.toString(), System.nanoTime() - start);
-                pool.opened(server);
-                f.channel().closeFuture().addListener(c -> pool.closed(server));
-                relay(ctx, f.channel(), server.address());
-                return;
-            }
-            session.meters().backendConnectFailed(server.toString());
-            log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
-                    session.client(), describe(f.cause()), pool.settings().transparent()
-                            ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
-            if (index + 1 < candidates.size()) {
-                connect(ctx, index + 1);
+            // A channel that could not be created completes on Netty's global executor: back to the client's loop.
+            if (frontend.eventLoop().inEventLoop()) {
+                connected(ctx, f, server, index, start);
             } else {
-                unavailable(ctx);
+                frontend.eventLoop().execute(() -> connected(ctx, f, server, index, start));
             }
         });
     }
 
-    private void relay(ChannelHandlerContext ctx, Channel backendChannel, HostPort server) {
+    private void connected(ChannelHandlerContext ctx, ChannelFuture f, ServerState server, int index, long start) {
+        Channel frontend = ctx.channel();
+        if (!frontend.isActive()) {
+            if (f.channel().isOpen()) {
+                f.channel().close();
+            }
+            return;
+        }
+        if (!f.isSuccess() && ResourceFailures.isOutOfFileDescriptors(f.cause())) {
+            // The gateway's own shortage, not the server's fault: no other server would do better.
+            ResourceFailures.outOfFileDescriptors(session.meters(), "backend-connect",
+                    "clients get \"try again later\"");
+            unavailable(ctx);
+            return;
+        }
+        if (f.isSuccess()) {
+            session.meters().backendConnected(server.toString(), System.nanoTime() - start);
+            pool.opened(server);
+            f.channel().closeFuture().addListener(c -> pool.closed(server));
+            relay(ctx, f.channel(), server);
+            return;
+        }
+        session.meters().backendConnectFailed(server.toString());
+        log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
+                session.client(), describe(f.cause()), pool.settings().transparent()
+                        ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
+        if (index + 1 < candidates.size()) {
+            connect(ctx, index + 1);
+        } else {
+            unavailable(ctx);
+        }
+    }
+
+    private void relay(ChannelHandlerContext ctx, Channel backendChannel, ServerState server) {
         Channel frontend = ctx.channel();
         session.backend(server.toString());
+        if (session.rule().protocol().isMail()) {
+            backendChannel.pipeline().addLast(PipelineNames.GREETING_TIMEOUT, new GreetingTimeout(frontend, session, pool,
+                    server, pool.settings().greetingTimeout().toMillis()));
+        }
         backendChannel.pipeline().addLast(PipelineNames.RELAY, new RelayHandler(frontend, session, false));
         if (pool.settings().sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
             ProxyHeaders.send(backendChannel, pool.settings().sendProxyProtocol(), session.client(),
@@ -223,6 +261,18 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         session.meters().rejected("no-backend");
         session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "no-backend");
         ProtocolReplies.backendUnavailable(session.rule().protocol()).ifPresentOrElse(
+                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
+                ctx::close);
+    }
+
+    /** The rule's backend connections for clients not logged in yet are all taken: this one is turned away. */
+    private void tooManyBeforeLogin(ChannelHandlerContext ctx, int max) {
+        String rule = session.rule().name();
+        session.meters().rejected("max-pre-login-connections");
+        session.outcome(Session.Outcome.LIMITED, "max-pre-login-connections");
+        SHED.info("pre-login/" + rule, () -> "turned clients away: the rule's backend connections for clients not "
+                + "logged in yet are all taken rule=" + rule + " maxPreLoginConnections=" + max);
+        ProtocolReplies.tooManyBeforeLogin(session.rule().protocol()).ifPresentOrElse(
                 line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
                 ctx::close);
     }

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.Secret;
+import org.gatehouse.rules.load.BoundedFile;
 
 /**
  * Loads a certificate's material (PEM files, encrypted or not, or a PKCS#12 file) and checks it the way a client will:
@@ -76,10 +77,13 @@ final class CertificateMaterial {
 
     static TlsMaterial loadPkcs12(CertificateSource.Pkcs12 p12, char[] password) throws MaterialException {
         KeyStore store;
-        try (InputStream in = Files.newInputStream(p12.file())) {
+        try (InputStream in = new java.io.ByteArrayInputStream(BoundedFile.read(p12.file(),
+                BoundedFile.MAX_CERTIFICATE_FILE, "a PKCS#12 file"))) {
             // BouncyCastle's reader also opens the older encryptions (RC2, 3DES) that Windows exports still use.
             store = KeyStore.getInstance("PKCS12", BOUNCY_CASTLE);
             store.load(in, password);
+        } catch (BoundedFile.TooLargeException e) {
+            throw new MaterialException(".pkcs12", e.getMessage());
         } catch (IOException e) {
             boolean wrongPassword = e.getCause() instanceof UnrecoverableKeyException
                     || String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("password");
@@ -126,9 +130,12 @@ final class CertificateMaterial {
         }
         Path file = ((Secret.File) secret).path();
         try {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String text = new String(BoundedFile.read(file, BoundedFile.MAX_SECRET_FILE, "a passphrase file"),
+                    StandardCharsets.UTF_8);
             return text.endsWith("\r\n") ? text.substring(0, text.length() - 2).toCharArray()
                     : text.endsWith("\n") ? text.substring(0, text.length() - 1).toCharArray() : text.toCharArray();
+        } catch (BoundedFile.TooLargeException e) {
+            throw new MaterialException(key, e.getMessage());
         } catch (IOException e) {
             throw new MaterialException(key, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
         }

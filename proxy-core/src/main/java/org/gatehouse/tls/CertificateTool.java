@@ -131,7 +131,7 @@ public final class CertificateTool {
             return true;
         }
         try (InputStream in = Files.newInputStream(file)) {
-            return in.read() == 0x30; // DER, not PEM text
+            return in.read() == 0x30; // DER, not PEM text (one byte read; the file itself is read within its bound)
         }
     }
 

@@ -35,6 +35,8 @@ final class OcspStapler {
 
     private static final Logger log = LoggerFactory.getLogger(OcspStapler.class);
     private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
+    /** The most of a responder's answer that is read: one certificate's status is a few KiB. */
+    static final int MAX_RESPONSE_BYTES = 64 * 1024;
     /** When the responder gives no nextUpdate, how long an answer is kept before asking again. */
     private static final Duration DEFAULT_VALIDITY = Duration.ofHours(1);
 
@@ -92,10 +94,20 @@ final class OcspStapler {
         CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
                 new JcaX509CertificateHolder(issuer), leaf.getSerialNumber());
         byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
-        HttpResponse<byte[]> http = HttpClient.newBuilder().connectTimeout(FETCH_TIMEOUT).build().send(
+        // Bounded in size and, body included, in time: a responder is a server on the network like any other.
+        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> fetching = HttpClient.newBuilder()
+                .connectTimeout(FETCH_TIMEOUT).build().sendAsync(
                 HttpRequest.newBuilder(responder).timeout(FETCH_TIMEOUT).header("Content-Type", "application/ocsp-request")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(), info -> new LimitedBody());
+        HttpResponse<byte[]> http;
+        try {
+            http = fetching.get(2 * FETCH_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            fetching.cancel(true);
+            throw new IOException("no complete answer within " + 2 * FETCH_TIMEOUT.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         if (http.statusCode() != 200) {
             throw new IOException("HTTP " + http.statusCode());
         }
@@ -123,6 +135,52 @@ final class OcspStapler {
         expires = next;
         refreshAfter = now.plus(Duration.between(now, next).dividedBy(2));
         log.info("OCSP response stapled certificate={} good until {}", certificate, next);
+    }
+
+    /** A response body read up to {@link #MAX_RESPONSE_BYTES}; a longer one fails, and the rest is not read. */
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final java.util.concurrent.CompletableFuture<byte[]> body = new java.util.concurrent.CompletableFuture<>();
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        private java.util.concurrent.Flow.Subscription subscription;
+
+        @Override
+        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(java.util.List<java.nio.ByteBuffer> items) {
+            for (java.nio.ByteBuffer item : items) {
+                if (body.isDone()) {
+                    return;
+                }
+                if (bytes.size() + item.remaining() > MAX_RESPONSE_BYTES) {
+                    subscription.cancel();
+                    body.completeExceptionally(new IOException("the answer is larger than " + MAX_RESPONSE_BYTES / 1024
+                            + " KiB, more than an OCSP response may be"));
+                    return;
+                }
+                byte[] chunk = new byte[item.remaining()];
+                item.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            body.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(bytes.toByteArray());
+        }
     }
 
     private static Optional<URI> responderUrl(X509Certificate certificate) {

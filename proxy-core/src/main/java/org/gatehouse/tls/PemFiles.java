@@ -3,7 +3,6 @@ package org.gatehouse.tls;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -26,6 +25,7 @@ import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.pkcs.PKCSException;
+import org.gatehouse.rules.load.BoundedFile;
 
 /** Reads PEM certificate chains and private keys with BouncyCastle; every failure says what was found. */
 final class PemFiles {
@@ -45,10 +45,19 @@ final class PemFiles {
         }
     }
 
+    /**
+     * The file's text, read within {@link BoundedFile#MAX_CERTIFICATE_FILE}: a file the rules name is never read whole
+     * into memory when it is larger (a check at load time says so first, but the file may have grown since).
+     */
+    private static Reader bounded(Path file) throws IOException {
+        byte[] bytes = BoundedFile.read(file, BoundedFile.MAX_CERTIFICATE_FILE, "a certificate or key file");
+        return new java.io.InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.US_ASCII);
+    }
+
     static List<X509Certificate> readChain(Path file) throws PemException {
         List<X509Certificate> chain = new ArrayList<>();
         JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
+        try (Reader reader = bounded(file); PEMParser parser = new PEMParser(reader)) {
             Object o;
             while ((o = parser.readObject()) != null) {
                 if (o instanceof X509CertificateHolder holder) {
@@ -57,6 +66,8 @@ final class PemFiles {
                     throw new PemException(file + " holds " + describe(o) + " where certificates were expected");
                 }
             }
+        } catch (BoundedFile.TooLargeException e) {
+            throw new PemException(e.getMessage());
         } catch (IOException | CertificateException | IllegalArgumentException e) {
             throw new PemException(file + " is not a PEM certificate file (" + e.getMessage() + ")");
         }
@@ -77,7 +88,7 @@ final class PemFiles {
      */
     static PrivateKey readKey(Path file, char[] passphrase, String passphraseSource) throws PemException {
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
+        try (Reader reader = bounded(file); PEMParser parser = new PEMParser(reader)) {
             Object o;
             while ((o = parser.readObject()) != null) {
                 if (o instanceof PEMKeyPair pair) {
@@ -107,6 +118,8 @@ final class PemFiles {
                 }
                 // EC PARAMETERS blocks and the like precede the key in some files: skip them.
             }
+        } catch (BoundedFile.TooLargeException e) {
+            throw new PemException(e.getMessage());
         } catch (IOException | IllegalArgumentException e) {
             throw new PemException(file + " is not a PEM private key file (" + e.getMessage() + ")");
         }

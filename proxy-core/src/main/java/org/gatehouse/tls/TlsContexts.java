@@ -387,6 +387,18 @@ public final class TlsContexts {
         return Files.isDirectory(p) && Files.isWritable(p) ? null : p + " is not a writable folder";
     }
 
+    /** The CA certificates a rule trusts for client certificates, read within the certificate-file bound. */
+    private static java.io.InputStream trustedCas(Path file) throws CertificateMaterial.MaterialException {
+        try {
+            return new java.io.ByteArrayInputStream(org.gatehouse.rules.load.BoundedFile.read(file,
+                    org.gatehouse.rules.load.BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file"));
+        } catch (IOException e) {
+            throw new CertificateMaterial.MaterialException(".clientCertificate.trust", e instanceof
+                    org.gatehouse.rules.load.BoundedFile.TooLargeException ? e.getMessage() : "cannot read " + file
+                    + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
     static SslContext newServerContext(TlsMaterial material, TlsSettings tls, TlsEngine engine, boolean ocsp)
             throws CertificateMaterial.MaterialException {
         try {
@@ -397,7 +409,7 @@ public final class TlsContexts {
                     .ciphers(TlsPolicies.ciphers(tls), SupportedCipherSuiteFilter.INSTANCE);
             if (tls.clientCertificate().isPresent()) {
                 TlsSettings.ClientCertificate client = tls.clientCertificate().get();
-                builder.trustManager(client.trust().toFile()).clientAuth(
+                builder.trustManager(trustedCas(client.trust())).clientAuth(
                         client.mode() == TlsSettings.ClientCertificate.Mode.REQUIRE ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
             }
             SslContext context = builder.build();

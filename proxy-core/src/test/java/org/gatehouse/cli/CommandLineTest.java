@@ -81,11 +81,35 @@ class CommandLineTest {
 
         assertThat(run("check", "--rules", copy.toString())).isZero();
         assertThat(out.toString()).contains(
-                "pop3s             127.0.0.1:10995, [::1]:10995  pop3      implicit (bootstrap)  secure-only  127.0.0.1:110  "
+                "pop3s             127.0.0.1:10995, [::1]:10995  pop3      implicit (bootstrap)  secure-only  "
+                        + "127.0.0.1:110 (greeting 15 s)  max 10000, pre-login 50 idle 60 s  "
                         + "allow corp, 127.0.0.0/8; deny 10.66.0.0/16",
                 "imaps (disabled)",
                 "OK, 2 enabled of 3 rules");
         assertThat(err.toString()).contains("warning: ").contains("certificates.mail.certificate");
+    }
+
+    @Test
+    void checkShowsTheBoundsOfEachRule() throws Exception {
+        Path rules = dir.resolve("rules.yaml");
+        Files.writeString(rules, """
+                limits: { maxConnectionsPerClient: 5, maxPreLoginConnections: 20, preLoginIdleTimeout: 30s }
+                rules:
+                  - name: imap
+                    listen: ["127.0.0.1:10143"]
+                    protocol: imap
+                    tls: none
+                    backend: { servers: ["127.0.0.1:143"], greetingTimeout: 5s }
+                  - name: raw
+                    listen: ["127.0.0.1:10144"]
+                    protocol: tcp
+                    tls: none
+                    backend: ["127.0.0.1:144"]
+                    limits: { maxConnections: 0, connectionRatePerClient: 10/min }
+                """);
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("127.0.0.1:143 (greeting 5 s)  max 10000, 5/client, pre-login 20 idle 30 s")
+                .contains("127.0.0.1:144                 no max, 5/client, 10/min per client");
     }
 
     @Test

@@ -100,6 +100,50 @@ class DeployFilesTest {
         TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK).release();
         assertThat(loaded.enabledRules()).extracting(r -> r.name()).containsExactly("pop3s", "imaps", "submission");
         assertThat(loaded.service().admin().orElseThrow().port()).isEqualTo(9102);
+        assertThat(loaded.service().readOnlyAdmin().orElseThrow().port()).isEqualTo(9103);
+    }
+
+    /**
+     * The admin endpoint, which can reload, listens on loopback in every rules file shipped (conf/, the Kubernetes
+     * ConfigMap, interop/); the Kubernetes probes and Prometheus go to the read-only listener instead.
+     */
+    @Test
+    void everyShippedRulesFileKeepsTheAdminEndpointOnLoopbackAndKubernetesProbesTheReadOnlyListener() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(Path.of("..", "conf"))) {
+            files = new java.util.ArrayList<>(walk.filter(p -> p.toString().endsWith(".yaml")).toList());
+        }
+        files.add(Path.of("..", "interop", "publishing-rules.yaml"));
+        List<JsonNode> rules = new java.util.ArrayList<>();
+        for (Path file : files) {
+            rules.add(yaml.readTree(file.toFile()));
+        }
+        JsonNode configMap = yaml.readTree(DEPLOY.resolve("kubernetes/configmap.yaml").toFile());
+        JsonNode kubernetesRules = yaml.readTree(configMap.path("data").path("publishing-rules.yaml").asText());
+        rules.add(kubernetesRules);
+        for (JsonNode r : rules) {
+            String listen = r.path("admin").path("listen").asText("127.0.0.1:9102");
+            String host = listen.substring(0, listen.lastIndexOf(':')).replace("[", "").replace("]", "");
+            assertThat(java.net.InetAddress.getByName(host).isLoopbackAddress()).as(listen).isTrue();
+        }
+        String readOnly = kubernetesRules.path("admin").path("readOnlyListen").asText();
+        assertThat(readOnly).isEqualTo("0.0.0.0:9103");
+
+        JsonNode deployment = yaml.readTree(DEPLOY.resolve("kubernetes/deployment.yaml").toFile());
+        JsonNode pod = deployment.path("spec").path("template");
+        JsonNode container = pod.path("spec").path("containers").get(0);
+        String probePort = null;
+        for (JsonNode port : container.path("ports")) {
+            assertThat(port.path("containerPort").asInt()).as("no container port for the loopback admin").isNotEqualTo(9102);
+            if (port.path("name").asText().equals(container.path("readinessProbe").path("httpGet").path("port").asText())) {
+                probePort = port.path("containerPort").asText();
+            }
+        }
+        assertThat(probePort).isEqualTo("9103");
+        assertThat(container.path("livenessProbe").path("httpGet").path("port").asText())
+                .isEqualTo(container.path("readinessProbe").path("httpGet").path("port").asText());
+        assertThat(pod.path("metadata").path("annotations").path("prometheus.io/port").asText()).isEqualTo("9103");
     }
 
     /**

@@ -150,4 +150,28 @@ class AdminEndpointTest {
         assertThat(gateway.counter("gatehouse.config.reloads", "result", "failure")).isGreaterThanOrEqualTo(1);
         assertThat(gateway.counter("gatehouse.config.reloads", "result", "success")).isGreaterThanOrEqualTo(1);
     }
+
+    @Test
+    void aReadOnlyListenerServesMetricsAndHealthButNeverReload() throws Exception {
+        Path other = Files.createDirectories(dir.resolve("read-only"));
+        try (TestGateway g = TestGateway.start(other, """
+                admin: { listen: "127.0.0.1:0", readOnlyListen: "127.0.0.1:0" }
+                rules:
+                  - { name: tcp, listen: ["127.0.0.1:0"], protocol: tcp, tls: none, backend: ["127.0.0.1:9"] }
+                """)) {
+            var at = g.service().readOnlyAdminAddress().orElseThrow();
+            String base = "http://127.0.0.1:" + at.getPort();
+            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).containsPattern("gatehouse_admin_connections_active\\{listener=\"read-only\",?} 1");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create(base + "/-/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(reload.statusCode()).isEqualTo(404);
+            assertThat(reload.body()).contains("POST /-/reload is on admin.listen");
+            assertThat(g.counter("gatehouse.config.reloads", "result", "success")).isZero();
+        }
+    }
 }

@@ -75,4 +75,45 @@ class OcspStaplingTest {
             responder.stop(0);
         }
     }
+
+    @Test
+    void anOversizedResponderAnswerIsNotReadWholeNorStapled() throws Exception {
+        Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), "OCSP stapling needs the OpenSSL engine");
+        Ca ca = Ca.create("Stapling CA");
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        HttpServer responder = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        responder.createContext("/ocsp", exchange -> {
+            try (exchange) {
+                exchange.getRequestBody().readAllBytes();
+                exchange.sendResponseHeaders(200, 0); // chunked, no length announced
+                byte[] chunk = new byte[64 * 1024];
+                for (int i = 0; i < 1600; i++) { // 100 MiB, unless the reader gives up
+                    exchange.getResponseBody().write(chunk);
+                    sent.addAndGet(chunk.length);
+                }
+            } catch (java.io.IOException readerLeft) {
+                // the gateway stopped reading: what this test wants
+            }
+        });
+        responder.start();
+        KeyPair keys = TestCertificates.ec();
+        String url = "http://127.0.0.1:" + responder.getAddress().getPort() + "/ocsp";
+        Files.writeString(dir.resolve("mail.crt"), TestCertificates.pem(ca.signWithOcsp(keys, url, "mail.example.test"),
+                ca.certificate()));
+        Files.writeString(dir.resolve("mail.key"), TestCertificates.pkcs8(keys.getPrivate()));
+        org.gatehouse.testing.LogCapture.clear();
+        try (FakeBackend backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
+                TestGateway gateway = TestGateway.start(dir, """
+                        certificates:
+                          mail: { certificate: mail.crt, privateKey: mail.key, ocspStapling: true }
+                        rules:
+                          - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%s"] }
+                        """.formatted(backend.hostPort()))) {
+            assertThat(org.gatehouse.testing.LogCapture.lines()).anySatisfy(l -> assertThat(l).contains("OCSP fetch failed")
+                    .contains("larger than 64 KiB").contains("no response is stapled"));
+            assertThat(sent.get()).as("bytes the responder got to send").isLessThan(50L * 1024 * 1024);
+        } finally {
+            responder.stop(0);
+        }
+    }
 }

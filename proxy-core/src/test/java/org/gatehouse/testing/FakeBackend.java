@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A POP3-speaking backend on 127.0.0.1 that misbehaves on request: greet and answer ({@code NOOP}, {@code QUIT}),
- * accept and never say a word, greet and then never answer, or greet and then reset the connection. It can read a PROXY protocol header first and
+ * accept and never say a word, greet and then never answer, greet and then reset the connection, or greet and keep the
+ * connection open after the client's end of stream (a server that ignores a half-close). It can read a PROXY protocol header first and
  * keeps what it read. Threads, not Netty, so that it shares nothing with the gateway under test.
  */
 public final class FakeBackend implements AutoCloseable {
@@ -31,7 +32,8 @@ public final class FakeBackend implements AutoCloseable {
          * Greets, then resets the connection when the first command arrives: a reset right after the greeting could
          * reach the gateway before its connect completes, or discard the greeting unread, and the test would race it.
          */
-        RESET_AT_FIRST_COMMAND
+        RESET_AT_FIRST_COMMAND,
+        GREET_AND_IGNORE_END
     }
 
     /** What a PROXY header at the start of a connection looks like, if one is expected. */
@@ -47,12 +49,16 @@ public final class FakeBackend implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile Mode mode;
+    /** Connections served at once, as a server at its process limit: the next ones wait in the listen queue. */
+    private final java.util.concurrent.Semaphore slots;
     private volatile ProxyHeader proxyHeader = ProxyHeader.NONE;
 
-    private FakeBackend(String name, int port, Mode mode) throws IOException {
+    private FakeBackend(String name, int port, Mode mode, int maxConcurrent) throws IOException {
         this.name = name;
         this.mode = mode;
+        this.slots = new java.util.concurrent.Semaphore(maxConcurrent);
         this.server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -61,12 +67,20 @@ public final class FakeBackend implements AutoCloseable {
 
     /** A backend greeting with {@code +OK <name>} on a free port. */
     public static FakeBackend start(String name, Mode mode) throws IOException {
-        return new FakeBackend(name, 0, mode);
+        return new FakeBackend(name, 0, mode, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A backend that serves at most {@code maxConcurrent} connections at once, as Dovecot or Postfix at their process
+     * limit: it accepts the next one only when one ends, and until then that client waits (for its greeting).
+     */
+    public static FakeBackend startLimited(String name, Mode mode, int maxConcurrent) throws IOException {
+        return new FakeBackend(name, 0, mode, maxConcurrent);
     }
 
     /** A backend on {@code port}, as one that comes back after being down. */
     public static FakeBackend startOn(String name, int port, Mode mode) throws IOException {
-        return new FakeBackend(name, port, mode);
+        return new FakeBackend(name, port, mode, Integer.MAX_VALUE);
     }
 
     public String hostPort() {
@@ -98,11 +112,14 @@ public final class FakeBackend implements AutoCloseable {
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
+                slots.acquire();
                 Socket socket = server.accept();
                 accepted.incrementAndGet();
                 open.add(socket);
                 threads.execute(() -> serve(socket));
             } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
                 return;
             }
         }
@@ -129,6 +146,11 @@ public final class FakeBackend implements AutoCloseable {
                 in.transferTo(OutputStream.nullOutputStream()); // reads commands, never answers
                 return;
             }
+            if (now == Mode.GREET_AND_IGNORE_END) {
+                in.transferTo(OutputStream.nullOutputStream());
+                closing.await(); // the client's end of stream changes nothing: open until the backend closes
+                return;
+            }
             StringBuilder line = new StringBuilder();
             int c;
             while ((c = in.read()) >= 0) {
@@ -148,8 +170,11 @@ public final class FakeBackend implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             open.remove(socket);
+            slots.release();
         }
     }
 
@@ -184,6 +209,7 @@ public final class FakeBackend implements AutoCloseable {
     /** Stops accepting and drops every connection, as a server that goes down. */
     @Override
     public void close() {
+        closing.countDown();
         try {
             server.close();
         } catch (IOException e) {

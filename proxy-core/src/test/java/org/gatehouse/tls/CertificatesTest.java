@@ -233,4 +233,29 @@ class CertificatesTest {
                 "certificate: mail\n    protocols: [TLSv1.2]\n    ciphers: [TLS_FAKE_WITH_NOTHING_SHA256]")))
                 .isInstanceOf(RulesException.class).hasMessageContaining("rules.pop3s: cannot build a TLS context");
     }
+
+    /** Past the rules file's check (the file may grow after it): what the TLS layer reads is bounded too. */
+    @Test
+    void filesThatGrewPastTheirBoundSinceTheCheckAreRefusedWithoutBeingRead() throws Exception {
+        Path huge = dir.resolve("huge.pem");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(300L * 1024 * 1024); // sparse
+        }
+        KeyPair ec = TestCertificates.ec();
+        write("mail.crt", TestCertificates.pem(ca.sign(ec, "mail.example.test"), ca.certificate()));
+        write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
+        org.gatehouse.rules.SourcePosition here = org.gatehouse.rules.SourcePosition.unknown("test");
+        String tooLarge = huge + " is 300 MiB, more than ";
+
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+                huge, dir.resolve("mail.key"), here))).hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+                dir.resolve("mail.crt"), huge, here))).hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+                dir.resolve("mail.crt"), dir.resolve("mail.key"),
+                java.util.Optional.of(new org.gatehouse.rules.Secret.File(huge)), false, false, here)))
+                .hasMessage(tooLarge + "a passphrase file may be (4 KiB)");
+        assertThatThrownBy(() -> CertificateMaterial.loadPkcs12(new org.gatehouse.rules.CertificateSource.Pkcs12("mail",
+                huge, java.util.Optional.empty(), false, false, here))).hasMessage(tooLarge + "a PKCS#12 file may be (1 MiB)");
+    }
 }

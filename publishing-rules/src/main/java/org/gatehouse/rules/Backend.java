@@ -17,11 +17,13 @@ import java.util.Optional;
  * @param sendProxyProtocol whether the backend connection starts with a PROXY protocol header naming the client
  * @param transparent       whether the backend connection is opened from the client's own address (Linux
  *                          IP_TRANSPARENT; written {@code transparent: true} on the rule)
+ * @param greetingTimeout   mail rules: how long a server that accepted a connection may take to send its greeting
  */
 public record Backend(List<HostPort> servers, Balance balance, Duration connectTimeout, Optional<HealthCheck> healthCheck,
-        ProxyProtocol sendProxyProtocol, boolean transparent) {
+        ProxyProtocol sendProxyProtocol, boolean transparent, Duration greetingTimeout) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_GREETING_TIMEOUT = Duration.ofSeconds(15);
 
     public Backend {
         servers = List.copyOf(servers);
@@ -32,6 +34,13 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
         requireNonNull(connectTimeout, "connectTimeout");
         requireNonNull(healthCheck, "healthCheck");
         requireNonNull(sendProxyProtocol, "sendProxyProtocol");
+        requireNonNull(greetingTimeout, "greetingTimeout");
+    }
+
+    /** The settings as before the greeting timeout existed; it takes its default. */
+    public Backend(List<HostPort> servers, Balance balance, Duration connectTimeout, Optional<HealthCheck> healthCheck,
+            ProxyProtocol sendProxyProtocol, boolean transparent) {
+        this(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent, DEFAULT_GREETING_TIMEOUT);
     }
 
     /** The short form {@code backend: ["host:port", …]}: tried in order, 5 s each, no health checks, no PROXY header. */
@@ -41,12 +50,13 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
 
     /** The same settings with other servers (the demo points mail rules at its own). */
     public Backend withServers(List<HostPort> newServers) {
-        return new Backend(newServers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent);
+        return new Backend(newServers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent,
+                greetingTimeout);
     }
 
     /** The same settings, with connections opened from the client's address or not. */
     public Backend withTransparent(boolean value) {
-        return new Backend(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, value);
+        return new Backend(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, value, greetingTimeout);
     }
 
     /** Which server a new connection tries first; the others follow, healthy ones only, until one accepts. */

@@ -13,8 +13,11 @@ import java.util.Optional;
  *                            {@code /readyz}, {@code POST /-/reload}); empty when turned off
  * @param shutdownGracePeriod how long SIGTERM lets sessions finish before closing the rest
  * @param accessLogFormat     the access line's format
+ * @param readOnlyAdmin       where a second admin listener serves {@code /metrics}, {@code /healthz} and
+ *                            {@code /readyz} only (never reload), for probes and scrapers off the host; empty: none
  */
-public record ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePeriod, AccessLogFormat accessLogFormat) {
+public record ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePeriod, AccessLogFormat accessLogFormat,
+        Optional<HostPort> readOnlyAdmin) {
 
     public static final HostPort DEFAULT_ADMIN = new HostPort("127.0.0.1", 9102);
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(30);
@@ -23,6 +26,12 @@ public record ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePe
         requireNonNull(admin, "admin");
         requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
         requireNonNull(accessLogFormat, "accessLogFormat");
+        requireNonNull(readOnlyAdmin, "readOnlyAdmin");
+    }
+
+    /** The settings without a read-only admin listener. */
+    public ServiceSettings(Optional<HostPort> admin, Duration shutdownGracePeriod, AccessLogFormat accessLogFormat) {
+        this(admin, shutdownGracePeriod, accessLogFormat, Optional.empty());
     }
 
     /** The settings of a file that says nothing of them: admin on 127.0.0.1:9102, 30 s grace, logfmt. */

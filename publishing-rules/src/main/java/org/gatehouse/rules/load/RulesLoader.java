@@ -68,13 +68,15 @@ public final class RulesLoader {
     private static final Set<String> TOP_KEYS = Set.of("stateDir", "admin", "shutdownGracePeriod", "accessLog", "dns",
             "limits", "certificates", "clientSets", "rules");
     private static final Set<String> BACKEND_KEYS = Set.of("servers", "balance", "connectTimeout", "healthCheck",
-            "sendProxyProtocol");
+            "sendProxyProtocol", "greetingTimeout");
     private static final Set<String> HEALTH_CHECK_KEYS = Set.of("interval", "timeout", "rise", "fall");
     private static final Set<String> LIMIT_KEYS = Set.of("maxConnections", "maxConnectionsPerClient",
-            "connectionRatePerClient", "handshakeTimeout", "idleTimeout");
+            "connectionRatePerClient", "handshakeTimeout", "idleTimeout", "maxPreLoginConnections", "preLoginIdleTimeout");
+    /** Limits that only mail rules use: a client of a tcp rule never logs in, as far as the gateway can tell. */
+    private static final Set<String> MAIL_LIMIT_KEYS = Set.of("maxPreLoginConnections", "preLoginIdleTimeout");
     private static final Set<String> ACCEPT_PROXY_KEYS = Set.of("from");
     private static final Pattern RATE = Pattern.compile("(\\d{1,9})\\s*/\\s*(s|sec|second|m|min|minute|h|hour)");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen", "enabled");
+    private static final Set<String> ADMIN_KEYS = Set.of("listen", "enabled", "readOnlyListen");
     private static final Set<String> ACCESS_LOG_KEYS = Set.of("format");
     private static final Set<String> DNS_KEYS = Set.of("servers", "timeout", "cache", "onFailure");
     private static final Set<String> DNS_CACHE_KEYS = Set.of("maxEntries", "maxTtl", "negativeTtl");
@@ -116,10 +118,13 @@ public final class RulesLoader {
     public static PublishingRules load(Path file) throws RulesException {
         String text;
         try {
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes = BoundedFile.read(file, BoundedFile.MAX_RULES_FILE, "a rules file");
             text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "is not UTF-8 text"));
+        } catch (BoundedFile.TooLargeException e) {
+            throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "cannot read the rules file: "
+                    + e.getMessage()));
         } catch (IOException e) {
             throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "",
                     "cannot read the rules file (" + describe(e) + ")"));
@@ -203,6 +208,7 @@ public final class RulesLoader {
     private ServiceSettings service(MapNode top) {
         int before = problems.size();
         Optional<HostPort> admin = Optional.of(ServiceSettings.DEFAULT_ADMIN);
+        Optional<HostPort> readOnly = Optional.empty();
         Optional<MapNode> adminMap = in.entry(top, "admin").flatMap(e -> in.map(e.value(), "admin"));
         if (adminMap.isPresent()) {
             MapNode a = adminMap.get();
@@ -219,8 +225,18 @@ public final class RulesLoader {
                                     + " (POST /-/reload is refused to clients not on loopback all the same)"));
                 }
             }
+            Optional<Entry> readOnlyEntry = in.entry(a, "readOnlyListen");
+            readOnly = readOnlyEntry.flatMap(e -> in.text(e.value(), "admin.readOnlyListen"))
+                    .flatMap(s -> listenAddress(new Item(s.text(), s.position(), "admin.readOnlyListen")));
+            if (readOnly.isPresent() && readOnly.equals(admin) && readOnly.get().port() != 0) { // port 0: two free ports
+                in.problem(readOnlyEntry.orElseThrow().value().position(), "admin.readOnlyListen", readOnly.get()
+                        + " is where admin.listen serves every endpoint (expected another address or port)");
+            }
             if (!enabled) {
                 admin = Optional.empty();
+                readOnlyEntry.ifPresent(e -> warnings.add(new Problem(e.keyPosition(), "admin.readOnlyListen",
+                        "is not used: admin.enabled is false, which turns off both admin listeners")));
+                readOnly = Optional.empty();
             }
         }
         Duration grace = in.entry(top, "shutdownGracePeriod")
@@ -235,7 +251,7 @@ public final class RulesLoader {
                             "logfmt or json"))
                     .orElse(format);
         }
-        return problems.size() > before ? null : new ServiceSettings(admin, grace, format);
+        return problems.size() > before ? null : new ServiceSettings(admin, grace, format, readOnly);
     }
 
     // ---- dns -------------------------------------------------------------------------------------------------------
@@ -431,7 +447,9 @@ public final class RulesLoader {
                         .ifPresent(p -> files.put("password.file", ((Secret.File) p).path()));
             }
             for (Map.Entry<String, Path> file : files.entrySet()) {
-                String why = unreadable(file.getValue());
+                boolean secret = file.getKey().endsWith(".file");
+                String why = unreadable(file.getValue(), secret ? BoundedFile.MAX_SECRET_FILE
+                        : BoundedFile.MAX_CERTIFICATE_FILE, secret ? "a passphrase file" : "a certificate or key file");
                 if (why == null) {
                     continue;
                 }
@@ -446,7 +464,8 @@ public final class RulesLoader {
         }
     }
 
-    private static String unreadable(Path f) {
+    /** Why a file the rules name cannot be read (absent, not a file, unreadable, over {@code max} bytes), or null. */
+    private static String unreadable(Path f, int max, String what) {
         if (!Files.exists(f)) {
             return "file " + f + " does not exist";
         }
@@ -456,7 +475,7 @@ public final class RulesLoader {
         if (!Files.isReadable(f)) {
             return "file " + f + " is not readable by this user";
         }
-        return null;
+        return BoundedFile.tooLarge(f, max, what);
     }
 
     // ---- client sets -----------------------------------------------------------------------------------------------
@@ -599,8 +618,17 @@ public final class RulesLoader {
 
         Access access = in.entry(map, "access").map(e -> access(e.value(), child(path, "access"), clientSets))
                 .orElse(Access.any());
-        Limits limits = in.entry(map, "limits").flatMap(e -> in.map(e.value(), child(path, "limits")))
-                .map(m -> limits(m, child(path, "limits"), defaultLimits)).orElse(defaultLimits);
+        Optional<MapNode> limitsMap = in.entry(map, "limits").flatMap(e -> in.map(e.value(), child(path, "limits")));
+        Limits limits = limitsMap.map(m -> limits(m, child(path, "limits"), defaultLimits)).orElse(defaultLimits);
+        if (protocol == Protocol.TCP) {
+            limitsMap.ifPresent(m -> m.entries().values().stream().filter(e -> MAIL_LIMIT_KEYS.contains(e.key()))
+                    .forEach(e -> warnings.add(new Problem(e.keyPosition(), child(child(path, "limits"), e.key()),
+                            "is ignored: it applies to pop3, imap and smtp, whose clients log in"))));
+            in.entry(map, "backend").map(Entry::value).filter(MapNode.class::isInstance).map(MapNode.class::cast)
+                    .flatMap(m -> in.entry(m, "greetingTimeout"))
+                    .ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(child(path, "backend"),
+                            "greetingTimeout"), "is ignored: a tcp server need not greet")));
+        }
         Optional<ClientList> acceptProxy = in.entry(map, "acceptProxyProtocol")
                 .map(e -> acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol"), clientSets));
 
@@ -643,10 +671,14 @@ public final class RulesLoader {
                 .flatMap(s -> word(s, child(path, "sendProxyProtocol"), Backend.ProxyProtocol.fromConfigName(s.text()),
                         "off, v1 or v2"))
                 .orElse(Backend.ProxyProtocol.OFF);
+        Duration greetingTimeout = in.entry(map, "greetingTimeout")
+                .flatMap(e -> in.duration(e.value(), child(path, "greetingTimeout"), Duration.ofSeconds(1),
+                        Duration.ofMinutes(5)))
+                .orElse(Backend.DEFAULT_GREETING_TIMEOUT);
         if (problems.size() > before || servers.isEmpty()) {
             return null;
         }
-        return new Backend(servers, balance, connectTimeout, healthCheck, proxy, false);
+        return new Backend(servers, balance, connectTimeout, healthCheck, proxy, false, greetingTimeout);
     }
 
     private List<HostPort> servers(YamlNode node, String path) {
@@ -697,7 +729,11 @@ public final class RulesLoader {
                 child(path, "handshakeTimeout"), Duration.ofMillis(100), Duration.ofMinutes(5))).orElse(base.handshakeTimeout());
         Optional<Duration> idle = in.entry(map, "idleTimeout").flatMap(e -> in.duration(e.value(), child(path, "idleTimeout"),
                 Duration.ZERO, Duration.ofDays(1))).or(base::idleTimeout);
-        return problems.size() > before ? null : new Limits(max, perClient, rate, handshake, idle);
+        int preLogin = in.entry(map, "maxPreLoginConnections").flatMap(e -> in.integer(e.value(),
+                child(path, "maxPreLoginConnections"), 0, 10_000_000)).orElse(base.maxPreLoginConnections());
+        Duration preLoginIdle = in.entry(map, "preLoginIdleTimeout").flatMap(e -> in.duration(e.value(),
+                child(path, "preLoginIdleTimeout"), Duration.ZERO, Duration.ofDays(1))).orElse(base.preLoginIdleTimeout());
+        return problems.size() > before ? null : new Limits(max, perClient, rate, handshake, idle, preLogin, preLoginIdle);
     }
 
     /** {@code 60/min}, {@code 10/s}, {@code 1000/h}; {@code 0} or {@code off} for none. */
@@ -808,7 +844,7 @@ public final class RulesLoader {
         Optional<Path> trust = in.required(map, path, "trust").flatMap(e -> in.text(e.value(), child(path, "trust")))
                 .flatMap(t -> {
                     Path file = baseDir.resolve(t.text()).normalize();
-                    String why = unreadable(file);
+                    String why = unreadable(file, BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file");
                     if (why != null) {
                         in.problem(t.position(), child(path, "trust"), why);
                         return Optional.empty();

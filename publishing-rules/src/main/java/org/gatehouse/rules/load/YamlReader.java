@@ -22,7 +22,14 @@ import org.gatehouse.rules.load.YamlNode.ScalarType;
 /** Builds a {@link YamlNode} tree from YAML text with Jackson's streaming parser, keeping every node's position. */
 final class YamlReader {
 
-    private static final YAMLFactory FACTORY = YAMLFactory.builder().build();
+    /** SnakeYAML's own limit on a document, raised to the rules file's size limit, which is checked first. */
+    private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
+
+    private static org.yaml.snakeyaml.LoaderOptions loaderOptions() {
+        org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+        options.setCodePointLimit(BoundedFile.MAX_RULES_FILE);
+        return options;
+    }
 
     private final String fileName;
     private final List<Problem> problems;

@@ -556,7 +556,7 @@ class RulesLoaderTest {
                 """ + MINIMAL_RULE)).containsExactly(
                 "rules.yaml:1:18: admin.listen: \"localhost:9102\" listens on a host name (expected an IP address: "
                         + "192.0.2.10:995, [2001:db8::10]:995, 0.0.0.0:995)",
-                "rules.yaml:1:36: admin.port: unknown key \"port\" (expected one of: enabled, listen)",
+                "rules.yaml:1:36: admin.port: unknown key \"port\" (expected one of: enabled, listen, readOnlyListen)",
                 "rules.yaml:2:22: shutdownGracePeriod: 2h is out of range (expected 0s to 1h)",
                 "rules.yaml:3:22: accessLog.format: \"xml\" (expected logfmt or json)");
     }
@@ -648,6 +648,133 @@ class RulesLoaderTest {
                         + "per unit: 60/min, 10/s, 1000/h, or off)",
                 "rules.yaml:14:26: rules[0].acceptProxyProtocol.from: names domains (contoso.com), which would need reverse "
                         + "DNS of the load balancer (expected addresses only)");
+    }
+
+    @Test
+    void aRulesFileOverItsSizeBoundIsRefusedWithoutBeingRead() throws Exception {
+        Path huge = dir.resolve("huge.yaml");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(300L * 1024 * 1024); // sparse: no disk used
+        }
+        assertThatThrownBy(() -> RulesLoader.load(huge)).isInstanceOf(RulesException.class)
+                .hasMessageContaining(huge + ": cannot read the rules file: " + huge
+                        + " is 300 MiB, more than a rules file may be (4 MiB)");
+        assertThatThrownBy(() -> RulesLoader.load(Path.of("/dev/zero"))).isInstanceOf(RulesException.class)
+                .hasMessageContaining("/dev/zero is not a regular file");
+    }
+
+    @Test
+    void certificateAndPassphraseFilesOverTheirSizeBoundsAreProblemsAtTheCertificate() throws Exception {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("huge.crt").toFile(), "rw")) {
+            f.setLength(300L * 1024 * 1024);
+        }
+        Files.writeString(dir.resolve("mail.key"), "not checked here");
+        Files.writeString(dir.resolve("passphrase.txt"), "x".repeat(5000));
+        Files.writeString(dir.resolve("ca.pem"), "y".repeat(1024 * 1024 + 1));
+        String rules = """
+                certificates:
+                  mail:
+                    certificate: huge.crt
+                    privateKey: mail.key
+                    passphrase: { file: passphrase.txt }
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10995"]
+                    protocol: pop3
+                    certificate: mail
+                    backend: ["127.0.0.1:110"]
+                """;
+        assertThat(problems(rules)).containsExactly(
+                "rules.yaml:2:3: certificates.mail.certificate: " + dir.resolve("huge.crt") + " is 300 MiB, more than a "
+                        + "certificate or key file may be (1 MiB) (used by rule a)",
+                "rules.yaml:2:3: certificates.mail.passphrase.file: " + dir.resolve("passphrase.txt") + " is 4.9 KiB, "
+                        + "more than a passphrase file may be (4 KiB) (used by rule a)");
+        Files.writeString(dir.resolve("passphrase.txt"), "fits");
+        Files.writeString(dir.resolve("mail.crt"), "not checked here");
+        assertThat(problems(rules.replace("huge.crt", "mail.crt").replace("    backend:",
+                "    clientCertificate: { mode: require, trust: ca.pem }\n    backend:"))).containsExactly(
+                "rules.yaml:11:48: rules[0].clientCertificate.trust: " + dir.resolve("ca.pem") + " is 1.0 MiB, more "
+                        + "than a CA certificate file may be (1 MiB)");
+    }
+
+    @Test
+    void preLoginLimitsAndTheGreetingTimeoutHaveDefaultsAndAreRead() throws Exception {
+        Rule plain = load(MINIMAL_RULE).rules().get(0);
+        assertThat(plain.limits().maxPreLoginConnections()).isEqualTo(50);
+        assertThat(plain.limits().preLoginIdleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(plain.backend().greetingTimeout()).isEqualTo(Duration.ofSeconds(15));
+
+        PublishingRules rules = load("""
+                limits: { maxPreLoginConnections: 20, preLoginIdleTimeout: 30s }
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend: { servers: ["127.0.0.1:110"], greetingTimeout: 5s }
+                  - name: b
+                    listen: ["127.0.0.1:10111"]
+                    protocol: imap
+                    tls: none
+                    backend: ["127.0.0.1:143"]
+                    limits: { maxPreLoginConnections: 0, preLoginIdleTimeout: 0s }
+                """);
+        Limits a = rules.rule("a").orElseThrow().limits();
+        assertThat(a.maxPreLoginConnections()).isEqualTo(20);
+        assertThat(a.preLoginIdleTimeoutIfSet()).hasValue(Duration.ofSeconds(30));
+        assertThat(rules.rule("a").orElseThrow().backend().greetingTimeout()).isEqualTo(Duration.ofSeconds(5));
+        Limits b = rules.rule("b").orElseThrow().limits();
+        assertThat(b.maxPreLoginConnections()).isZero();
+        assertThat(b.preLoginIdleTimeoutIfSet()).isEmpty();
+        assertThat(rules.warnings()).isEmpty();
+    }
+
+    @Test
+    void badPreLoginLimitsAndGreetingTimeoutsAreReportedAndTcpRulesIgnoreThem() throws Exception {
+        assertThat(problems("""
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend: { servers: ["127.0.0.1:110"], greetingTimeout: 10m }
+                    limits: { maxPreLoginConnections: -5, preLoginIdleTimeout: 60 }
+                """)).containsExactly(
+                "rules.yaml:6:61: rules[0].backend.greetingTimeout: 10m is out of range (expected 1s to 5m)",
+                "rules.yaml:7:39: rules[0].limits.maxPreLoginConnections: -5 is out of range (expected 0 to 10000000)",
+                "rules.yaml:7:64: rules[0].limits.preLoginIdleTimeout: \"60\" is not a duration (expected a number and a "
+                        + "unit: 500ms, 2s, 5m, 1h, 1d)");
+
+        PublishingRules tcp = load("""
+                rules:
+                  - name: t
+                    listen: ["127.0.0.1:10110"]
+                    protocol: tcp
+                    tls: none
+                    backend: { servers: ["127.0.0.1:110"], greetingTimeout: 5s }
+                    limits: { maxPreLoginConnections: 5 }
+                """);
+        assertThat(tcp.warnings()).extracting(Object::toString).containsExactly(
+                tcp.source() + ":6:44: rules[0].backend.greetingTimeout: is ignored: a tcp server need not greet",
+                tcp.source() + ":7:15: rules[0].limits.maxPreLoginConnections: is ignored: it applies to pop3, imap and "
+                        + "smtp, whose clients log in");
+    }
+
+    @Test
+    void aReadOnlyAdminListenerIsReadAndMustDifferFromTheAdminOne() throws Exception {
+        PublishingRules rules = load("admin: { listen: \"127.0.0.1:9102\", readOnlyListen: \"0.0.0.0:9103\" }\n"
+                + MINIMAL_RULE);
+        assertThat(rules.service().readOnlyAdmin()).hasValue(new HostPort("0.0.0.0", 9103));
+        assertThat(rules.warnings()).isEmpty();
+        assertThat(load(MINIMAL_RULE).service().readOnlyAdmin()).isEmpty();
+
+        assertThat(problems("admin: { listen: \"127.0.0.1:9102\", readOnlyListen: \"127.0.0.1:9102\" }\n" + MINIMAL_RULE))
+                .containsExactly("rules.yaml:1:52: admin.readOnlyListen: 127.0.0.1:9102 is where admin.listen serves every "
+                        + "endpoint (expected another address or port)");
+        PublishingRules off = load("admin: { enabled: false, readOnlyListen: \"0.0.0.0:9103\" }\n" + MINIMAL_RULE);
+        assertThat(off.service().readOnlyAdmin()).isEmpty();
+        assertThat(off.warnings()).extracting(Object::toString).singleElement().asString()
+                .contains("admin.readOnlyListen: is not used: admin.enabled is false");
     }
 
     @Test

@@ -1,0 +1,86 @@
+package org.gatehouse.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.gatehouse.backend.BackendPool;
+import org.gatehouse.backend.ServerState;
+import org.gatehouse.listener.PipelineNames;
+import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.metrics.RateLimitedLog;
+import org.gatehouse.session.Session;
+import org.slf4j.LoggerFactory;
+
+/**
+ * On a mail rule's backend connection, first: the server must send its greeting within the pool's
+ * {@code greetingTimeout}. One that accepted the connection and says nothing (hung, or at its process limit with the
+ * connection still in its queue) gets the client its protocol's temporary error ({@code -ERR [SYS/TEMP]},
+ * {@code * BYE [UNAVAILABLE]}, {@code 421 4.4.2}) instead of a wait for the idle timeout; it counts against the server's
+ * health (a failed check, where the pool has health checks) and is logged once per interval. Removes itself at the
+ * first byte.
+ */
+final class GreetingTimeout extends ChannelInboundHandlerAdapter {
+
+    private static final RateLimitedLog LOG = new RateLimitedLog(LoggerFactory.getLogger("gatehouse.backend"));
+
+    private final Channel frontend;
+    private final Session session;
+    private final BackendPool pool;
+    private final ServerState server;
+    private final long timeoutMillis;
+    private ScheduledFuture<?> timer;
+
+    GreetingTimeout(Channel frontend, Session session, BackendPool pool, ServerState server, long timeoutMillis) {
+        this.frontend = frontend;
+        this.session = session;
+        this.pool = pool;
+        this.server = server;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        timer = ctx.executor().schedule(() -> silent(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        timer.cancel(false);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf && buf.isReadable()) {
+            ctx.pipeline().remove(this); // it spoke: greeted, or said why not, which the client reads as it is
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void silent(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isActive() || !frontend.isActive()) {
+            return;
+        }
+        String rule = session.rule().name();
+        session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "greeting-timeout");
+        session.meters().rejected("greeting-timeout");
+        session.meters().greetingTimeout(server.toString());
+        pool.greetingTimedOut(server, "no greeting within " + timeoutMillis + " ms from a client's connection");
+        LOG.warn("silent/" + rule + "/" + server, () -> "backend did not greet rule=" + rule + " backend=" + server
+                + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
+        ProtocolReplies.backendSilent(session.rule().protocol()).ifPresentOrElse(line -> {
+            // Past the mail inspector, which would take the line for the greeting it waits for.
+            ChannelHandlerContext inspector = frontend.pipeline().context(PipelineNames.INSPECT);
+            ByteBuf bytes = ProtocolReplies.encode(frontend.alloc(), line);
+            if (inspector != null) {
+                inspector.writeAndFlush(bytes);
+            } else {
+                frontend.writeAndFlush(bytes);
+            }
+            Relay.closeOnFlush(frontend);
+        }, frontend::close);
+        ctx.channel().close(); // after the line is queued: the relay closes the client once it is written
+    }
+}
