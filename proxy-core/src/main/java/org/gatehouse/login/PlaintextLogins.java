@@ -32,6 +32,8 @@ public final class PlaintextLogins {
 
     /** Bounds memory whatever the clients do; new entries beyond it are counted in the log, not stored. */
     static final int MAX_ENTRIES = 10_000;
+    /** A saved report is read only up to this size: entries are bounded, each field escaped and cut. */
+    static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(PlaintextLogins.class);
     private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
@@ -141,6 +143,10 @@ public final class PlaintextLogins {
     public static List<Entry> read(Path file) throws IOException {
         if (!Files.exists(file)) {
             return List.of();
+        }
+        if (Files.size(file) > MAX_FILE_BYTES) {
+            throw new IOException(file + " is " + Files.size(file) + " bytes, more than a report of " + MAX_ENTRIES
+                    + " entries can be (" + MAX_FILE_BYTES + ")");
         }
         List<Entry> out = new ArrayList<>();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
