@@ -18,8 +18,11 @@ start_dovecot() {
   # A passwd-file user "demo" with a clear-text password: the legacy server accepts anything, the gateway must not.
   printf 'demo@example.test:{PLAIN}%s\n' "$DEMO_PASSWORD" > "$T/dovecot/users"
   # interop/bypass.sh: a user whose password must never reach Dovecot, and one that logs in through the audit rules.
-  printf '%s:{PLAIN}%s\n%s:{PLAIN}%s\n' "$BYPASS_USER" "$BYPASS_PASSWORD" "$AUDIT_USER" "$AUDIT_PASSWORD" \
-    >> "$T/dovecot/users"
+  # (Only where bypass.sh set them: bench/soak sources this file too.)
+  if [ -n "${BYPASS_USER:-}" ]; then
+    printf '%s:{PLAIN}%s\n%s:{PLAIN}%s\n' "$BYPASS_USER" "$BYPASS_PASSWORD" "$AUDIT_USER" "$AUDIT_PASSWORD" \
+      >> "$T/dovecot/users"
+  fi
   cat > "$T/dovecot/dovecot.conf" <<CONF
 protocols = pop3 imap
 listen = 127.0.0.1
