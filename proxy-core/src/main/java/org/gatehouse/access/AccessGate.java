@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.gatehouse.dns.ClientName;
 import org.gatehouse.dns.ClientNames;
-import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.TlsMode;

@@ -6,9 +6,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
-import org.gatehouse.mail.ProtocolReplies;
+import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.session.Session;
-import org.gatehouse.tls.Handshakes;
 
 /**
  * Tells a client of an implicit-TLS listener one line (its protocol's "try again later") once the TLS handshake is
@@ -32,12 +31,9 @@ final class TlsRefusal extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent handshake) {
-            if (Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake)) {
-                ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ctx.close();
-            }
+        if (evt instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
+            // (A failure is recorded and closed by tls.HandshakeOutcome.)
+            ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE);
         }
         ctx.fireUserEventTriggered(evt);
     }

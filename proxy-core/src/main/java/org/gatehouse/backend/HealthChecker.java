@@ -26,6 +26,7 @@ import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gatehouse.proxy.ProxyHeaders;
 
 /**
  * Checks one pool's servers on one event loop, each every {@code interval}: connect, and for a mail protocol expect its

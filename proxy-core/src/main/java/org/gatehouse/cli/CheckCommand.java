@@ -2,7 +2,7 @@ package org.gatehouse.cli;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.tls.TlsContexts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

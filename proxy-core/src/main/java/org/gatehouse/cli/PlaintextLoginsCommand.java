@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.tls.TlsContexts;
 import picocli.CommandLine.Command;

@@ -2,7 +2,7 @@ package org.gatehouse.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import org.gatehouse.gateway.RulesSnapshot;
+import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.tls.TlsContexts;

@@ -31,16 +31,17 @@ import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
-import org.gatehouse.listener.AcceptErrors;
-import org.gatehouse.listener.FrontendInitializer;
+import org.gatehouse.frontend.FrontendInitializer;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
-import org.gatehouse.session.AccessLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gatehouse.frontend.RulesSnapshot;
+import org.gatehouse.frontend.Serving;
+import org.gatehouse.session.Transport;
 
 /**
  * A running gateway: one listening socket for every {@code listen} address of every enabled rule, all served by one
@@ -208,7 +209,6 @@ public final class Gateway implements AutoCloseable {
         ClientNames newNames = clientNamesFor(next.rules(), oldNames);
 
         serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
-        AccessLog.format(next.rules().service().accessLogFormat());
         next.tls().expiries().keySet().forEach(this::certificateGauge);
         bound.putAll(added);
         for (Map.Entry<Binding, Listener> e : added.entrySet()) {

@@ -30,6 +30,7 @@ import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.load.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gatehouse.frontend.RulesSnapshot;
 
 /**
  * Reloads the rules file into a running {@link Gateway}: on request (SIGHUP, {@code POST /-/reload}) and when the

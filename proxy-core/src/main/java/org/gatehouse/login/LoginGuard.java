@@ -4,8 +4,8 @@ import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import org.gatehouse.rules.LoginSettings;
-import org.gatehouse.session.LogText;
-import org.gatehouse.session.Logfmt;
+import org.gatehouse.log.LogText;
+import org.gatehouse.log.Logfmt;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.gatehouse.session.LogText;
+import org.gatehouse.log.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

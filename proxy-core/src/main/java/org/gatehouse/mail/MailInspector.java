@@ -21,14 +21,15 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.gatehouse.listener.PipelineNames;
+import org.gatehouse.session.PipelineNames;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.Sasl;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.Session;
-import org.gatehouse.tls.Handshakes;
+import org.gatehouse.tls.HandshakeOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gatehouse.session.LoggedIn;
 
 /**
  * Reads a mail session in both directions until the login policy no longer matters, then leaves the pipeline so the
@@ -67,7 +68,6 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     /** Whether the client connection is encrypted now (implicit TLS, or after STARTTLS). */
     protected boolean tlsActive;
     private boolean upgrading;
-    private boolean upgradedHere;
     private boolean finishing;
     private boolean removed;
     private boolean failed;
@@ -511,8 +511,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         later(ctx, () -> {
             ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
             session.tlsStarting();
-            ctx.pipeline().addBefore(ctx.name(), PipelineNames.TLS, startTls.get());
-            upgradedHere = true;
+            HandshakeOutcome.addBefore(ctx.pipeline(), ctx.name(), startTls.get(), session);
             upgrading = false;
             tlsActive = true;
             strayResponsePossible = false;
@@ -521,15 +520,6 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             session.meters().starttls();
             tlsStarted();
         });
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (upgradedHere && evt instanceof SslHandshakeCompletionEvent handshake
-                && !Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake)) {
-            ctx.close();
-        }
-        ctx.fireUserEventTriggered(evt);
     }
 
     // ---- finishing --------------------------------------------------------------------------------------------------

@@ -21,17 +21,16 @@ import java.util.ArrayDeque;
 import java.util.List;
 import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPool;
-import org.gatehouse.backend.ProxyHeaders;
+import org.gatehouse.proxy.ProxyHeaders;
 import org.gatehouse.backend.ServerState;
-import org.gatehouse.listener.PipelineNames;
-import org.gatehouse.mail.ProtocolReplies;
-import org.gatehouse.metrics.RateLimitedLog;
+import org.gatehouse.session.PipelineNames;
+import org.gatehouse.session.ProtocolReplies;
+import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
-import org.gatehouse.tls.Handshakes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,12 +91,10 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
             clientInputEnded = true;
         }
         if (evt instanceof SslHandshakeCompletionEvent handshake && backend == null) {
-            // Implicit TLS: the handshake is what the backend connection waits for. (A STARTTLS handshake is the
-            // inspector's; the backend is connected by then.)
-            if (Handshakes.completed(session, ctx.pipeline().get(SslHandler.class), handshake)) {
+            // Implicit TLS: the handshake is what the backend connection waits for (its outcome is recorded, and a
+            // failure closed, by tls.HandshakeOutcome). A STARTTLS handshake comes after the backend is connected.
+            if (handshake.isSuccess()) {
                 connect(ctx, 0);
-            } else {
-                ctx.close();
             }
         }
         ctx.fireUserEventTriggered(evt);

@@ -2,7 +2,7 @@ package org.gatehouse.session;
 
 import io.netty.channel.Channel;
 import org.gatehouse.metrics.GatewayMetrics;
-import org.gatehouse.metrics.RateLimitedLog;
+import org.gatehouse.log.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

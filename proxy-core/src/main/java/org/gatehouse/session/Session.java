@@ -2,11 +2,18 @@ package org.gatehouse.session;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.gatehouse.dns.ClientName;
+import org.gatehouse.dns.ReverseDns;
+import org.gatehouse.log.AccessLog;
+import org.gatehouse.log.LogText;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.rules.ServiceSettings.AccessLogFormat;
 
 /**
  * The state of one client connection that the access log reports when it ends. Written only from the connection's
@@ -33,11 +40,19 @@ public final class Session {
     private long bytesFromClient;
     private long bytesToClient;
     private boolean ended;
+    private final AccessLog accessLog;
 
+    /** A session whose access line is logfmt. */
     public Session(Rule rule, InetSocketAddress client, GatewayMetrics.RuleMeters meters) {
+        this(rule, client, meters, AccessLog.of(AccessLogFormat.LOGFMT));
+    }
+
+    /** @param accessLog where its line goes when it ends, in the format of the rules it was accepted under */
+    public Session(Rule rule, InetSocketAddress client, GatewayMetrics.RuleMeters meters, AccessLog accessLog) {
         this.rule = requireNonNull(rule, "rule");
         this.client = requireNonNull(client, "client");
         this.meters = requireNonNull(meters, "meters");
+        this.accessLog = requireNonNull(accessLog, "accessLog");
     }
 
     /** How a connection ended; {@link #label()} is the word in the access log. */
@@ -198,6 +213,43 @@ public final class Session {
         long nanos = System.nanoTime() - startNanos;
         meters.relayed(bytesFromClient, bytesToClient);
         meters.sessionEnded(nanos);
-        AccessLog.write(this, outcome, reason, nanos / 1_000_000);
+        if (AccessLog.enabled()) {
+            accessLog.write(accessLine(nanos / 1_000_000));
+        }
+    }
+
+    /** The fields of the access line, in the order an administrator reads them. */
+    private Map<String, Object> accessLine(long durationMillis) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rule", rule.name());
+        fields.put("client", NetUtil.toAddressString(client.getAddress()));
+        fields.put("client_port", client.getPort());
+        if (clientName != null) {
+            fields.put("rdns", clientName.result());
+            fields.put("name", LogText.clean(ReverseDns.describe(clientName)));
+        }
+        fields.put("tls", dash(tlsProtocol));
+        fields.put("cipher", dash(tlsCipher));
+        fields.put("sni", dash(sni));
+        if (!clientCertificate.isEmpty()) {
+            fields.put("client_cert", clientCertificate);
+        }
+        fields.put("backend", dash(backend));
+        if (!login.isEmpty()) {
+            fields.put("login", login);
+            fields.put("user", user);
+        }
+        fields.put("bytes_in", bytesFromClient);
+        fields.put("bytes_out", bytesToClient);
+        fields.put("duration_ms", durationMillis);
+        fields.put("outcome", outcome.label());
+        if (!reason.isEmpty()) {
+            fields.put("reason", reason);
+        }
+        return fields;
+    }
+
+    private static String dash(String value) {
+        return value.isEmpty() ? "-" : value;
     }
 }

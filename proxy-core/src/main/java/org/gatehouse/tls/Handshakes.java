@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * What happens when a client's TLS handshake ends, implicit or after STARTTLS: the session learns the version and
  * cipher, and the rule's meters count it by version or by why it failed.
  */
-public final class Handshakes {
+final class Handshakes {
 
     private static final Logger log = LoggerFactory.getLogger(Handshakes.class);
 
@@ -30,7 +30,7 @@ public final class Handshakes {
      *
      * @return whether it succeeded; a failure is recorded as the session's outcome, and the caller closes
      */
-    public static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event) {
+    static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event) {
         long nanos = System.nanoTime() - session.tlsStartNanos();
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.testing.Eventually;

@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.gatehouse.demo.DemoMailServer;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.testing.Eventually;

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.demo.DemoMailServer;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;

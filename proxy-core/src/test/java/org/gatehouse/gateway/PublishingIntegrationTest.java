@@ -1,5 +1,6 @@
 package org.gatehouse.gateway;
 
+import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.gatehouse.service.Service;
+import org.gatehouse.session.Transport;
 
 /** The gateway over real loopback sockets, with a real TLS client, in front of the demo mail server. */
 class PublishingIntegrationTest {
@@ -210,12 +213,12 @@ class PublishingIntegrationTest {
 
     @Test
     void backendDownGivesEachProtocolsOwnError() throws Exception {
-        int deadPort = freePort();
+        int deadPort = TestRules.freePort();
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + "rules:\n"
-                + rule("pop3s", "pop3", "implicit", "127.0.0.1:" + deadPort)
-                + rule("imaps", "imap", "implicit", "127.0.0.1:" + deadPort)
-                + rule("smtps", "smtp", "implicit", "127.0.0.1:" + deadPort)
-                + rule("tcps", "tcp", "implicit", "127.0.0.1:" + deadPort));
+                + TestRules.rule("pop3s", "pop3", "implicit", "127.0.0.1:" + deadPort)
+                + TestRules.rule("imaps", "imap", "implicit", "127.0.0.1:" + deadPort)
+                + TestRules.rule("smtps", "smtp", "implicit", "127.0.0.1:" + deadPort)
+                + TestRules.rule("tcps", "tcp", "implicit", "127.0.0.1:" + deadPort));
         assertThat(firstLineThenEnd("pop3s")).isEqualTo("-ERR [SYS/TEMP] Service temporarily unavailable, try again later");
         assertThat(firstLineThenEnd("imaps")).isEqualTo("* BYE [UNAVAILABLE] Service temporarily unavailable, try again later");
         assertThat(firstLineThenEnd("smtps")).isEqualTo("421 4.3.2 Service temporarily unavailable, closing transmission channel");
@@ -228,7 +231,7 @@ class PublishingIntegrationTest {
     @Test
     void nextBackendIsTriedWhenTheFirstRefuses() throws Exception {
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + "rules:\n"
-                + rule("pop3s", "pop3", "implicit", "127.0.0.1:" + freePort() + "\", \"" + backendOf(Protocol.POP3)));
+                + TestRules.rule("pop3s", "pop3", "implicit", "127.0.0.1:" + TestRules.freePort() + "\", \"" + backendOf(Protocol.POP3)));
         try (LineClient c = new LineClient(gateway.tls("pop3s"))) {
             assertThat(c.readLine()).startsWith("+OK Gatehouse DEMO POP3");
         }
@@ -256,10 +259,10 @@ class PublishingIntegrationTest {
     @Test
     void startingIsAllOrNothingWhenAPortIsTaken() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            int free = freePort();
+            int free = TestRules.freePort();
             String yaml = TestGateway.CERTIFICATES + "rules:\n"
-                    + rule("first", "pop3", "none", backendOf(Protocol.POP3)).replace("127.0.0.1:0", "127.0.0.1:" + free)
-                    + rule("second", "pop3", "none", backendOf(Protocol.POP3))
+                    + TestRules.rule("first", "pop3", "none", backendOf(Protocol.POP3)).replace("127.0.0.1:0", "127.0.0.1:" + free)
+                    + TestRules.rule("second", "pop3", "none", backendOf(Protocol.POP3))
                     .replace("127.0.0.1:0", "127.0.0.1:" + taken.getLocalPort());
             assertThatThrownBy(() -> TestGateway.start(dir, yaml))
                     .isInstanceOf(GatewayException.class)
@@ -289,22 +292,6 @@ class PublishingIntegrationTest {
             String first = c.readLine();
             assertThat(c.readLine()).isNull();
             return first;
-        }
-    }
-
-    static String rule(String name, String protocol, String tls, String backend) {
-        return """
-                  - name: %s
-                    listen: ["127.0.0.1:0"]
-                    protocol: %s
-                    tls: %s
-                %s    backend: ["%s"]
-                """.formatted(name, protocol, tls, tls.equals("none") ? "" : "    certificate: test\n", backend);
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 

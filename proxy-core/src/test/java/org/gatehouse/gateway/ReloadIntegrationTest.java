@@ -1,5 +1,6 @@
 package org.gatehouse.gateway;
 
+import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.gatehouse.session.Transport;
 
 /**
  * Live reload over real loopback sockets: listeners kept, removed and added; sessions in progress keep the rules they
@@ -49,9 +51,9 @@ class ReloadIntegrationTest {
         backend = DemoMailServer.start(Transport.detect());
         InetSocketAddress b = backend.address(Protocol.POP3);
         pop3 = b.getAddress().getHostAddress() + ":" + b.getPort();
-        portA = PublishingIntegrationTest.freePort();
-        portB = PublishingIntegrationTest.freePort();
-        portC = PublishingIntegrationTest.freePort();
+        portA = TestRules.freePort();
+        portB = TestRules.freePort();
+        portC = TestRules.freePort();
         gateway = TestGateway.start(dir, rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed")));
     }
 

@@ -14,6 +14,8 @@ import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.gatehouse.frontend.RulesSnapshot;
+import org.gatehouse.session.Transport;
 
 class TransportCheckTest {
 

@@ -15,7 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 
 /**
  * The plaintext servers every proxy relays to, on loopback: a POP3-like greeter ({@code +OK} greeting, {@code NOOP},

@@ -18,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 import org.gatehouse.tls.SelfSignedCertificates;
 
 /**

@@ -2,7 +2,7 @@ package org.gatehouse.bench.load;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 
 /**
  * One proxy alone under the handshake load, for a profiler or a quick comparison: {@code HandshakeProfile [seconds]

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.gatehouse.gateway.Transport;
+import org.gatehouse.session.Transport;
 
 /**
  * The load client: Netty with the OpenSSL engine, every loop bounded in time and count, traffic to 127.0.0.1 only.
