@@ -1,2 +1,2 @@
-/** Address literals, CIDR blocks and the sorted-range sets that match a client address in logarithmic time. */
+/** Matching primitives the records are built from (IP literals, host names, address blocks and sets, domain sets); imports nothing else of the module. */
 package org.gatehouse.rules.match;
