@@ -7,11 +7,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,20 +96,14 @@ public final class RulesLoader {
             "RC4", "RC2", "_anon_", "IDEA", "SEED");
     private static final Set<String> ACCESS_KEYS = Set.of("allow", "deny");
     private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
-    private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,62}");
 
-    private final Path file;
-    private final String fileName;
-    private final Path baseDir;
-    private final List<Problem> problems = new ArrayList<>();
-    private final List<Problem> warnings = new ArrayList<>();
-    private final NodeReader in = new NodeReader(problems);
+    private final LoadContext ctx;
+    private final NodeReader in;
     private Limits defaultLimits = Limits.defaults();
 
     private RulesLoader(Path file) {
-        this.file = file.toAbsolutePath().normalize();
-        this.fileName = file.toString();
-        this.baseDir = this.file.getParent();
+        this.ctx = new LoadContext(file);
+        this.in = ctx.in();
     }
 
     /** Reads and validates {@code file}. */
@@ -138,20 +130,20 @@ public final class RulesLoader {
     }
 
     private PublishingRules bind(String text) throws RulesException {
-        YamlNode root = YamlReader.read(text, fileName, problems);
+        YamlNode root = ctx.readTree(text);
         if (NodeReader.isNull(root)) {
             throw new RulesException(new Problem(root.position(), "", "the file is empty (expected at least a rules: list)"));
         }
         MapNode top = in.map(root, "").orElse(null);
         if (top == null) {
-            throw failure();
+            throw ctx.failure();
         }
         in.onlyKeys(top, "", TOP_KEYS);
 
         Path stateDir = in.entry(top, "stateDir")
                 .flatMap(e -> in.text(e.value(), "stateDir"))
-                .map(s -> baseDir.resolve(s.text()).normalize())
-                .orElse(baseDir.resolve(DEFAULT_STATE_DIR));
+                .map(s -> ctx.resolve(s.text()))
+                .orElse(ctx.baseDir().resolve(DEFAULT_STATE_DIR));
 
         ServiceSettings service = service(top);
         Optional<Entry> dnsEntry = in.entry(top, "dns");
@@ -182,31 +174,21 @@ public final class RulesLoader {
         checkListenConflicts(rules);
         checkCertificateFiles(certificates, rules);
 
-        if (!problems.isEmpty() || dns == null || service == null) {
-            throw failure();
+        if (ctx.hasProblems() || dns == null || service == null) {
+            throw ctx.failure();
         }
         boolean usesDomains = rules.stream().anyMatch(r -> r.enabled() && r.access().usesDomains());
         if (dnsEntry.isPresent() && !usesDomains) {
-            warnings.add(new Problem(dnsEntry.get().keyPosition(), "dns",
-                    "is not used: no enabled rule's access lists name a domain, so no lookup is ever made"));
+            ctx.warn(dnsEntry.get().keyPosition(), "dns",
+                    "is not used: no enabled rule's access lists name a domain, so no lookup is ever made");
         }
-        return new PublishingRules(file, stateDir, service, certificates, clientSets, dns, rules, sorted(warnings));
-    }
-
-    private RulesException failure() {
-        return new RulesException(sorted(problems));
-    }
-
-    private static List<Problem> sorted(List<Problem> list) {
-        List<Problem> copy = new ArrayList<>(list);
-        copy.sort(Comparator.comparingInt((Problem p) -> p.position().line()).thenComparingInt(p -> p.position().column()));
-        return copy;
+        return new PublishingRules(ctx.file(), stateDir, service, certificates, clientSets, dns, rules, ctx.sortedWarnings());
     }
 
     // ---- service ---------------------------------------------------------------------------------------------------
 
     private ServiceSettings service(MapNode top) {
-        int before = problems.size();
+        int before = ctx.problemCount();
         Optional<HostPort> admin = Optional.of(ServiceSettings.DEFAULT_ADMIN);
         Optional<HostPort> readOnly = Optional.empty();
         Optional<MapNode> adminMap = in.entry(top, "admin").flatMap(e -> in.map(e.value(), "admin"));
@@ -215,27 +197,27 @@ public final class RulesLoader {
             in.onlyKeys(a, "admin", ADMIN_KEYS);
             boolean enabled = in.entry(a, "enabled").flatMap(e -> in.bool(e.value(), "admin.enabled")).orElse(true);
             Optional<HostPort> listen = in.entry(a, "listen").flatMap(e -> in.text(e.value(), "admin.listen"))
-                    .flatMap(s -> listenAddress(new Item(s.text(), s.position(), "admin.listen")));
+                    .flatMap(s -> ctx.listenAddress(new Item(s.text(), s.position(), "admin.listen")));
             if (listen.isPresent()) {
                 admin = listen;
                 InetAddress address = listen.get().literalAddress().orElseThrow();
                 if (!address.isLoopbackAddress()) {
-                    warnings.add(new Problem(in.entry(a, "listen").orElseThrow().value().position(), "admin.listen",
+                    ctx.warn(in.entry(a, "listen").orElseThrow().value().position(), "admin.listen",
                             "listens on " + listen.get() + ", not on loopback: anyone who can reach it can read /metrics"
-                                    + " (POST /-/reload is refused to clients not on loopback all the same)"));
+                                    + " (POST /-/reload is refused to clients not on loopback all the same)");
                 }
             }
             Optional<Entry> readOnlyEntry = in.entry(a, "readOnlyListen");
             readOnly = readOnlyEntry.flatMap(e -> in.text(e.value(), "admin.readOnlyListen"))
-                    .flatMap(s -> listenAddress(new Item(s.text(), s.position(), "admin.readOnlyListen")));
+                    .flatMap(s -> ctx.listenAddress(new Item(s.text(), s.position(), "admin.readOnlyListen")));
             if (readOnly.isPresent() && readOnly.equals(admin) && readOnly.get().port() != 0) { // port 0: two free ports
                 in.problem(readOnlyEntry.orElseThrow().value().position(), "admin.readOnlyListen", readOnly.get()
                         + " is where admin.listen serves every endpoint (expected another address or port)");
             }
             if (!enabled) {
                 admin = Optional.empty();
-                readOnlyEntry.ifPresent(e -> warnings.add(new Problem(e.keyPosition(), "admin.readOnlyListen",
-                        "is not used: admin.enabled is false, which turns off both admin listeners")));
+                readOnlyEntry.ifPresent(e -> ctx.warn(e.keyPosition(), "admin.readOnlyListen",
+                        "is not used: admin.enabled is false, which turns off both admin listeners"));
                 readOnly = Optional.empty();
             }
         }
@@ -247,11 +229,11 @@ public final class RulesLoader {
         if (logMap.isPresent()) {
             in.onlyKeys(logMap.get(), "accessLog", ACCESS_LOG_KEYS);
             format = in.entry(logMap.get(), "format").flatMap(e -> in.text(e.value(), "accessLog.format"))
-                    .flatMap(s -> word(s, "accessLog.format", ServiceSettings.AccessLogFormat.fromConfigName(s.text()),
+                    .flatMap(s -> ctx.word(s, "accessLog.format", ServiceSettings.AccessLogFormat.fromConfigName(s.text()),
                             "logfmt or json"))
                     .orElse(format);
         }
-        return problems.size() > before ? null : new ServiceSettings(admin, grace, format, readOnly);
+        return ctx.problemCount() > before ? null : new ServiceSettings(admin, grace, format, readOnly);
     }
 
     // ---- dns -------------------------------------------------------------------------------------------------------
@@ -261,7 +243,7 @@ public final class RulesLoader {
         if (map == null) {
             return null;
         }
-        int before = problems.size();
+        int before = ctx.problemCount();
         in.onlyKeys(map, "dns", DNS_KEYS);
         List<HostPort> servers = new ArrayList<>();
         in.entry(map, "servers").ifPresent(e -> {
@@ -289,10 +271,10 @@ public final class RulesLoader {
         }
         DnsSettings.OnFailure onFailure = in.entry(map, "onFailure")
                 .flatMap(e -> in.text(e.value(), "dns.onFailure"))
-                .flatMap(s -> word(s, "dns.onFailure", DnsSettings.OnFailure.fromConfigName(s.text()),
+                .flatMap(s -> ctx.word(s, "dns.onFailure", DnsSettings.OnFailure.fromConfigName(s.text()),
                         "deny or ignore-domain-rules"))
                 .orElse(DnsSettings.OnFailure.DENY);
-        if (problems.size() > before || timeout == null) {
+        if (ctx.problemCount() > before || timeout == null) {
             return null;
         }
         return new DnsSettings(servers, timeout, maxEntries, maxTtl, negativeTtl, onFailure, map.position());
@@ -328,7 +310,7 @@ public final class RulesLoader {
         }
         for (Entry e : map.entries().values()) {
             String path = child("certificates", e.key());
-            if (!checkName(e.key(), e.keyPosition(), path, "certificate")) {
+            if (!ctx.checkName(e.key(), e.keyPosition(), path, "certificate")) {
                 continue;
             }
             MapNode def = in.map(e.value(), path).orElse(null);
@@ -351,7 +333,7 @@ public final class RulesLoader {
                     .orElse(false);
             if (pkcs12) {
                 Optional<Path> file = in.required(def, path, "pkcs12")
-                        .flatMap(c -> in.text(c.value(), child(path, "pkcs12"))).map(t -> baseDir.resolve(t.text()).normalize());
+                        .flatMap(c -> in.text(c.value(), child(path, "pkcs12"))).map(t -> ctx.resolve(t.text()));
                 Optional<Secret> password = in.entry(def, "password").map(p -> secret(p.value(), child(path, "password")));
                 if (file.isPresent() && password.map(p -> p != null).orElse(true)) {
                     out.put(e.key(), new CertificateSource.Pkcs12(e.key(), file.get(), password, allowExpired, ocsp,
@@ -380,9 +362,9 @@ public final class RulesLoader {
                 continue;
             }
             Optional<Path> cert = in.required(def, path, "certificate")
-                    .flatMap(c -> in.text(c.value(), child(path, "certificate"))).map(s -> baseDir.resolve(s.text()).normalize());
+                    .flatMap(c -> in.text(c.value(), child(path, "certificate"))).map(s -> ctx.resolve(s.text()));
             Optional<Path> key = in.required(def, path, "privateKey")
-                    .flatMap(c -> in.text(c.value(), child(path, "privateKey"))).map(s -> baseDir.resolve(s.text()).normalize());
+                    .flatMap(c -> in.text(c.value(), child(path, "privateKey"))).map(s -> ctx.resolve(s.text()));
             Optional<Secret> passphrase = in.entry(def, "passphrase").map(p -> secret(p.value(), child(path, "passphrase")));
             if (cert.isPresent() && key.isPresent() && passphrase.map(p -> p != null).orElse(true)) {
                 out.put(e.key(), new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), passphrase, allowExpired,
@@ -417,7 +399,7 @@ public final class RulesLoader {
             return in.text(env.get().value(), child(path, "env")).<Secret>map(t -> new Secret.Environment(t.text())).orElse(null);
         }
         return in.text(file.get().value(), child(path, "file"))
-                .<Secret>map(t -> new Secret.File(baseDir.resolve(t.text()).normalize())).orElse(null);
+                .<Secret>map(t -> new Secret.File(ctx.resolve(t.text()))).orElse(null);
     }
 
     /**
@@ -448,7 +430,7 @@ public final class RulesLoader {
             }
             for (Map.Entry<String, Path> file : files.entrySet()) {
                 boolean secret = file.getKey().endsWith(".file");
-                String why = unreadable(file.getValue(), secret ? BoundedFile.MAX_SECRET_FILE
+                String why = LoadContext.unreadable(file.getValue(), secret ? BoundedFile.MAX_SECRET_FILE
                         : BoundedFile.MAX_CERTIFICATE_FILE, secret ? "a passphrase file" : "a certificate or key file");
                 if (why == null) {
                     continue;
@@ -457,27 +439,12 @@ public final class RulesLoader {
                     in.problem(source.position(), child(path, file.getKey()), why + " (used by rule "
                             + usedBy.get(source.name()) + ")");
                 } else {
-                    warnings.add(new Problem(source.position(), child(path, file.getKey()), why
-                            + "; not checked, since no enabled rule uses this certificate"));
+                    ctx.warn(source.position(), child(path, file.getKey()), why
+                            + "; not checked, since no enabled rule uses this certificate");
                 }
             }
         }
     }
-
-    /** Why a file the rules name cannot be read (absent, not a file, unreadable, over {@code max} bytes), or null. */
-    private static String unreadable(Path f, int max, String what) {
-        if (!Files.exists(f)) {
-            return "file " + f + " does not exist";
-        }
-        if (!Files.isRegularFile(f)) {
-            return f + " is not a regular file";
-        }
-        if (!Files.isReadable(f)) {
-            return "file " + f + " is not readable by this user";
-        }
-        return BoundedFile.tooLarge(f, max, what);
-    }
-
     // ---- client sets -----------------------------------------------------------------------------------------------
 
     private Map<String, ClientSet> clientSets(YamlNode node) {
@@ -488,7 +455,7 @@ public final class RulesLoader {
         }
         for (Entry e : map.entries().values()) {
             String path = child("clientSets", e.key());
-            if (!checkName(e.key(), e.keyPosition(), path, "client set")) {
+            if (!ctx.checkName(e.key(), e.keyPosition(), path, "client set")) {
                 continue;
             }
             MapNode def = in.map(e.value(), path).orElse(null);
@@ -496,11 +463,11 @@ public final class RulesLoader {
                 continue;
             }
             in.onlyKeys(def, path, CLIENT_SET_KEYS);
-            int before = problems.size();
+            int before = ctx.problemCount();
             List<AddressBlock> blocks = new ArrayList<>();
             in.entry(def, "addresses").ifPresent(a -> {
                 for (Item item : in.textList(a.value(), child(path, "addresses"))) {
-                    addressBlock(item).ifPresent(blocks::add);
+                    ctx.addressBlock(item).ifPresent(blocks::add);
                 }
             });
             List<String> domains = new ArrayList<>();
@@ -509,7 +476,7 @@ public final class RulesLoader {
                     domain(item).ifPresent(domains::add);
                 }
             });
-            if (problems.size() == before && blocks.isEmpty() && domains.isEmpty()) {
+            if (ctx.problemCount() == before && blocks.isEmpty() && domains.isEmpty()) {
                 in.problem(def.position(), path, "has neither addresses nor domains (expected at least one of them)");
             }
             out.put(e.key(), ClientSet.of(e.key(), blocks, DomainSet.of(domains), e.keyPosition()));
@@ -526,19 +493,10 @@ public final class RulesLoader {
             return Optional.empty();
         }
         if (domain.indexOf('.') < 0) {
-            warnings.add(new Problem(item.position(), item.path(), "\"" + domain
-                    + "\" is a top-level domain: every client whose name ends in ." + domain + " matches"));
+            ctx.warn(item.position(), item.path(), "\"" + domain
+                    + "\" is a top-level domain: every client whose name ends in ." + domain + " matches");
         }
         return Optional.of(domain);
-    }
-
-    private Optional<AddressBlock> addressBlock(Item item) {
-        try {
-            return Optional.of(AddressBlock.parse(item.text()));
-        } catch (IllegalArgumentException ex) {
-            in.problem(item.position(), item.path(), ex.getMessage());
-            return Optional.empty();
-        }
     }
 
     // ---- rules -----------------------------------------------------------------------------------------------------
@@ -549,18 +507,18 @@ public final class RulesLoader {
         if (map == null) {
             return Optional.empty();
         }
-        int before = problems.size();
+        int before = ctx.problemCount();
         in.onlyKeys(map, path, RULE_KEYS);
 
         String name = in.required(map, path, "name").flatMap(e -> in.text(e.value(), child(path, "name")))
-                .filter(s -> checkName(s.text(), s.position(), child(path, "name"), "rule"))
+                .filter(s -> ctx.checkName(s.text(), s.position(), child(path, "name"), "rule"))
                 .map(YamlNode.Scalar::text).orElse(null);
         boolean enabled = in.entry(map, "enabled").flatMap(e -> in.bool(e.value(), child(path, "enabled"))).orElse(true);
 
         List<HostPort> listen = new ArrayList<>();
         in.required(map, path, "listen").ifPresent(e -> {
             for (Item item : in.textList(e.value(), child(path, "listen"))) {
-                listenAddress(item).ifPresent(hp -> {
+                ctx.listenAddress(item).ifPresent(hp -> {
                     if (listen.contains(hp)) {
                         in.problem(item.position(), item.path(), hp + " is listed twice in this rule");
                     } else {
@@ -572,12 +530,12 @@ public final class RulesLoader {
 
         Protocol protocol = in.required(map, path, "protocol")
                 .flatMap(e -> in.text(e.value(), child(path, "protocol")))
-                .flatMap(s -> word(s, child(path, "protocol"), Protocol.fromConfigName(s.text()), "pop3, imap, smtp or tcp"))
+                .flatMap(s -> ctx.word(s, child(path, "protocol"), Protocol.fromConfigName(s.text()), "pop3, imap, smtp or tcp"))
                 .orElse(null);
 
         TlsMode tlsMode = in.entry(map, "tls")
                 .flatMap(e -> in.text(e.value(), child(path, "tls")))
-                .flatMap(s -> word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit, starttls or none"))
+                .flatMap(s -> ctx.word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit, starttls or none"))
                 .orElse(in.entry(map, "tls").isPresent() ? null : TlsMode.IMPLICIT);
         if (tlsMode == TlsMode.STARTTLS && protocol == Protocol.TCP) {
             Entry tlsEntry = in.entry(map, "tls").orElseThrow();
@@ -590,18 +548,18 @@ public final class RulesLoader {
         List<String> certNames = new ArrayList<>();
         Optional<Entry> certEntry = in.entry(map, "certificate");
         if (tlsMode == TlsMode.NONE) {
-            certEntry.ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(path, "certificate"),
-                    "is ignored, since tls is none")));
+            certEntry.ifPresent(e -> ctx.warn(e.keyPosition(), child(path, "certificate"),
+                    "is ignored, since tls is none"));
             for (String key : TLS_KEYS) {
-                in.entry(map, key).ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(path, key),
-                        "is ignored, since tls is none")));
+                in.entry(map, key).ifPresent(e -> ctx.warn(e.keyPosition(), child(path, key),
+                        "is ignored, since tls is none"));
             }
         } else if (tlsMode != null) {
             in.required(map, path, "certificate").ifPresent(e -> {
                 for (Item item : in.textList(e.value(), child(path, "certificate"))) {
                     if (!certificates.containsKey(item.text())) {
                         in.problem(item.position(), item.path(), "unknown certificate \"" + item.text() + "\" (expected "
-                                + known(certificates.keySet(), "certificates") + ")");
+                                + LoadContext.known(certificates.keySet(), "certificates") + ")");
                     } else if (certNames.contains(item.text())) {
                         in.problem(item.position(), item.path(), "certificate \"" + item.text() + "\" is listed twice");
                     } else {
@@ -622,17 +580,17 @@ public final class RulesLoader {
         Limits limits = limitsMap.map(m -> limits(m, child(path, "limits"), defaultLimits)).orElse(defaultLimits);
         if (protocol == Protocol.TCP) {
             limitsMap.ifPresent(m -> m.entries().values().stream().filter(e -> MAIL_LIMIT_KEYS.contains(e.key()))
-                    .forEach(e -> warnings.add(new Problem(e.keyPosition(), child(child(path, "limits"), e.key()),
-                            "is ignored: it applies to pop3, imap and smtp, whose clients log in"))));
+                    .forEach(e -> ctx.warn(e.keyPosition(), child(child(path, "limits"), e.key()),
+                            "is ignored: it applies to pop3, imap and smtp, whose clients log in")));
             in.entry(map, "backend").map(Entry::value).filter(MapNode.class::isInstance).map(MapNode.class::cast)
                     .flatMap(m -> in.entry(m, "greetingTimeout"))
-                    .ifPresent(e -> warnings.add(new Problem(e.keyPosition(), child(child(path, "backend"),
-                            "greetingTimeout"), "is ignored: a tcp server need not greet")));
+                    .ifPresent(e -> ctx.warn(e.keyPosition(), child(child(path, "backend"),
+                            "greetingTimeout"), "is ignored: a tcp server need not greet"));
         }
         Optional<ClientList> acceptProxy = in.entry(map, "acceptProxyProtocol")
                 .map(e -> acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol"), clientSets));
 
-        if (problems.size() > before || name == null || protocol == null || tlsMode == null || access == null
+        if (ctx.problemCount() > before || name == null || protocol == null || tlsMode == null || access == null
                 || login == null || smtp == null || listen.isEmpty() || backend == null || limits == null
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
@@ -651,12 +609,12 @@ public final class RulesLoader {
             List<HostPort> servers = servers(node, path);
             return servers.isEmpty() ? null : Backend.of(servers);
         }
-        int before = problems.size();
+        int before = ctx.problemCount();
         in.onlyKeys(map, path, BACKEND_KEYS);
         List<HostPort> servers = in.required(map, path, "servers").map(e -> servers(e.value(), child(path, "servers")))
                 .orElse(List.of());
         Backend.Balance balance = in.entry(map, "balance").flatMap(e -> in.text(e.value(), child(path, "balance")))
-                .flatMap(s -> word(s, child(path, "balance"), Backend.Balance.fromConfigName(s.text()),
+                .flatMap(s -> ctx.word(s, child(path, "balance"), Backend.Balance.fromConfigName(s.text()),
                         "round-robin, least-connections or first"))
                 .orElse(Backend.Balance.FIRST);
         Duration connectTimeout = in.entry(map, "connectTimeout")
@@ -668,14 +626,14 @@ public final class RulesLoader {
                         : in.map(e.value(), child(path, "healthCheck")).map(m -> healthCheck(m, child(path, "healthCheck"))));
         Backend.ProxyProtocol proxy = in.entry(map, "sendProxyProtocol")
                 .flatMap(e -> in.text(e.value(), child(path, "sendProxyProtocol")))
-                .flatMap(s -> word(s, child(path, "sendProxyProtocol"), Backend.ProxyProtocol.fromConfigName(s.text()),
+                .flatMap(s -> ctx.word(s, child(path, "sendProxyProtocol"), Backend.ProxyProtocol.fromConfigName(s.text()),
                         "off, v1 or v2"))
                 .orElse(Backend.ProxyProtocol.OFF);
         Duration greetingTimeout = in.entry(map, "greetingTimeout")
                 .flatMap(e -> in.duration(e.value(), child(path, "greetingTimeout"), Duration.ofSeconds(1),
                         Duration.ofMinutes(5)))
                 .orElse(Backend.DEFAULT_GREETING_TIMEOUT);
-        if (problems.size() > before || servers.isEmpty()) {
+        if (ctx.problemCount() > before || servers.isEmpty()) {
             return null;
         }
         return new Backend(servers, balance, connectTimeout, healthCheck, proxy, false, greetingTimeout);
@@ -717,7 +675,7 @@ public final class RulesLoader {
     /** Limits as written at {@code path}, each key overriding {@code base} (the file's defaults, or the built-in ones). */
     private Limits limits(MapNode map, String path, Limits base) {
         in.onlyKeys(map, path, LIMIT_KEYS);
-        int before = problems.size();
+        int before = ctx.problemCount();
         int max = in.entry(map, "maxConnections").flatMap(e -> in.integer(e.value(), child(path, "maxConnections"), 0,
                 10_000_000)).orElse(base.maxConnections());
         int perClient = in.entry(map, "maxConnectionsPerClient").flatMap(e -> in.integer(e.value(),
@@ -733,7 +691,7 @@ public final class RulesLoader {
                 child(path, "maxPreLoginConnections"), 0, 10_000_000)).orElse(base.maxPreLoginConnections());
         Duration preLoginIdle = in.entry(map, "preLoginIdleTimeout").flatMap(e -> in.duration(e.value(),
                 child(path, "preLoginIdleTimeout"), Duration.ZERO, Duration.ofDays(1))).orElse(base.preLoginIdleTimeout());
-        return problems.size() > before ? null : new Limits(max, perClient, rate, handshake, idle, preLogin, preLoginIdle);
+        return ctx.problemCount() > before ? null : new Limits(max, perClient, rate, handshake, idle, preLogin, preLoginIdle);
     }
 
     /** {@code 60/min}, {@code 10/s}, {@code 1000/h}; {@code 0} or {@code off} for none. */
@@ -781,14 +739,14 @@ public final class RulesLoader {
 
     /** The TLS keys of a rule that speaks TLS; null after a problem. */
     private TlsSettings tlsSettings(MapNode map, String path, TlsMode mode, List<String> certNames) {
-        int before = problems.size();
+        int before = ctx.problemCount();
         TlsPolicy policy = in.entry(map, "tlsPolicy").flatMap(e -> in.text(e.value(), child(path, "tlsPolicy")))
-                .flatMap(t -> word(t, child(path, "tlsPolicy"), TlsPolicy.fromConfigName(t.text()),
+                .flatMap(t -> ctx.word(t, child(path, "tlsPolicy"), TlsPolicy.fromConfigName(t.text()),
                         "modern, intermediate or legacy"))
                 .orElse(TlsPolicy.INTERMEDIATE);
         if (policy == TlsPolicy.LEGACY) {
-            warnings.add(new Problem(in.entry(map, "tlsPolicy").orElseThrow().value().position(), child(path, "tlsPolicy"),
-                    "legacy offers TLS 1.0 and 1.1 and CBC ciphers: use it only for clients that cannot do better"));
+            ctx.warn(in.entry(map, "tlsPolicy").orElseThrow().value().position(), child(path, "tlsPolicy"),
+                    "legacy offers TLS 1.0 and 1.1 and CBC ciphers: use it only for clients that cannot do better");
         }
         List<String> protocols = new ArrayList<>();
         in.entry(map, "protocols").ifPresent(e -> {
@@ -829,7 +787,7 @@ public final class RulesLoader {
         Optional<TlsSettings.ClientCertificate> clientCertificate = in.entry(map, "clientCertificate")
                 .flatMap(e -> in.map(e.value(), child(path, "clientCertificate")))
                 .flatMap(m -> clientCertificate(m, child(path, "clientCertificate")));
-        if (problems.size() > before) {
+        if (ctx.problemCount() > before) {
             return null;
         }
         return new TlsSettings(mode, certNames, policy, protocols, ciphers, publicName, clientCertificate);
@@ -839,12 +797,12 @@ public final class RulesLoader {
         in.onlyKeys(map, path, CLIENT_CERT_KEYS);
         Optional<TlsSettings.ClientCertificate.Mode> mode = in.required(map, path, "mode")
                 .flatMap(e -> in.text(e.value(), child(path, "mode")))
-                .flatMap(t -> word(t, child(path, "mode"), ConfigWord.parse(TlsSettings.ClientCertificate.Mode.class,
+                .flatMap(t -> ctx.word(t, child(path, "mode"), ConfigWord.parse(TlsSettings.ClientCertificate.Mode.class,
                         t.text()), "require or optional"));
         Optional<Path> trust = in.required(map, path, "trust").flatMap(e -> in.text(e.value(), child(path, "trust")))
                 .flatMap(t -> {
-                    Path file = baseDir.resolve(t.text()).normalize();
-                    String why = unreadable(file, BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file");
+                    Path file = ctx.resolve(t.text());
+                    String why = LoadContext.unreadable(file, BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file");
                     if (why != null) {
                         in.problem(t.position(), child(path, "trust"), why);
                         return Optional.empty();
@@ -868,7 +826,7 @@ public final class RulesLoader {
         }
         LoginPolicy policy = policyEntry
                 .flatMap(e -> in.text(e.value(), child(path, "login")))
-                .flatMap(s -> word(s, child(path, "login"), LoginPolicy.fromConfigName(s.text()),
+                .flatMap(s -> ctx.word(s, child(path, "login"), LoginPolicy.fromConfigName(s.text()),
                         "secure-only, audit or plaintext-allowed"))
                 .orElse(policyEntry.isPresent() ? null : LoginPolicy.SECURE_ONLY);
         Boolean challenge = challengeEntry
@@ -878,8 +836,8 @@ public final class RulesLoader {
             return null;
         }
         if (policy == LoginPolicy.PLAINTEXT_ALLOWED && challengeEntry.isPresent()) {
-            warnings.add(new Problem(challengeEntry.get().keyPosition(), child(path, "challengeResponseWithoutTls"),
-                    "is ignored, since login is plaintext-allowed"));
+            ctx.warn(challengeEntry.get().keyPosition(), child(path, "challengeResponseWithoutTls"),
+                    "is ignored, since login is plaintext-allowed");
         }
         return new LoginSettings(policy, challenge);
     }
@@ -904,33 +862,10 @@ public final class RulesLoader {
         Optional<Entry> bare = in.entry(smtp, "bareLineEndings");
         SmtpSettings.BareLineEndings bareLineEndings = bare
                 .flatMap(e -> in.text(e.value(), child(smtpPath, "bareLineEndings")))
-                .flatMap(s -> word(s, child(smtpPath, "bareLineEndings"),
+                .flatMap(s -> ctx.word(s, child(smtpPath, "bareLineEndings"),
                         SmtpSettings.BareLineEndings.fromConfigName(s.text()), "reject or normalize"))
                 .orElse(bare.isPresent() ? null : SmtpSettings.BareLineEndings.REJECT);
         return bareLineEndings == null ? null : new SmtpSettings(bareLineEndings);
-    }
-
-    private Optional<HostPort> listenAddress(Item item) {
-        HostPort hp;
-        try {
-            hp = HostPort.parse(item.text(), true);
-        } catch (IllegalArgumentException ex) {
-            in.problem(item.position(), item.path(), ex.getMessage());
-            return Optional.empty();
-        }
-        if (hp.literalAddress().isEmpty()) {
-            in.problem(item.position(), item.path(), '"' + item.text()
-                    + "\" listens on a host name (expected an IP address: 192.0.2.10:995, [2001:db8::10]:995, 0.0.0.0:995)");
-            return Optional.empty();
-        }
-        return Optional.of(hp);
-    }
-
-    private <T> Optional<T> word(YamlNode.Scalar s, String path, Optional<T> value, String expected) {
-        if (value.isEmpty()) {
-            in.problem(s.position(), path, '"' + s.text() + "\" (expected " + expected + ")");
-        }
-        return value;
     }
 
     private Access access(YamlNode node, String path, Map<String, ClientSet> clientSets) {
@@ -967,13 +902,13 @@ public final class RulesLoader {
                         + " client set, which this list then names (expected clientSets: {partners: {domains: ["
                         + item.text() + "]}} and partners here)");
             } else if (looksLikeAddress(item.text())) {
-                addressBlock(item).ifPresent(b -> {
+                ctx.addressBlock(item).ifPresent(b -> {
                     entries.add(item.text());
                     inline.add(b);
                 });
             } else {
                 in.problem(item.position(), item.path(), "unknown client set \"" + item.text() + "\" (expected "
-                        + known(clientSets.keySet(), "client sets") + ", or an address or CIDR such as 10.0.0.0/8)");
+                        + LoadContext.known(clientSets.keySet(), "client sets") + ", or an address or CIDR such as 10.0.0.0/8)");
             }
         }
         sets.add(AddressSet.of(inline));
@@ -1050,19 +985,6 @@ public final class RulesLoader {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
-
-    private boolean checkName(String name, SourcePosition pos, String path, String what) {
-        if (NAME.matcher(name).matches()) {
-            return true;
-        }
-        in.problem(pos, path, what + " name \"" + name + "\" (expected a letter, then letters, digits, '.', '_' or '-',"
-                + " at most 63 characters)");
-        return false;
-    }
-
-    private static String known(Set<String> names, String what) {
-        return names.isEmpty() ? "one defined under " + what + ": there are none" : "one of: " + String.join(", ", names);
-    }
 
     private static boolean isDnsName(String text) {
         return HostPort.isHostName(text.startsWith("*.") ? text.substring(2) : text);
