@@ -25,10 +25,7 @@ import org.gatehouse.rules.load.NodeReader.Item;
 import org.gatehouse.rules.load.YamlNode.Entry;
 import org.gatehouse.rules.load.YamlNode.MapNode;
 
-/**
- * Reads one entry of rules: its name, listen addresses, protocol, login and smtp keys here, the TLS, backend, access and
- * limits keys through their sections, in the order a reader meets them, so that problems come out in the same order.
- */
+/** Reads one rule: name, listen, protocol, login and smtp here; TLS, backend, access and limits through their sections. */
 final class RuleSection {
 
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
@@ -63,6 +60,7 @@ final class RuleSection {
             return Optional.empty();
         }
         int before = ctx.problemCount();
+        // Problems at one position (every missing key is reported at the rule's) keep the order of these calls.
         in.onlyKeys(map, path, RULE_KEYS);
         String name = name(map, path);
         boolean enabled = in.entry(map, "enabled").flatMap(e -> in.bool(e.value(), child(path, "enabled"))).orElse(true);
