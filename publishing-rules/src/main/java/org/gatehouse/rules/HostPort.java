@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import org.gatehouse.rules.match.HostName;
 import org.gatehouse.rules.match.IpLiteral;
 
 /**
@@ -80,30 +81,9 @@ public record HostPort(String host, int port) {
         return port;
     }
 
-    /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+    /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens (see {@link HostName}). */
     public static boolean isHostName(String host) {
-        if (host.isEmpty() || host.length() > 253) {
-            return false;
-        }
-        String[] labels = host.split("\\.", -1);
-        boolean allNumeric = true;
-        for (String label : labels) {
-            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
-                return false;
-            }
-            for (int i = 0; i < label.length(); i++) {
-                char c = label.charAt(i);
-                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-                if (!ok) {
-                    return false;
-                }
-                if (!(c >= '0' && c <= '9')) {
-                    allNumeric = false;
-                }
-            }
-        }
-        // "10.0.0.256" is a mistyped address, not a name.
-        return !allNumeric;
+        return HostName.isValid(host);
     }
 
     /** The host as an address if it is an IP literal. */

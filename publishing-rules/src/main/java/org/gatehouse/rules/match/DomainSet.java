@@ -6,7 +6,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.gatehouse.rules.HostPort;
 
 /**
  * An immutable set of DNS domains; a name matches when it is one of them or lies under one ({@code contoso.com}
@@ -73,7 +72,7 @@ public final class DomainSet {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException('"' + domain + "\" is not a domain name (expected: contoso.com)");
         }
-        if (!HostPort.isHostName(ascii)) {
+        if (!HostName.isValid(ascii)) {
             throw new IllegalArgumentException('"' + domain + "\" is not a domain name (expected: contoso.com)");
         }
         return ascii;

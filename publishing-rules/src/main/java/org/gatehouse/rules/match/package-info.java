@@ -1,2 +1,5 @@
-/** Address literals, CIDR blocks and the sorted-range sets that match a client address in logarithmic time. */
+/**
+ * The matching primitives the records are built from (IP literals, host names, address blocks and sets, domain sets),
+ * importing nothing else of this module.
+ */
 package org.gatehouse.rules.match;
