@@ -51,6 +51,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.gatehouse.session.Transport;
+import org.gatehouse.gateway.Reloader;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.rules.HostPort;
@@ -100,11 +101,7 @@ public final class AdminServer implements AutoCloseable {
         Optional<String> notReady();
 
         /** Reloads the rules; the answer says whether it worked and, if not, every problem. */
-        CompletableFuture<Reload> reload();
-    }
-
-    /** A reload's result as the endpoint reports it. */
-    public record Reload(boolean success, String summary, List<String> problems) {
+        CompletableFuture<Reloader.Outcome> reload();
     }
 
     /**

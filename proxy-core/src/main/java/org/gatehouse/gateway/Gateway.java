@@ -1,13 +1,9 @@
 package org.gatehouse.gateway;
 
-import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Gauge;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -19,12 +15,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.access.ConnectionLimits;
@@ -60,25 +53,6 @@ public final class Gateway implements AutoCloseable {
     public record Listener(String rule, InetSocketAddress address, Channel channel) {
     }
 
-    /**
-     * What a listening socket is for: its address, and for a free-port address (port 0, which every rule may use) the
-     * rule too, since two such addresses are different sockets.
-     */
-    private record Binding(HostPort address, String ephemeralRule) {
-        static Binding of(Rule rule, HostPort address) {
-            return new Binding(address, address.port() == 0 ? rule.name() : "");
-        }
-
-        Optional<Rule> ruleIn(RulesSnapshot snapshot) {
-            for (Rule r : snapshot.rules().enabledRules()) {
-                if (r.listen().contains(address) && (ephemeralRule.isEmpty() || ephemeralRule.equals(r.name()))) {
-                    return Optional.of(r);
-                }
-            }
-            return Optional.empty();
-        }
-    }
-
     /** The bindings a reload added and removed, and the rules whose settings changed, for its log line. */
     public record Changes(List<String> added, List<String> removed, List<String> changedRules) {
     }
@@ -90,21 +64,12 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<Serving> serving;
     private final BackendPools pools;
     private final ConnectionLimits limits;
-    private final Map<Binding, Listener> bound = new LinkedHashMap<>(); // guarded by this
+    private final Listeners listeners; // guarded by this
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
-    private final ScheduledExecutorService housekeeping;
+    private final Housekeeping housekeeping;
     private volatile boolean draining;
     private boolean closed; // guarded by this
-
-    /** How often stapled OCSP responses are looked at (each is fetched again half-way through its validity). */
-    private static final long OCSP_CHECK_MINUTES = 5;
-
-    /** How often TLS session-ticket keys are replaced (tickets under the previous key stay valid one period more). */
-    private static final long TICKET_KEY_HOURS = 12;
-
-    /** How often the plaintext-login report is written to the state directory when it changed. */
-    private static final long REPORT_SAVE_SECONDS = 10;
 
     private Gateway(Transport transport, RulesSnapshot initial, GatewayMetrics metrics) {
         this.transport = transport;
@@ -117,17 +82,10 @@ public final class Gateway implements AutoCloseable {
         this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
         this.serving = new AtomicReference<>(new Serving(initial, java.util.Map.of(), ClientNames.NONE, limits));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
-        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "gatehouse-housekeeping");
-            t.setDaemon(true);
-            return t;
-        });
-        housekeeping.scheduleWithFixedDelay(plaintextLogins::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
-                TimeUnit.SECONDS);
-        housekeeping.scheduleWithFixedDelay(() -> snapshot().tls().rotateTicketKeys(), TICKET_KEY_HOURS, TICKET_KEY_HOURS,
-                TimeUnit.HOURS);
-        housekeeping.scheduleWithFixedDelay(() -> snapshot().tls().refreshOcspResponses(), OCSP_CHECK_MINUTES,
-                OCSP_CHECK_MINUTES, TimeUnit.MINUTES);
+        this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins);
+        this.listeners = new Listeners(transport, workers, metrics, (binding, rule) -> new FrontendInitializer(
+                binding::ruleIn, serving::get, metrics, transport.socketChannel(), resolver, plaintextLogins,
+                connections));
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
@@ -180,62 +138,39 @@ public final class Gateway implements AutoCloseable {
         if (draining) {
             throw new GatewayException("the gateway is shutting down", null);
         }
+        checkTransport(next);
         Serving current = serving.get();
         RulesSnapshot previous = current.snapshot();
+        Map<Listeners.Binding, Rule> wanted = Listeners.wanted(next.rules().enabledRules());
+        Map<Listeners.Binding, Listener> added = listeners.bindMissing(wanted);
+        ClientNames oldNames = current.names();
+        ClientNames newNames = clientNamesFor(next.rules(), oldNames);
+
+        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
+        next.tls().expiries().keySet().forEach(this::certificateGauge);
+        listeners.startAccepting(added, wanted);
+        List<String> removed = listeners.closeUnwanted(wanted);
+        if (oldNames != newNames && oldNames instanceof ReverseDns old) {
+            // Lookups in flight finish first; connections accepted from now on ask the new resolver.
+            workers.schedule(old::close, previous.rules().dns().timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        }
+        warnOfRestartOnlyChanges(previous, next);
+        return new Changes(added.values().stream().map(Listeners::describe).toList(), removed,
+                changedRules(previous.rules(), next.rules()));
+    }
+
+    /** A transparent rule needs the native transport: refused before anything changes. */
+    private void checkTransport(RulesSnapshot next) throws GatewayException {
         for (Rule rule : next.rules().enabledRules()) {
             if (rule.backend().transparent() && !transport.supportsTransparent()) {
                 throw new GatewayException(rule.position() + ": rule " + rule.name() + ": transparent: true needs Linux's "
                         + "native transport, and this process runs on " + transport.name(), null);
             }
         }
-        Map<Binding, Rule> wanted = new LinkedHashMap<>();
-        for (Rule rule : next.rules().enabledRules()) {
-            for (HostPort address : rule.listen()) {
-                wanted.put(Binding.of(rule, address), rule);
-            }
-        }
-        Map<Binding, Listener> added = new LinkedHashMap<>();
-        try {
-            for (Map.Entry<Binding, Rule> e : wanted.entrySet()) {
-                if (!bound.containsKey(e.getKey())) {
-                    added.put(e.getKey(), bind(e.getKey(), e.getValue()));
-                }
-            }
-        } catch (GatewayException e) {
-            added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
-            throw e;
-        }
-        ClientNames oldNames = current.names();
-        ClientNames newNames = clientNamesFor(next.rules(), oldNames);
+    }
 
-        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
-        next.tls().expiries().keySet().forEach(this::certificateGauge);
-        bound.putAll(added);
-        for (Map.Entry<Binding, Listener> e : added.entrySet()) {
-            Listener l = e.getValue();
-            Rule rule = wanted.get(e.getKey());
-            l.channel().config().setAutoRead(true); // accepting starts only now that the snapshot knows its rule
-            log.info("listening rule={} address={} protocol={} tls={} backend={}", l.rule(), hostPort(l.address()),
-                    rule.protocol().configName(), rule.tls().mode().configName(), rule.backends());
-        }
-        List<String> removed = new ArrayList<>();
-        for (var it = bound.entrySet().iterator(); it.hasNext();) {
-            var e = it.next();
-            if (!wanted.containsKey(e.getKey())) {
-                e.getValue().channel().close().awaitUninterruptibly();
-                removed.add(e.getValue().rule() + "@" + hostPort(e.getValue().address()));
-                log.info("stopped listening rule={} address={} (connections in progress continue)", e.getValue().rule(),
-                        hostPort(e.getValue().address()));
-                it.remove();
-            } else {
-                Rule now = wanted.get(e.getKey());
-                e.setValue(new Listener(now.name(), e.getValue().address(), e.getValue().channel()));
-            }
-        }
-        if (oldNames != newNames && oldNames instanceof ReverseDns old) {
-            // Lookups in flight finish first; connections accepted from now on ask the new resolver.
-            workers.schedule(old::close, previous.rules().dns().timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-        }
+    /** What a reload cannot move (the admin endpoint, the state folder) stays until a restart: said so. */
+    private static void warnOfRestartOnlyChanges(RulesSnapshot previous, RulesSnapshot next) {
         if (!previous.rules().service().admin().equals(next.rules().service().admin())) {
             log.warn("admin changed to {}; the admin endpoint stays where it is until a restart",
                     next.rules().service().admin().map(HostPort::toString).orElse("off"));
@@ -248,8 +183,6 @@ public final class Gateway implements AutoCloseable {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());
         }
-        return new Changes(added.values().stream().map(l -> l.rule() + "@" + hostPort(l.address())).toList(), removed,
-                changedRules(previous.rules(), next.rules()));
     }
 
     /**
@@ -284,41 +217,9 @@ public final class Gateway implements AutoCloseable {
         return changed;
     }
 
-    private Listener bind(Binding binding, Rule rule) throws GatewayException {
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                // Accepted on a worker loop, as relaying is: no thread of its own to wake for every connection.
-                .group(workers, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                // Not accepting until the rules that know this socket are in place (see apply).
-                .option(ChannelOption.AUTO_READ, false)
-                // Nothing is read from a client until the access gate has decided.
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .handler(new AcceptErrors(metrics.rule(rule.name())))
-                .childHandler(new FrontendInitializer(binding::ruleIn, serving::get, metrics, transport.socketChannel(),
-                        resolver, plaintextLogins, connections));
-        HostPort address = binding.address();
-        ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
-        if (!bound.isSuccess()) {
-            Throwable cause = bound.cause();
-            throw new GatewayException(rule.position() + ": rule " + rule.name() + ": cannot listen on " + address + " ("
-                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
-                    + (address.port() < 1024 ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE" : "") + ")", cause);
-        }
-        return new Listener(rule.name(), (InetSocketAddress) bound.channel().localAddress(), bound.channel());
-    }
-
-    private static HostPort hostPort(InetSocketAddress a) {
-        return new HostPort(NetUtil.toAddressString(a.getAddress()), a.getPort());
-    }
-
     /** The bound listeners, with their actual addresses (port 0 in the rules becomes the port chosen). */
     public synchronized List<Listener> listeners() {
-        return List.copyOf(bound.values());
+        return listeners.all();
     }
 
     /** The first bound address of a rule, for tests and the demo. */
@@ -342,7 +243,7 @@ public final class Gateway implements AutoCloseable {
             return Optional.of("shutting down");
         }
         long wanted = snapshot().rules().enabledRules().stream().mapToLong(r -> r.listen().size()).sum();
-        long open = bound.values().stream().filter(l -> l.channel().isActive()).count();
+        long open = listeners.open();
         return open == wanted ? Optional.empty() : Optional.of(open + " of " + wanted + " listeners bound");
     }
 
@@ -354,9 +255,7 @@ public final class Gateway implements AutoCloseable {
     public int drain(Duration grace) throws InterruptedException {
         synchronized (this) {
             draining = true;
-            for (Listener l : bound.values()) {
-                l.channel().close().awaitUninterruptibly();
-            }
+            listeners.closeAll();
         }
         log.info("draining: stopped accepting, waiting up to {} s for {} open connection(s)", grace.toSeconds(),
                 connections.size());
@@ -372,9 +271,7 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         synchronized (this) {
             draining = true;
-            for (Listener l : bound.values()) {
-                l.channel().close().awaitUninterruptibly();
-            }
+            listeners.closeAll();
         }
         int open = connections.size();
         connections.close().awaitUninterruptibly();
@@ -390,7 +287,7 @@ public final class Gateway implements AutoCloseable {
             dns.close();
         }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        housekeeping.shutdownNow();
+        housekeeping.close();
         plaintextLogins.saveIfChanged();
         log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");
     }

@@ -75,7 +75,7 @@ public final class ImapInspector extends MailInspector {
     @Override
     protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
         while (!done() && !finishing() && in.isReadable()) {
-            if (input == Input.AWAITING_GO_AHEAD || (inSasl() && !clientsTurn())) {
+            if (input == Input.AWAITING_GO_AHEAD || (sasl.underWay() && !sasl.clientsTurn())) {
                 return; // held until the server answers
             }
             if (input == Input.LITERAL) {
@@ -86,9 +86,9 @@ public final class ImapInspector extends MailInspector {
             if (raw == null) {
                 return;
             }
-            String line = lineText(raw);
-            if (inSasl()) {
-                saslResponse(line);
+            String line = CommandLines.text(raw);
+            if (sasl.underWay()) {
+                sasl.response(line);
                 forward(ctx, raw);
             } else if (input == Input.CONTINUATION_LINE) {
                 ImapLine continued = ImapLine.continuation(line);
@@ -230,7 +230,7 @@ public final class ImapInspector extends MailInspector {
         ImapLine.Argument mechanism = command.argument(0);
         ImapLine.Argument initial = command.argument(1);
         String name = mechanism == null || mechanism.literal() ? "" : mechanism.text().toUpperCase(Locale.ROOT);
-        if (saslStart("AUTHENTICATE", name, initial == null || initial.literal() ? null : initial.text())
+        if (sasl.start("AUTHENTICATE", name, initial == null || initial.literal() ? null : initial.text())
                 == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal(tag));
@@ -246,7 +246,7 @@ public final class ImapInspector extends MailInspector {
         }
         expect(current);
         forward(ctx, raw);
-        saslForwarded();
+        sasl.forwarded();
     }
 
     /**
@@ -332,7 +332,7 @@ public final class ImapInspector extends MailInspector {
             if (raw == null) {
                 return;
             }
-            String line = lineText(raw);
+            String line = CommandLines.text(raw);
             if (serverResponseContinues) {
                 emit(ctx, raw); // the rest of a response after its literal: data, not a new response
             } else {
@@ -355,7 +355,7 @@ public final class ImapInspector extends MailInspector {
             if (input == Input.AWAITING_GO_AHEAD) {
                 input = Input.LITERAL;
                 resumeClient(ctx);
-            } else if (inSasl()) {
+            } else if (sasl.underWay()) {
                 saslChallenge(ctx);
             }
             return;
@@ -392,11 +392,11 @@ public final class ImapInspector extends MailInspector {
         if (command == null) {
             return;
         }
-        boolean resume = current == command && (input == Input.AWAITING_GO_AHEAD || inSasl()) && !finishing();
+        boolean resume = current == command && (input == Input.AWAITING_GO_AHEAD || sasl.underWay()) && !finishing();
         if (resume) {
             // Refused before its literal, or the exchange is over: the client's next line is a new command.
             input = Input.COMMANDS;
-            saslEnded();
+            sasl.ended();
         }
         answered(ctx, command);
         if (status.equals("OK") && (command.kind() == Kind.LOGIN || command.kind() == Kind.AUTHENTICATE)) {
@@ -417,7 +417,7 @@ public final class ImapInspector extends MailInspector {
 
     /** A response with its capability list as the client should see it (unchanged when nothing needs changing). */
     private String rewriteCapabilities(String line) {
-        if (startsWithIgnoreCase(line, "* CAPABILITY ")) {
+        if (CommandLines.startsWithIgnoreCase(line, "* CAPABILITY ")) {
             return line.substring(0, 13) + capabilities(line.substring(13));
         }
         Matcher m = CAPABILITY_CODE.matcher(line);

@@ -72,16 +72,8 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     private boolean removed;
     private boolean failed;
 
-    /** The SASL command of the exchange under way or last refused (AUTH, AUTHENTICATE). */
-    private String saslCommand = "";
-    /** The mechanism of an audited exchange whose user name comes with the first response. */
-    private String auditAtFirstResponse;
-    /** A refused SASL start had no initial response: the client may have pipelined one, which is never forwarded. */
-    private boolean strayResponsePossible;
-    /** A SASL exchange is forwarded and not over. */
-    private boolean saslUnderWay;
-    /** The server's last word in the exchange was a challenge, not yet answered. */
-    private boolean clientsTurn;
+    /** The session's SASL exchange. */
+    protected final SaslExchange sasl;
 
     private ByteBuf in;
     private ByteBuf out;
@@ -101,6 +93,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         this.session = requireNonNull(session, "session");
         this.guard = requireNonNull(guard, "guard");
         this.startTls = startTls;
+        this.sasl = new SaslExchange(session, guard, () -> tlsActive);
         this.tlsActive = session.rule().tls().mode() == TlsMode.IMPLICIT;
     }
 
@@ -221,53 +214,13 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         if (!client) {
             return line;
         }
-        String unreadable = unreadable(line);
+        String unreadable = CommandLines.unreadable(line);
         if (unreadable != null) {
             line.release();
             violation(ctx, "ambiguous-line-ending", unreadable);
             return null;
         }
-        return withCrlf(ctx, line);
-    }
-
-    /**
-     * Why servers could cut {@code line} into commands differently, or null when they cannot: a CR that is not part
-     * of the CRLF ending ends a line for some servers and not for others, and a NUL ends the line for a server written
-     * in C while the rest would be read by the next one.
-     */
-    private static String unreadable(ByteBuf line) {
-        int start = line.readerIndex();
-        int end = line.writerIndex() - 1; // the LF
-        int crlf = end > start && line.getByte(end - 1) == '\r' ? end - 1 : end;
-        int cr = line.indexOf(start, crlf, (byte) '\r');
-        if (cr >= 0) {
-            return "a bare CR in a command line";
-        }
-        return line.indexOf(start, crlf, (byte) 0) >= 0 ? "a NUL byte in a command line" : null;
-    }
-
-    /** A line ended by a bare LF, as the server gets it: with CRLF, so strict and lenient servers read one line. */
-    private static ByteBuf withCrlf(ChannelHandlerContext ctx, ByteBuf line) {
-        int end = line.writerIndex() - 1;
-        if (end > line.readerIndex() && line.getByte(end - 1) == '\r') {
-            return line;
-        }
-        ByteBuf fixed = ctx.alloc().buffer(line.readableBytes() + 1);
-        fixed.writeBytes(line, line.readerIndex(), line.readableBytes() - 1).writeByte('\r').writeByte('\n');
-        line.release();
-        return fixed;
-    }
-
-    /** A line's text without its line ending (CRLF, or a bare LF from a lenient peer). */
-    protected static String lineText(ByteBuf line) {
-        int end = line.writerIndex();
-        if (end > line.readerIndex() && line.getByte(end - 1) == '\n') {
-            end--;
-        }
-        if (end > line.readerIndex() && line.getByte(end - 1) == '\r') {
-            end--;
-        }
-        return line.toString(line.readerIndex(), end - line.readerIndex(), StandardCharsets.ISO_8859_1);
+        return CommandLines.withCrlf(ctx.alloc(), line);
     }
 
     /** Passes client bytes on to the backend. */
@@ -378,55 +331,9 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     // ---- SASL (AUTH, AUTHENTICATE) ---------------------------------------------------------------------------------
 
-    /**
-     * Applies the login policy to a SASL start and records it. A refusal without an initial response arms the check for
-     * a pipelined response ({@link #refusedSaslResponse}); an audited PLAIN or LOGIN without one is recorded at the
-     * first response ({@link #saslResponse}), which names the user; any other at once. The caller answers or forwards
-     * according to the verdict.
-     *
-     * @param command   AUTH, AUTHENTICATE or X-EXPS, for the record
-     * @param mechanism upper case
-     * @param initial   the initial response, or null
-     */
-    protected final LoginGuard.Verdict saslStart(String command, String mechanism, String initial) {
-        saslCommand = command;
-        auditAtFirstResponse = null;
-        LoginGuard.Verdict verdict = guard.judge(tlsActive, Sasl.sendsSecret(mechanism));
-        if (verdict == LoginGuard.Verdict.REFUSE) {
-            strayResponsePossible = initial == null;
-        }
-        boolean userComesNext = initial == null && (mechanism.equals("PLAIN") || mechanism.equals("LOGIN"));
-        if (verdict != LoginGuard.Verdict.AUDIT || !userComesNext) {
-            guard.record(session, verdict, Sasl.method(command, mechanism),
-                    initial == null ? "" : Sasl.userIn(mechanism, initial));
-        } else {
-            auditAtFirstResponse = mechanism;
-        }
-        return verdict;
-    }
-
-    /** A SASL exchange was forwarded: client lines are its responses, each one only after the server's challenge. */
-    protected final void saslForwarded() {
-        saslUnderWay = true;
-        clientsTurn = false;
-    }
-
-    /** Whether a forwarded SASL exchange is under way. */
-    protected final boolean inSasl() {
-        return saslUnderWay;
-    }
-
-    /**
-     * Whether the client may send a SASL response now: only after a challenge. A line sent before it is held until the
-     * server answers, since a server that refuses the mechanism reads that line as its next command.
-     */
-    protected final boolean clientsTurn() {
-        return clientsTurn;
-    }
-
-    /** The server sent a challenge: the client's next line is the response. */
+    /** The server sent a challenge: the client's next line is the response, read now if it came already. */
     protected final void saslChallenge(ChannelHandlerContext ctx) {
-        clientsTurn = true;
+        sasl.challenged();
         resumeClient(ctx);
     }
 
@@ -446,30 +353,9 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         if (verdict != LoginGuard.Verdict.ALLOW) {
             guard.record(session, LoginGuard.Verdict.REFUSE, method, "");
         }
-        strayResponsePossible = verdict == LoginGuard.Verdict.REFUSE;
+        sasl.refusedWithoutStart(verdict == LoginGuard.Verdict.REFUSE);
         session.meters().commandRefused("ambiguous-login-verb");
         reply(ctx, verdict == LoginGuard.Verdict.REFUSE ? refusalReply : syntaxReply);
-    }
-
-    /** A client line of a forwarded SASL exchange: the first one of an audited exchange names the user. */
-    protected final void saslResponse(String line) {
-        clientsTurn = false;
-        if (auditAtFirstResponse != null) {
-            String mechanism = auditAtFirstResponse;
-            auditAtFirstResponse = null;
-            guard.record(session, LoginGuard.Verdict.AUDIT, Sasl.method(saslCommand, mechanism),
-                    Sasl.userIn(mechanism, line));
-        }
-    }
-
-    /**
-     * The forwarded SASL exchange is over: client lines are commands again. The caller resumes reading the lines it
-     * held ({@link #resumeClient}) once it has taken in the rest of the server's answer.
-     */
-    protected final void saslEnded() {
-        auditAtFirstResponse = null;
-        saslUnderWay = false;
-        clientsTurn = false;
     }
 
     /**
@@ -478,16 +364,11 @@ public abstract class MailInspector extends ChannelDuplexHandler {
      */
     protected final boolean refusedSaslResponse(ChannelHandlerContext ctx, ByteBuf raw, String line,
             Set<String> bareCommands) {
-        if (!strayResponsePossible) {
-            return false;
-        }
-        strayResponsePossible = false;
-        String trimmed = line.strip();
-        if (!Sasl.looksLikeResponse(trimmed) || bareCommands.contains(trimmed.toUpperCase(Locale.ROOT))) {
+        if (!sasl.isStrayResponse(line, bareCommands)) {
             return false;
         }
         raw.release();
-        violation(ctx, "sasl-after-refusal", "an authentication response after the refused " + saslCommand);
+        violation(ctx, "sasl-after-refusal", "an authentication response after the refused " + sasl.command());
         return true;
     }
 
@@ -514,9 +395,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             HandshakeOutcome.addBefore(ctx.pipeline(), ctx.name(), startTls.get(), session);
             upgrading = false;
             tlsActive = true;
-            strayResponsePossible = false;
-            saslUnderWay = false;
-            clientsTurn = false;
+            sasl.reset();
             session.meters().starttls();
             tlsStarted();
         });
@@ -618,12 +497,5 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         ReferenceCountUtil.safeRelease(out);
         in = null;
         out = null;
-    }
-
-    // ---- small text helpers -----------------------------------------------------------------------------------------
-
-    /** Whether {@code line} starts with {@code prefix}, ignoring case. */
-    protected static boolean startsWithIgnoreCase(String line, String prefix) {
-        return line.regionMatches(true, 0, prefix, 0, prefix.length());
     }
 }

@@ -63,15 +63,15 @@ public final class Pop3Inspector extends MailInspector {
     @Override
     protected void decodeClient(ChannelHandlerContext ctx, ByteBuf in) {
         while (!done() && !finishing() && in.isReadable()) {
-            if (inSasl() && !clientsTurn()) {
+            if (sasl.underWay() && !sasl.clientsTurn()) {
                 return; // held until the server challenges or ends the exchange
             }
             ByteBuf raw = readLine(ctx, in, true);
             if (raw == null) {
                 return;
             }
-            if (inSasl()) {
-                saslResponse(lineText(raw));
+            if (sasl.underWay()) {
+                sasl.response(CommandLines.text(raw));
                 forward(ctx, raw);
             } else {
                 command(ctx, in, raw);
@@ -80,7 +80,7 @@ public final class Pop3Inspector extends MailInspector {
     }
 
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
-        String line = lineText(raw);
+        String line = CommandLines.text(raw);
         if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
             return;
         }
@@ -179,12 +179,12 @@ public final class Pop3Inspector extends MailInspector {
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, String mechanism, String initialResponse) {
-        if (saslStart("AUTH", mechanism, initialResponse) == Verdict.REFUSE) {
+        if (sasl.start("AUTH", mechanism, initialResponse) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
             return;
         }
-        saslForwarded();
+        sasl.forwarded();
         forward(ctx, raw, Kind.SASL);
     }
 
@@ -240,7 +240,7 @@ public final class Pop3Inspector extends MailInspector {
     }
 
     private void reply(ChannelHandlerContext ctx, Command command, ByteBuf raw) {
-        String line = lineText(raw);
+        String line = CommandLines.text(raw);
         if (command.inBlock) {
             if (line.equals(".")) {
                 if (command.kind == Kind.CAPA && offersStarttls()) {
@@ -261,7 +261,7 @@ public final class Pop3Inspector extends MailInspector {
             }
             return;
         }
-        boolean ok = startsWithIgnoreCase(line, "+OK");
+        boolean ok = CommandLines.startsWithIgnoreCase(line, "+OK");
         emitFiltered(ctx, command, raw, line, ok);
     }
 
@@ -284,7 +284,7 @@ public final class Pop3Inspector extends MailInspector {
                     saslChallenge(ctx);
                     return; // the exchange goes on
                 }
-                saslEnded();
+                sasl.ended();
                 answered(ctx, command);
                 if (ok) {
                     finish(ctx);

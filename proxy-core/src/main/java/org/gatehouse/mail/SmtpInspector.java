@@ -116,15 +116,15 @@ public final class SmtpInspector extends MailInspector {
                     }
                 }
                 default -> {
-                    if (inSasl() ? !clientsTurn() : !pipelining && head() != null) {
+                    if (sasl.underWay() ? !sasl.clientsTurn() : !pipelining && head() != null) {
                         return; // held until the server answers what came before
                     }
                     ByteBuf raw = readLine(ctx, in, true);
                     if (raw == null) {
                         return;
                     }
-                    if (inSasl()) {
-                        saslResponse(lineText(raw));
+                    if (sasl.underWay()) {
+                        sasl.response(CommandLines.text(raw));
                         forward(ctx, raw);
                     } else {
                         command(ctx, in, raw);
@@ -163,7 +163,7 @@ public final class SmtpInspector extends MailInspector {
     }
 
     private void command(ChannelHandlerContext ctx, ByteBuf in, ByteBuf raw) {
-        String line = lineText(raw);
+        String line = CommandLines.text(raw);
         if (refusedSaslResponse(ctx, raw, line, BARE_COMMANDS)) {
             return;
         }
@@ -241,12 +241,12 @@ public final class SmtpInspector extends MailInspector {
                     "500 5.5.2 Syntax error, command unrecognized\r\n");
             return;
         }
-        if (saslStart(command.verb(), command.mechanism(), command.initialResponse()) == Verdict.REFUSE) {
+        if (sasl.start(command.verb(), command.mechanism(), command.initialResponse()) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
             return;
         }
-        saslForwarded();
+        sasl.forwarded();
         forward(ctx, raw, Kind.AUTH, 0);
     }
 
@@ -289,7 +289,7 @@ public final class SmtpInspector extends MailInspector {
                 emit(ctx, raw); // unsolicited: a 421 before the server closes, say
                 continue;
             }
-            String line = lineText(raw);
+            String line = CommandLines.text(raw);
             boolean last = line.length() < 4 || line.charAt(3) != '-';
             if (command.kind == Kind.EHLO) {
                 raw.release();
@@ -330,7 +330,7 @@ public final class SmtpInspector extends MailInspector {
                     saslChallenge(ctx);
                     return; // the exchange goes on
                 }
-                saslEnded();
+                sasl.ended();
                 answered(ctx, command);
                 if (code.equals("235")) {
                     loggedIn = true;

@@ -68,9 +68,8 @@ public final class Service implements AutoCloseable {
                     }
 
                     @Override
-                    public java.util.concurrent.CompletableFuture<AdminServer.Reload> reload() {
-                        return reloader.request("admin").thenApply(o -> new AdminServer.Reload(o.success(), o.summary(),
-                                o.problems()));
+                    public java.util.concurrent.CompletableFuture<Reloader.Outcome> reload() {
+                        return reloader.request("admin");
                     }
                 };
                 admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,

@@ -1,5 +1,6 @@
 package org.gatehouse.admin;
 
+import org.gatehouse.gateway.Reloader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -32,9 +33,9 @@ class AdminHandlerTest {
         }
 
         @Override
-        public CompletableFuture<AdminServer.Reload> reload() {
+        public CompletableFuture<Reloader.Outcome> reload() {
             reloads.incrementAndGet();
-            return CompletableFuture.completedFuture(new AdminServer.Reload(true, "no rule changed", List.of()));
+            return CompletableFuture.completedFuture(new Reloader.Outcome(true, "no rule changed", List.of()));
         }
     };
 

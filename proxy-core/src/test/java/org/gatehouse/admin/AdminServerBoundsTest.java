@@ -1,5 +1,6 @@
 package org.gatehouse.admin;
 
+import org.gatehouse.gateway.Reloader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.util.internal.PlatformDependent;
@@ -53,8 +54,8 @@ class AdminServerBoundsTest {
             }
 
             @Override
-            public CompletableFuture<AdminServer.Reload> reload() {
-                return CompletableFuture.completedFuture(new AdminServer.Reload(true, "no rule changed", List.of()));
+            public CompletableFuture<Reloader.Outcome> reload() {
+                return CompletableFuture.completedFuture(new Reloader.Outcome(true, "no rule changed", List.of()));
             }
         });
         LogCapture.clear();

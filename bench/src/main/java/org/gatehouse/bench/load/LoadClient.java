@@ -125,32 +125,7 @@ final class LoadClient implements AutoCloseable {
                 }
                 return;
             }
-            long t0 = System.nanoTime();
-            ChannelFuture f = bootstrap(port, new ChannelInitializer<SocketChannel>() {
-                @Override
-                protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(tls(ch, groups), new LineBasedFrameDecoder(1024),
-                            new SimpleChannelInboundHandler<ByteBuf>() {
-                        int lines;
-
-                        @Override
-                        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
-                            if (lines++ == 0) {
-                                latencies.add(System.nanoTime() - t0);
-                                ctx.writeAndFlush(Backends.ascii("QUIT\r\n"));
-                            } else {
-                                ctx.close();
-                            }
-                        }
-
-                        @Override
-                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                            failures.incrementAndGet();
-                            ctx.close();
-                        }
-                    });
-                }
-            }).connect();
+            ChannelFuture f = bootstrap(port, greetingThenQuit(groups, System.nanoTime(), latencies, failures)).connect();
             f.addListener(c -> {
                 if (!c.isSuccess()) {
                     failures.incrementAndGet();
@@ -168,6 +143,36 @@ final class LoadClient implements AutoCloseable {
             throw new IllegalStateException("over 100 failed connections");
         }
         return new HandshakeResult(latencies.size(), (System.nanoTime() - begin) / 1e9, new ArrayList<>(latencies));
+    }
+
+    /** One TLS session: the greeting's latency from {@code t0} is recorded, then QUIT, then the close. */
+    private ChannelInitializer<SocketChannel> greetingThenQuit(Groups groups, long t0, List<Long> latencies,
+            AtomicInteger failures) {
+        return new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(tls(ch, groups), new LineBasedFrameDecoder(1024),
+                        new SimpleChannelInboundHandler<ByteBuf>() {
+                    int lines;
+
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+                        if (lines++ == 0) {
+                            latencies.add(System.nanoTime() - t0);
+                            ctx.writeAndFlush(Backends.ascii("QUIT\r\n"));
+                        } else {
+                            ctx.close();
+                        }
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        failures.incrementAndGet();
+                        ctx.close();
+                    }
+                });
+            }
+        };
     }
 
     /** Bytes moved and seconds taken. */

@@ -76,6 +76,29 @@ public final class Soak {
 
         GoodClients good = new GoodClients(target);
         Attacks attacks = new Attacks(target);
+        long warmEnd = start + (long) (duration.toNanos() * WARM_UP);
+        Sampler.Sample warm = load(sampler, good, attacks, warmEnd, end);
+        Sampler.Sample last = quiet(sampler);
+        if (warm == null) {
+            warm = last;
+        }
+        Path csv = out.resolve("soak.csv");
+        Path png = out.resolve("soak.png");
+        sampler.writeCsv(csv);
+        Plot.write(sampler.samples(), png, duration, (long) (duration.toSeconds() * WARM_UP));
+        Verdict verdict = verdict(sampler, good, attacks, idle, warm, last, warmEnd, end);
+        Files.writeString(out.resolve("soak-summary.txt"), verdict.report() + "\n" + good.summary() + "\n"
+                + attacks.summary() + "\n");
+        System.out.println(verdict.report());
+        System.out.println(good.summary());
+        System.out.println(attacks.summary());
+        System.out.println("soak: wrote " + csv + " and " + png);
+        return verdict.passed();
+    }
+
+    /** Good and hostile traffic until {@code end}, sampled; the sample taken once warm (after GC), or null. */
+    private Sampler.Sample load(Sampler sampler, GoodClients good, Attacks attacks, long warmEnd, long end)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(24, r -> {
             Thread t = new Thread(r, "soak");
             t.setDaemon(true);
@@ -84,9 +107,7 @@ public final class Soak {
         List<java.util.concurrent.Future<?>> running = new ArrayList<>();
         running.addAll(good.start(pool, end));
         running.addAll(attacks.start(pool, end));
-
         long interval = Math.max(1_000_000_000L, duration.toNanos() / 400);
-        long warmEnd = start + (long) (duration.toNanos() * WARM_UP);
         Sampler.Sample warm = null;
         while (System.nanoTime() < end) {
             Thread.sleep(Math.max(1, Math.min(interval, end - System.nanoTime()) / 1_000_000));
@@ -108,8 +129,11 @@ public final class Soak {
         }
         pool.shutdownNow();
         pool.awaitTermination(10, TimeUnit.SECONDS);
+        return warm;
+    }
 
-        // Quiet: the shed and hung-up connections close, the pre-login and greeting timeouts run out.
+    /** Quiet: the shed and hung-up connections close, the pre-login and greeting timeouts run out. */
+    private static Sampler.Sample quiet(Sampler sampler) throws Exception {
         long quietEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < quietEnd) {
             Thread.sleep(1000);
@@ -118,14 +142,11 @@ public final class Soak {
         sampler.collectGarbage();
         Sampler.Sample last = sampler.sample("end");
         System.out.printf(Locale.ROOT, "soak: at the end: %s%n", last);
-        if (warm == null) {
-            warm = last;
-        }
+        return last;
+    }
 
-        Path csv = out.resolve("soak.csv");
-        Path png = out.resolve("soak.png");
-        sampler.writeCsv(csv);
-        Plot.write(sampler.samples(), png, duration, (long) (duration.toSeconds() * WARM_UP));
+    private Verdict verdict(Sampler sampler, GoodClients good, Attacks attacks, Sampler.Sample idle,
+            Sampler.Sample warm, Sampler.Sample last, long warmEnd, long end) throws Exception {
         Verdict verdict = new Verdict();
         verdict.check("good clients all served", good.failures() == 0, good.summary());
         verdict.check("good clients of each kind served", good.allKindsServed(), good.summary());
@@ -152,13 +173,7 @@ public final class Soak {
         String log = Files.readString(target.log());
         verdict.check("no stack trace and no OutOfMemoryError in the gateway's log",
                 !log.contains("\tat ") && !log.contains("OutOfMemoryError"), target.log().toString());
-        Files.writeString(out.resolve("soak-summary.txt"), verdict.report() + "\n" + good.summary() + "\n"
-                + attacks.summary() + "\n");
-        System.out.println(verdict.report());
-        System.out.println(good.summary());
-        System.out.println(attacks.summary());
-        System.out.println("soak: wrote " + csv + " and " + png);
-        return verdict.passed();
+        return verdict;
     }
 
     static String mb(double bytes) {
