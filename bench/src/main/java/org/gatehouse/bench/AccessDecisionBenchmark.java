@@ -58,7 +58,7 @@ public class AccessDecisionBenchmark {
         limiter = new ConnectionLimits().forRule("bench");
         clients = new InetAddress[CLIENTS];
         for (int i = 0; i < CLIENTS; i++) {
-            clients[i] = InetAddress.getByAddress(new byte[] {10, (byte) (i / 256), (byte) (i % 256), 7});
+            clients[i] = InetAddress.getByAddress(new byte[]{10, (byte) (i / 256), (byte) (i % 256), 7});
         }
     }
 

@@ -42,8 +42,9 @@ public class AddressMatchBenchmark {
             int b = random.nextInt(256);
             int c = random.nextInt(256);
             if (i % 10 == 9) {
-                blocks.add(AddressBlock.parse("2001:db8:" + Integer.toHexString(i >> 16) + ":" + Integer.toHexString(i & 0xffff)
-                        + "::/64"));
+                blocks.add(AddressBlock
+                        .parse("2001:db8:" + Integer.toHexString(i >> 16) + ":" + Integer.toHexString(i & 0xffff)
+                                + "::/64"));
             } else if (i % 2 == 0) {
                 blocks.add(AddressBlock.parse(a + "." + b + "." + c + ".0/24"));
             } else {
@@ -53,8 +54,8 @@ public class AddressMatchBenchmark {
         set = AddressSet.of(blocks);
         probes = new byte[PROBES][];
         for (int i = 0; i < PROBES; i++) {
-            probes[i] = new byte[] {(byte) (1 + random.nextInt(222)), (byte) random.nextInt(256),
-                (byte) random.nextInt(256), (byte) random.nextInt(256)};
+            probes[i] = new byte[]{(byte) (1 + random.nextInt(222)), (byte) random.nextInt(256),
+                    (byte) random.nextInt(256), (byte) random.nextInt(256)};
         }
     }
 

@@ -58,12 +58,14 @@ public class CapabilityFilterBenchmark {
     public void setUp() {
         Rule rule = new Rule("imap", true, List.of(new HostPort("127.0.0.1", 143)), Protocol.IMAP,
                 TlsSettings.of(TlsMode.IMPLICIT, List.of("bench")), LoginSettings.secureOnly(),
-                SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 1143))), Access.any(), Limits.defaults(), Optional.empty(),
+                SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 1143))), Access.any(),
+                Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("bench"));
         Session session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000),
                 new GatewayMetrics(new SimpleMeterRegistry()).rule("imap"));
-        channel = new EmbeddedChannel(new ImapInspector(session, new LoginGuard(rule.login(), PlaintextLogins.inMemory()),
-                null));
+        channel = new EmbeddedChannel(
+                new ImapInspector(session, new LoginGuard(rule.login(), PlaintextLogins.inMemory()),
+                        null));
         channel.writeOutbound(Unpooled.copiedBuffer("* OK IMAP ready\r\n", StandardCharsets.US_ASCII));
         ((ByteBuf) channel.readOutbound()).release();
     }

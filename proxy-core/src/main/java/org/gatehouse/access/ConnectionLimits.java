@@ -1,9 +1,9 @@
 package org.gatehouse.access;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;

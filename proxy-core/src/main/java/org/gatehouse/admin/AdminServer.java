@@ -43,18 +43,17 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gatehouse.session.Transport;
 import org.gatehouse.gateway.Reloader;
-import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.log.RateLimitedLog;
+import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +114,8 @@ public final class AdminServer implements AutoCloseable {
      *                        answer; not extended by bytes that trickle in: 408 and a close
      * @param writeTimeout    how long an answer may take to be written to a client that does not read; then a close
      */
-    public record Limits(int maxConnections, int maxInitialLine, int maxHeaderSize, int maxBody, Duration requestDeadline,
+    public record Limits(int maxConnections, int maxInitialLine, int maxHeaderSize, int maxBody,
+            Duration requestDeadline,
             Duration writeTimeout) {
         public static final Limits DEFAULT = new Limits(32, 4096, 8192, 8192, Duration.ofSeconds(10),
                 Duration.ofSeconds(30));
@@ -130,7 +130,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Binds {@code listen} serving every endpoint, with the default limits; fails when it cannot be bound. */
-    public static AdminServer start(HostPort listen, Transport transport, Endpoints endpoints) throws java.io.IOException {
+    public static AdminServer start(HostPort listen, Transport transport, Endpoints endpoints)
+            throws java.io.IOException {
         return start(listen, transport, endpoints, false, Limits.DEFAULT, new SimpleMeterRegistry());
     }
 
@@ -188,8 +189,10 @@ public final class AdminServer implements AutoCloseable {
                 .bind(listen.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new java.io.IOException((readOnly ? "read-only admin listener" : "admin endpoint") + " cannot listen on "
-                    + listen + " (" + bound.cause().getMessage() + ")", bound.cause());
+            throw new java.io.IOException(
+                    (readOnly ? "read-only admin listener" : "admin endpoint") + " cannot listen on "
+                            + listen + " (" + bound.cause().getMessage() + ")",
+                    bound.cause());
         }
         AdminServer server = new AdminServer(group, bound.channel());
         log.info("admin endpoint listening address={} paths={}", server.address(),
@@ -267,9 +270,11 @@ public final class AdminServer implements AutoCloseable {
                         notAllowed(ctx, "GET, HEAD", keepAlive);
                         return;
                     }
-                    Optional<GatewayMetrics.Scrape> scrape = endpoints.scrape(request.headers().get(HttpHeaderNames.ACCEPT));
+                    Optional<GatewayMetrics.Scrape> scrape = endpoints
+                            .scrape(request.headers().get(HttpHeaderNames.ACCEPT));
                     if (scrape.isEmpty()) {
-                        text(ctx, HttpResponseStatus.NOT_FOUND, "metrics are not kept in a Prometheus registry\n", keepAlive);
+                        text(ctx, HttpResponseStatus.NOT_FOUND, "metrics are not kept in a Prometheus registry\n",
+                                keepAlive);
                     } else {
                         send(ctx, HttpResponseStatus.OK, scrape.get().contentType(), scrape.get().body(),
                                 method == HttpMethod.HEAD, keepAlive);
@@ -293,14 +298,18 @@ public final class AdminServer implements AutoCloseable {
                 }
                 case "/-/reload" -> {
                     if (readOnly) {
-                        text(ctx, HttpResponseStatus.NOT_FOUND, "not found: this listener serves /metrics, /healthz and "
-                                + "/readyz only; POST /-/reload is on admin.listen\n", keepAlive);
+                        text(ctx, HttpResponseStatus.NOT_FOUND,
+                                "not found: this listener serves /metrics, /healthz and "
+                                        + "/readyz only; POST /-/reload is on admin.listen\n",
+                                keepAlive);
                     } else {
                         reload(ctx, method, keepAlive);
                     }
                 }
-                default -> text(ctx, HttpResponseStatus.NOT_FOUND, readOnly ? "not found; try /metrics, /healthz or "
-                        + "/readyz\n" : "not found; try /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
+                default -> text(ctx, HttpResponseStatus.NOT_FOUND, readOnly
+                        ? "not found; try /metrics, /healthz or "
+                                + "/readyz\n"
+                        : "not found; try /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
             }
         }
 
@@ -358,7 +367,8 @@ public final class AdminServer implements AutoCloseable {
         }
 
         private static void notAllowed(ChannelHandlerContext ctx, String allow, boolean keepAlive) {
-            FullHttpResponse response = response(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+            FullHttpResponse response = response(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "text/plain; charset=utf-8",
                     "method not allowed\n", false);
             response.headers().set(HttpHeaderNames.ALLOW, allow);
             write(ctx, response, keepAlive);
@@ -373,9 +383,11 @@ public final class AdminServer implements AutoCloseable {
             write(ctx, response(ctx, status, contentType, body, headOnly), keepAlive);
         }
 
-        private static FullHttpResponse response(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType,
+        private static FullHttpResponse response(ChannelHandlerContext ctx, HttpResponseStatus status,
+                String contentType,
                 String body, boolean headOnly) {
-            ByteBuf content = ByteBufUtil.encodeString(ctx.alloc(), java.nio.CharBuffer.wrap(body), StandardCharsets.UTF_8);
+            ByteBuf content = ByteBufUtil.encodeString(ctx.alloc(), java.nio.CharBuffer.wrap(body),
+                    StandardCharsets.UTF_8);
             int length = content.readableBytes();
             if (headOnly) {
                 content.release();

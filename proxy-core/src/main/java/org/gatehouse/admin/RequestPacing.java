@@ -104,7 +104,8 @@ final class RequestPacing extends ChannelDuplexHandler {
         }
         rejections.count("request-timeout");
         answering = true; // nothing more is read
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT,
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.REQUEST_TIMEOUT,
                 ctx.alloc().buffer(0));
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

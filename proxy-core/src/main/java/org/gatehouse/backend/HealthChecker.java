@@ -22,11 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.gatehouse.proxy.ProxyHeaders;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.proxy.ProxyHeaders;
 
 /**
  * Checks one pool's servers on one event loop, each every {@code interval}: connect, and for a mail protocol expect its

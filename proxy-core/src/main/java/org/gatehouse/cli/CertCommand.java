@@ -3,7 +3,6 @@ package org.gatehouse.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -16,8 +15,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code gatehouse cert}: prepare a certificate request, make a self-signed certificate, look at a certificate file. */
-@Command(name = "cert", mixinStandardHelpOptions = true, description = "Certificates: request, self-signed, show.",
-        subcommands = {CertCommand.Request.class, CertCommand.SelfSigned.class, CertCommand.Show.class})
+@Command(name = "cert", mixinStandardHelpOptions = true, description = "Certificates: request, self-signed, show.", subcommands = {
+        CertCommand.Request.class, CertCommand.SelfSigned.class, CertCommand.Show.class})
 final class CertCommand implements Callable<Integer> {
 
     @Spec
@@ -34,16 +33,13 @@ final class CertCommand implements Callable<Integer> {
 
     /** The name, other names and key type of a new key. */
     static class NewKey {
-        @Option(names = "--name", required = true, paramLabel = "HOST",
-                description = "The name clients use, as mail.example.com; the certificate's CN and first SAN.")
+        @Option(names = "--name", required = true, paramLabel = "HOST", description = "The name clients use, as mail.example.com; the certificate's CN and first SAN.")
         String name;
 
-        @Option(names = "--san", paramLabel = "NAME", split = ",",
-                description = "Further names (DNS names or IP addresses) the certificate must cover.")
+        @Option(names = "--san", paramLabel = "NAME", split = ",", description = "Further names (DNS names or IP addresses) the certificate must cover.")
         List<String> sans = new ArrayList<>();
 
-        @Option(names = "--key", defaultValue = "ec", paramLabel = "ec|rsa",
-                description = "The key: ec (P-256, the default) or rsa (3072 bits, for the oldest clients).")
+        @Option(names = "--key", defaultValue = "ec", paramLabel = "ec|rsa", description = "The key: ec (P-256, the default) or rsa (3072 bits, for the oldest clients).")
         String keyType;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the files.")
@@ -56,9 +52,9 @@ final class CertCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "request", mixinStandardHelpOptions = true,
-            description = {"Make a new private key (mode 0600) and a certificate signing request (PKCS#10) to send to a CA.",
-                    "When the CA sends the certificate back, name both files under certificates: in the rules file."})
+    @Command(name = "request", mixinStandardHelpOptions = true, description = {
+            "Make a new private key (mode 0600) and a certificate signing request (PKCS#10) to send to a CA.",
+            "When the CA sends the certificate back, name both files under certificates: in the rules file."})
     static final class Request extends NewKey implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -78,8 +74,7 @@ final class CertCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "self-signed", mixinStandardHelpOptions = true,
-            description = "Make a new private key (mode 0600) and a self-signed certificate: clients will warn about it.")
+    @Command(name = "self-signed", mixinStandardHelpOptions = true, description = "Make a new private key (mode 0600) and a self-signed certificate: clients will warn about it.")
     static final class SelfSigned extends NewKey implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -102,9 +97,8 @@ final class CertCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Describe a certificate file (PEM, or PKCS#12 .pfx/.p12): subject, names, issuer, validity, "
-                    + "key type, and whether a private key belongs to it.")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Describe a certificate file (PEM, or PKCS#12 .pfx/.p12): subject, names, issuer, validity, "
+            + "key type, and whether a private key belongs to it.")
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -121,7 +115,8 @@ final class CertCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             try {
-                char[] password = passwordFile == null ? null
+                char[] password = passwordFile == null
+                        ? null
                         : new String(org.gatehouse.rules.load.BoundedFile.read(passwordFile,
                                 org.gatehouse.rules.load.BoundedFile.MAX_SECRET_FILE, "a password file"),
                                 StandardCharsets.UTF_8).strip().toCharArray();

@@ -48,7 +48,8 @@ public final class CertificateTool {
     }
 
     /** A new key ({@code ec}: P-256, {@code rsa}: 3072 bits) and a PKCS#10 request for {@code names} (first: CN). */
-    public static Written request(List<String> names, String keyType, Path dir) throws IOException, GeneralSecurityException {
+    public static Written request(List<String> names, String keyType, Path dir)
+            throws IOException, GeneralSecurityException {
         KeyPair keys = newKeys(keyType);
         PKCS10CertificationRequest csr;
         try {
@@ -95,8 +96,11 @@ public final class CertificateTool {
                     .append("  names:    ").append(String.join(", ", CertificateFiles.names(c))).append('\n')
                     .append("  issuer:   ").append(c.getIssuerX500Principal().getName()).append('\n')
                     .append("  valid:    ").append(c.getNotBefore().toInstant()).append(" to ")
-                    .append(c.getNotAfter().toInstant()).append(now.isAfter(c.getNotAfter().toInstant()) ? " (EXPIRED)"
-                            : now.isBefore(c.getNotBefore().toInstant()) ? " (NOT YET VALID)" : " (" + days + " days left)")
+                    .append(c.getNotAfter().toInstant()).append(now.isAfter(c.getNotAfter().toInstant())
+                            ? " (EXPIRED)"
+                            : now.isBefore(c.getNotBefore().toInstant())
+                                    ? " (NOT YET VALID)"
+                                    : " (" + days + " days left)")
                     .append('\n')
                     .append("  key:      ").append(describeKey(c)).append('\n');
         }
@@ -106,8 +110,10 @@ public final class CertificateTool {
         }
         if (key != null) {
             out.append("private key ").append(keyFile != null ? keyFile : "in " + file).append(": ")
-                    .append(CertificateFiles.matches(key, chain.get(0).getPublicKey()) ? "matches the certificate"
-                            : "DOES NOT match the certificate").append('\n');
+                    .append(CertificateFiles.matches(key, chain.get(0).getPublicKey())
+                            ? "matches the certificate"
+                            : "DOES NOT match the certificate")
+                    .append('\n');
         }
         return out.toString();
     }
@@ -151,7 +157,8 @@ public final class CertificateTool {
     private static GeneralNames sans(List<String> names) {
         List<GeneralName> out = new ArrayList<>();
         for (String n : names) {
-            out.add(IpLiteral.parse(n).isPresent() ? new GeneralName(GeneralName.iPAddress, n)
+            out.add(IpLiteral.parse(n).isPresent()
+                    ? new GeneralName(GeneralName.iPAddress, n)
                     : new GeneralName(GeneralName.dNSName, n));
         }
         return new GeneralNames(out.toArray(GeneralName[]::new));

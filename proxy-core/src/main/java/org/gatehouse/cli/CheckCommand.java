@@ -10,8 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code gatehouse check}: validates a rules file completely, certificates included, without binding anything. */
-@Command(name = "check", mixinStandardHelpOptions = true,
-        description = "Validate a rules file (certificates and keys included) and print the effective rules.")
+@Command(name = "check", mixinStandardHelpOptions = true, description = "Validate a rules file (certificates and keys included) and print the effective rules.")
 final class CheckCommand implements Callable<Integer> {
 
     @Mixin

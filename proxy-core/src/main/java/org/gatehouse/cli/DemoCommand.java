@@ -10,12 +10,12 @@ import java.util.function.UnaryOperator;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.frontend.RulesSnapshot;
-import org.gatehouse.session.Transport;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.Transport;
 import org.gatehouse.tls.TlsContexts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,9 +26,8 @@ import picocli.CommandLine.Spec;
  * {@code gatehouse demo}: the rules file as it is, except that every POP3, IMAP and SMTP rule relays to a built-in
  * in-memory demo mail server instead of its backend, so the gateway can be tried with nothing else installed.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the gateway on a rules file with a built-in DEMO mail server (in memory, one user) "
-                + "standing in for every POP3, IMAP and SMTP backend.")
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Run the gateway on a rules file with a built-in DEMO mail server (in memory, one user) "
+        + "standing in for every POP3, IMAP and SMTP backend.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin
@@ -55,7 +54,9 @@ final class DemoCommand implements Callable<Integer> {
     private static PublishingRules withDemoBackends(PublishingRules original, DemoMailServer demo) {
         List<Rule> replaced = new ArrayList<>();
         for (Rule r : original.rules()) {
-            replaced.add(r.protocol() == Protocol.TCP ? r : r.withBackendServers(List.of(hostPort(demo.address(r.protocol())))));
+            replaced.add(r.protocol() == Protocol.TCP
+                    ? r
+                    : r.withBackendServers(List.of(hostPort(demo.address(r.protocol())))));
         }
         return original.withRules(replaced);
     }
@@ -82,8 +83,10 @@ final class DemoCommand implements Callable<Integer> {
             switch (r.protocol()) {
                 case POP3 -> out.println("  " + curl + url + "/1 -u " + user);
                 case IMAP -> out.println("  " + curl + "'" + url + "/INBOX;MAILINDEX=1' -u " + user);
-                case SMTP -> out.println("  printf 'Subject: hello\\r\\n\\r\\nHello through Gatehouse\\r\\n' | " + curl + url
-                        + " --mail-from you@demo.test --mail-rcpt " + DemoMailbox.USER + "@demo.test -u " + user + " -T -");
+                case SMTP ->
+                    out.println("  printf 'Subject: hello\\r\\n\\r\\nHello through Gatehouse\\r\\n' | " + curl + url
+                            + " --mail-from you@demo.test --mail-rcpt " + DemoMailbox.USER + "@demo.test -u " + user
+                            + " -T -");
                 case TCP -> {
                     continue;
                 }

@@ -4,10 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code gatehouse}: publish plaintext mail servers over TLS. */
-@Command(name = "gatehouse", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Publishes plaintext POP3, IMAP and SMTP servers over TLS, to the clients a rules file allows.",
-        subcommands = {RunCommand.class, CheckCommand.class, DemoCommand.class, PlaintextLoginsCommand.class, CertCommand.class,
-                CommandLine.HelpCommand.class})
+@Command(name = "gatehouse", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Publishes plaintext POP3, IMAP and SMTP servers over TLS, to the clients a rules file allows.", subcommands = {
+        RunCommand.class, CheckCommand.class, DemoCommand.class, PlaintextLoginsCommand.class, CertCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
 
     /** Exit status: the rules file has problems. */
@@ -27,7 +26,7 @@ public final class Main {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"gatehouse " + (v == null ? "(development build)" : v)};
+            return new String[]{"gatehouse " + (v == null ? "(development build)" : v)};
         }
     }
 }

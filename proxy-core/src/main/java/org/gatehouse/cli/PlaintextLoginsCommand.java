@@ -18,10 +18,10 @@ import picocli.CommandLine.Spec;
  * {@code gatehouse plaintext-logins}: the audit report. Which clients logged in (audit) or tried to (secure-only) with
  * a clear-text password, as whom, how often and when last: the list to work through before enforcing secure-only.
  */
-@Command(name = "plaintext-logins", mixinStandardHelpOptions = true,
-        description = {"List the clients that sent a password without TLS: rule, client address, user, refused or audited, "
+@Command(name = "plaintext-logins", mixinStandardHelpOptions = true, description = {
+        "List the clients that sent a password without TLS: rule, client address, user, refused or audited, "
                 + "count, first and last seen (newest first).",
-                "Reads the report the running gateway saves in the rules file's stateDir every 10 seconds."})
+        "Reads the report the running gateway saves in the rules file's stateDir every 10 seconds."})
 final class PlaintextLoginsCommand implements Callable<Integer> {
 
     @Mixin
@@ -56,7 +56,8 @@ final class PlaintextLoginsCommand implements Callable<Integer> {
         String format = "%-20s  %-16s  %-39s  %-24s  %-7s  %-12s  %7s  %-20s%n";
         out.printf(format, "LAST SEEN", "RULE", "CLIENT", "USER", "ACTION", "METHOD", "COUNT", "FIRST SEEN");
         for (PlaintextLogins.Entry e : entries) {
-            out.printf(format, e.lastSeen().truncatedTo(ChronoUnit.SECONDS), e.rule(), e.client(), e.user(), e.action(), e.method(), e.count(),
+            out.printf(format, e.lastSeen().truncatedTo(ChronoUnit.SECONDS), e.rule(), e.client(), e.user(), e.action(),
+                    e.method(), e.count(),
                     e.firstSeen().truncatedTo(ChronoUnit.SECONDS));
         }
         out.println();

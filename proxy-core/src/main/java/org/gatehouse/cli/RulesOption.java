@@ -14,8 +14,8 @@ final class RulesOption {
 
     static final String DEFAULT = "conf/publishing-rules.yaml";
 
-    @Option(names = {"-r", "--rules"}, paramLabel = "FILE", defaultValue = DEFAULT,
-            description = "The publishing-rules file (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-r",
+            "--rules"}, paramLabel = "FILE", defaultValue = DEFAULT, description = "The publishing-rules file (default: ${DEFAULT-VALUE}).")
     Path file;
 
     /** Loads the file and builds its TLS contexts; prints every problem and returns null if there is any. */

@@ -14,7 +14,8 @@ import org.gatehouse.rules.Rule;
 /** The effective rules as a plain-text table, one line per rule. */
 final class RulesTable {
 
-    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "LOGIN", "BACKEND", "LIMITS", "ACCESS"};
+    private static final String[] HEADER = {"RULE", "LISTEN", "PROTOCOL", "TLS", "LOGIN", "BACKEND", "LIMITS",
+            "ACCESS"};
 
     private RulesTable() {
     }
@@ -23,16 +24,17 @@ final class RulesTable {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
         for (Rule r : rules.rules()) {
-            rows.add(new String[] {
-                r.name() + (r.enabled() ? "" : " (disabled)"),
-                join(r.listen()),
-                r.protocol().configName(),
-                r.tls().mode().configName() + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
-                login(r),
-                backend(r),
-                limits(r),
-                access(r.access()) + r.acceptProxyProtocol().map(from -> "; PROXY header from "
-                        + String.join(", ", from.entries())).orElse("")});
+            rows.add(new String[]{
+                    r.name() + (r.enabled() ? "" : " (disabled)"),
+                    join(r.listen()),
+                    r.protocol().configName(),
+                    r.tls().mode().configName()
+                            + (r.tls().enabled() ? " (" + String.join(", ", r.tls().certificates()) + ")" : ""),
+                    login(r),
+                    backend(r),
+                    limits(r),
+                    access(r.access()) + r.acceptProxyProtocol().map(from -> "; PROXY header from "
+                            + String.join(", ", from.entries())).orElse("")});
         }
         int[] widths = new int[HEADER.length];
         for (String[] row : rows) {
@@ -106,7 +108,8 @@ final class RulesTable {
 
     /** One line on how domain entries are checked, for files whose rules use them. */
     static String dns(DnsSettings dns) {
-        String servers = dns.servers().isEmpty() ? "the system's (/etc/resolv.conf)"
+        String servers = dns.servers().isEmpty()
+                ? "the system's (/etc/resolv.conf)"
                 : String.join(", ", dns.servers().stream().map(HostPort::toString).toList());
         return "Domains are checked by forward-confirmed reverse DNS: resolvers " + servers + ", timeout "
                 + dns.timeout().toMillis() + " ms, on failure " + dns.onFailure().configName() + ".";

@@ -5,11 +5,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
-import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.frontend.RulesSnapshot;
+import org.gatehouse.gateway.GatewayException;
+import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.service.Service;
 import org.gatehouse.session.Transport;
-import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 import org.slf4j.Logger;
@@ -67,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
                 service.reloader().request("SIGHUP");
             }
         });
-        for (String name : new String[] {"TERM", "INT"}) {
+        for (String name : new String[]{"TERM", "INT"}) {
             Signal.handle(new Signal(name), s -> {
                 if (!stopping.compareAndSet(false, true) || running.get() == null) {
                     log.warn("{}SIG{}: exiting now", running.get() == null ? "" : "second ", name);

@@ -25,7 +25,8 @@ final class DemoImapHandler extends LineHandler {
 
     @Override
     String greeting() {
-        return "* OK [CAPABILITY " + CAPABILITIES + "] Gatehouse DEMO IMAP server ready (in memory, not a real mailbox)";
+        return "* OK [CAPABILITY " + CAPABILITIES
+                + "] Gatehouse DEMO IMAP server ready (in memory, not a real mailbox)";
     }
 
     @Override
@@ -79,12 +80,16 @@ final class DemoImapHandler extends LineHandler {
 
     private void login(ChannelHandlerContext ctx, String tag, boolean ok) {
         authenticated = ok;
-        send(ctx, ok ? tag + " OK [CAPABILITY " + CAPABILITIES + "] logged in" : tag + " NO [AUTHENTICATIONFAILED] invalid credentials");
+        send(ctx,
+                ok
+                        ? tag + " OK [CAPABILITY " + CAPABILITIES + "] logged in"
+                        : tag + " NO [AUTHENTICATIONFAILED] invalid credentials");
     }
 
     private void authenticatedCommand(ChannelHandlerContext ctx, String tag, String cmd, List<String> words) {
         switch (cmd) {
-            case "LIST", "LSUB" -> send(ctx, "* " + cmd + " (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK " + cmd + " completed");
+            case "LIST", "LSUB" ->
+                send(ctx, "* " + cmd + " (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK " + cmd + " completed");
             case "SELECT", "EXAMINE" -> {
                 if (words.size() < 3 || !words.get(2).equalsIgnoreCase("INBOX")) {
                     send(ctx, tag + " NO [NONEXISTENT] only INBOX exists here");
@@ -93,7 +98,8 @@ final class DemoImapHandler extends LineHandler {
                 messages = server.mailbox().messages();
                 send(ctx, "* " + messages.size() + " EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Deleted)\r\n"
                         + "* OK [UIDVALIDITY 1] UIDs valid\r\n* OK [UIDNEXT " + (messages.size() + 1) + "] next UID\r\n"
-                        + tag + " OK [" + (cmd.equals("SELECT") ? "READ-WRITE" : "READ-ONLY") + "] " + cmd + " completed");
+                        + tag + " OK [" + (cmd.equals("SELECT") ? "READ-WRITE" : "READ-ONLY") + "] " + cmd
+                        + " completed");
             }
             case "CLOSE", "UNSELECT" -> {
                 messages = null;
@@ -129,7 +135,8 @@ final class DemoImapHandler extends LineHandler {
             return;
         }
         byte[] message = messages.get(n - 1);
-        ctx.write(ByteBufUtil.writeAscii(ctx.alloc(), "* " + n + " FETCH (UID " + n + " BODY[] {" + message.length + "}\r\n"));
+        ctx.write(ByteBufUtil.writeAscii(ctx.alloc(),
+                "* " + n + " FETCH (UID " + n + " BODY[] {" + message.length + "}\r\n"));
         ctx.write(io.netty.buffer.Unpooled.wrappedBuffer(message));
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), ")\r\n" + tag + " OK FETCH completed\r\n"));
     }

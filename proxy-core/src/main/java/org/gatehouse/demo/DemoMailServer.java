@@ -14,8 +14,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import org.gatehouse.session.Transport;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 
 /**
  * An in-memory POP3, IMAP and SMTP server on loopback, plaintext only, with one user ({@value DemoMailbox#USER} /
@@ -54,7 +54,8 @@ public final class DemoMailServer implements AutoCloseable {
         return new DemoMailServer(transport);
     }
 
-    private InetSocketAddress bind(Transport transport, Function<DemoMailServer, LineHandler> handler) throws InterruptedException {
+    private InetSocketAddress bind(Transport transport, Function<DemoMailServer, LineHandler> handler)
+            throws InterruptedException {
         Channel ch = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())

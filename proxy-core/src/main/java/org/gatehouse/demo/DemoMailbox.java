@@ -36,7 +36,8 @@ public final class DemoMailbox {
     /** Checks a SASL PLAIN response (authzid NUL authcid NUL password, in base64). */
     static boolean validPlain(String base64) {
         try {
-            String[] parts = new String(Base64.getDecoder().decode(base64.trim()), StandardCharsets.UTF_8).split("\0", -1);
+            String[] parts = new String(Base64.getDecoder().decode(base64.trim()), StandardCharsets.UTF_8).split("\0",
+                    -1);
             return parts.length == 3 && valid(parts[1], parts[2]);
         } catch (IllegalArgumentException e) {
             return false;

@@ -48,7 +48,8 @@ final class DemoPop3Handler extends LineHandler {
                 user = arg;
                 send(ctx, "+OK send PASS");
             }
-            case "PASS" -> login(ctx, user != null && DemoMailbox.valid(user, line.substring(Math.min(5, line.length()))));
+            case "PASS" ->
+                login(ctx, user != null && DemoMailbox.valid(user, line.substring(Math.min(5, line.length()))));
             case "AUTH" -> {
                 if (!"PLAIN".equalsIgnoreCase(arg)) {
                     send(ctx, "-ERR unsupported mechanism");
@@ -92,7 +93,8 @@ final class DemoPop3Handler extends LineHandler {
                 }
                 StringBuilder sb = new StringBuilder("+OK\r\n");
                 for (int i = 0; i < messages.size(); i++) {
-                    sb.append(i + 1).append(' ').append(cmd.equals("LIST") ? messages.get(i).length : "demo-" + (i + 1)).append("\r\n");
+                    sb.append(i + 1).append(' ').append(cmd.equals("LIST") ? messages.get(i).length : "demo-" + (i + 1))
+                            .append("\r\n");
                 }
                 send(ctx, sb.append('.').toString());
             }

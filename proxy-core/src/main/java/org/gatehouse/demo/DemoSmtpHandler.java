@@ -12,7 +12,13 @@ final class DemoSmtpHandler extends LineHandler {
 
     static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-    private enum State { COMMAND, DATA, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASSWORD }
+    private enum State {
+        COMMAND,
+        DATA,
+        AUTH_PLAIN,
+        AUTH_LOGIN_USER,
+        AUTH_LOGIN_PASSWORD
+    }
 
     private State state = State.COMMAND;
     private boolean haveSender;
@@ -49,7 +55,8 @@ final class DemoSmtpHandler extends LineHandler {
                 state = State.AUTH_LOGIN_PASSWORD;
                 send(ctx, "334 UGFzc3dvcmQ6");
             }
-            case AUTH_LOGIN_PASSWORD -> authenticated(ctx, DemoMailbox.valid(loginUser, DemoMailbox.decodeBase64(line)));
+            case AUTH_LOGIN_PASSWORD ->
+                authenticated(ctx, DemoMailbox.valid(loginUser, DemoMailbox.decodeBase64(line)));
             default -> command(ctx, line);
         }
     }
@@ -58,8 +65,9 @@ final class DemoSmtpHandler extends LineHandler {
         String upper = line.toUpperCase(Locale.ROOT);
         String verb = upper.split(" ", 2)[0];
         switch (verb) {
-            case "EHLO" -> send(ctx, "250-demo.gatehouse.test greets you\r\n250-8BITMIME\r\n250-SIZE " + MAX_MESSAGE_BYTES
-                    + "\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN");
+            case "EHLO" ->
+                send(ctx, "250-demo.gatehouse.test greets you\r\n250-8BITMIME\r\n250-SIZE " + MAX_MESSAGE_BYTES
+                        + "\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN");
             // Advertised but not done, as by a legacy server without a certificate: the gateway must hide it.
             case "STARTTLS" -> send(ctx, "454 4.7.0 TLS not available");
             case "HELO" -> send(ctx, "250 demo.gatehouse.test");
@@ -94,7 +102,10 @@ final class DemoSmtpHandler extends LineHandler {
                     send(ctx, "503 5.5.1 MAIL first");
                 } else {
                     haveRecipient = upper.startsWith("RCPT TO:");
-                    send(ctx, haveRecipient ? "250 2.1.5 recipient OK (delivered to the demo mailbox)" : "501 5.5.4 syntax: RCPT TO:<address>");
+                    send(ctx,
+                            haveRecipient
+                                    ? "250 2.1.5 recipient OK (delivered to the demo mailbox)"
+                                    : "501 5.5.4 syntax: RCPT TO:<address>");
                 }
             }
             case "DATA" -> {

@@ -1,6 +1,5 @@
 package org.gatehouse.dns;
 
-import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
@@ -23,6 +22,7 @@ import io.netty.resolver.dns.NoopDnsCache;
 import io.netty.resolver.dns.NoopDnsCnameCache;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.resolver.dns.UnixResolverDnsServerAddressStreamProvider;
+import io.netty.util.NetUtil;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -86,22 +86,24 @@ public final class ReverseDns implements ClientNames, AutoCloseable {
         List<InetSocketAddress> found = new ArrayList<>();
         DnsServerAddressStreamProvider provider = nameServers(settings, resolvConf, found);
         this.servers = List.copyOf(found);
-        this.resolver = provider == null ? null : new DnsNameResolverBuilder(loop)
-                .datagramChannelType(udp)
-                .socketChannelType(tcp) // retried over TCP when a UDP answer comes back truncated
-                .nameServerProvider(provider)
-                .queryTimeoutMillis(queryTimeout(settings.timeout(), servers.size()).toMillis())
-                .recursionDesired(true)
-                // This class caches whole answers by the rules' TTL limits; Netty's own caches would second-guess it.
-                .resolveCache(NoopDnsCache.INSTANCE)
-                .cnameCache(NoopDnsCnameCache.INSTANCE)
-                .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
-                // Both directions come from DNS; /etc/hosts cannot vouch for a client.
-                .hostsFileEntriesResolver((host, types) -> null)
-                .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
-                .searchDomains(List.of())
-                .ndots(1)
-                .build();
+        this.resolver = provider == null
+                ? null
+                : new DnsNameResolverBuilder(loop)
+                        .datagramChannelType(udp)
+                        .socketChannelType(tcp) // retried over TCP when a UDP answer comes back truncated
+                        .nameServerProvider(provider)
+                        .queryTimeoutMillis(queryTimeout(settings.timeout(), servers.size()).toMillis())
+                        .recursionDesired(true)
+                        // This class caches whole answers by the rules' TTL limits; Netty's own caches would second-guess it.
+                        .resolveCache(NoopDnsCache.INSTANCE)
+                        .cnameCache(NoopDnsCnameCache.INSTANCE)
+                        .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
+                        // Both directions come from DNS; /etc/hosts cannot vouch for a client.
+                        .hostsFileEntriesResolver((host, types) -> null)
+                        .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
+                        .searchDomains(List.of())
+                        .ndots(1)
+                        .build();
         this.cache = Caffeine.newBuilder()
                 .maximumSize(settings.maxEntries())
                 .expireAfter(Expiry.<InetAddress, Answer>writing((address, answer) -> answer.ttl()))

@@ -14,22 +14,22 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.gatehouse.access.AccessGate;
 import org.gatehouse.access.ConnectionLimits;
-import org.gatehouse.proxy.ProxyProtocolReader;
 import org.gatehouse.backend.BackendPool;
+import org.gatehouse.log.AccessLog;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.mail.ImapInspector;
 import org.gatehouse.mail.MailInspector;
 import org.gatehouse.mail.Pop3Inspector;
 import org.gatehouse.mail.SmtpInspector;
-import org.gatehouse.rules.TlsMode;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.proxy.ProxyProtocolReader;
 import org.gatehouse.relay.BackendConnector;
 import org.gatehouse.rules.Rule;
-import org.gatehouse.log.AccessLog;
+import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.HandshakeOutcome;
-import org.gatehouse.session.PipelineNames;
 
 /**
  * Builds the pipeline of each connection accepted on one listening socket; see {@link PipelineNames} for the picture.
@@ -53,7 +53,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
      */
     public FrontendInitializer(Function<RulesSnapshot, Optional<Rule>> ruleOf, Supplier<Serving> serving,
             GatewayMetrics metrics, Class<? extends SocketChannel> backendChannelClass,
-            AddressResolverGroup<InetSocketAddress> resolver, PlaintextLogins plaintextLogins, ChannelGroup connections) {
+            AddressResolverGroup<InetSocketAddress> resolver, PlaintextLogins plaintextLogins,
+            ChannelGroup connections) {
         this.ruleOf = requireNonNull(ruleOf, "ruleOf");
         this.serving = requireNonNull(serving, "serving");
         this.metrics = requireNonNull(metrics, "metrics");

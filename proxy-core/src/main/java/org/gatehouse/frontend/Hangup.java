@@ -9,11 +9,11 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import org.gatehouse.log.RateLimitedLog;
+import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.session.PipelineNames;
 
 /**
  * The first handler of every client connection: ends it the moment its client is gone while the gateway still waits

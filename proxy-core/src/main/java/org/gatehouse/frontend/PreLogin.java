@@ -13,13 +13,13 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.access.ConnectionLimits;
-import org.gatehouse.session.LoggedIn;
-import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.log.RateLimitedLog;
+import org.gatehouse.session.LoggedIn;
+import org.gatehouse.session.PipelineNames;
+import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.session.PipelineNames;
 
 /**
  * Mail rules: the time before a client has logged in, when it holds one of its rule's pre-login backend connections

@@ -14,7 +14,8 @@ import org.gatehouse.dns.ClientNames;
  *
  * @param limits the connection counts per rule; the same object across reloads
  */
-public record Serving(RulesSnapshot snapshot, Map<String, BackendPool> pools, ClientNames names, ConnectionLimits limits) {
+public record Serving(RulesSnapshot snapshot, Map<String, BackendPool> pools, ClientNames names,
+        ConnectionLimits limits) {
 
     public Serving {
         requireNonNull(snapshot, "snapshot");

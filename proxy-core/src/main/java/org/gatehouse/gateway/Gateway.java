@@ -25,16 +25,16 @@ import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
 import org.gatehouse.frontend.FrontendInitializer;
+import org.gatehouse.frontend.RulesSnapshot;
+import org.gatehouse.frontend.Serving;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
+import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.frontend.RulesSnapshot;
-import org.gatehouse.frontend.Serving;
-import org.gatehouse.session.Transport;
 
 /**
  * A running gateway: one listening socket for every {@code listen} address of every enabled rule, all served by one
@@ -65,7 +65,8 @@ public final class Gateway implements AutoCloseable {
     private final BackendPools pools;
     private final ConnectionLimits limits;
     private final Listeners listeners; // guarded by this
-    private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections",
+            GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
     private final Housekeeping housekeeping;
     private volatile boolean draining;
@@ -89,11 +90,13 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Binds every listener of every enabled rule; if one cannot be bound, closes the others and throws. */
-    public static Gateway start(RulesSnapshot rules, GatewayMetrics metrics, Transport transport) throws GatewayException {
+    public static Gateway start(RulesSnapshot rules, GatewayMetrics metrics, Transport transport)
+            throws GatewayException {
         requireNonNull(rules, "rules");
         requireNonNull(metrics, "metrics");
         Gateway gateway = new Gateway(requireNonNull(transport, "transport"), rules, metrics);
-        log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(), rules.tls().engine().description(),
+        log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(),
+                rules.tls().engine().description(),
                 rules.rules().source());
         try {
             gateway.apply(rules);
@@ -163,8 +166,10 @@ public final class Gateway implements AutoCloseable {
     private void checkTransport(RulesSnapshot next) throws GatewayException {
         for (Rule rule : next.rules().enabledRules()) {
             if (rule.backend().transparent() && !transport.supportsTransparent()) {
-                throw new GatewayException(rule.position() + ": rule " + rule.name() + ": transparent: true needs Linux's "
-                        + "native transport, and this process runs on " + transport.name(), null);
+                throw new GatewayException(
+                        rule.position() + ": rule " + rule.name() + ": transparent: true needs Linux's "
+                                + "native transport, and this process runs on " + transport.name(),
+                        null);
             }
         }
     }
@@ -176,7 +181,8 @@ public final class Gateway implements AutoCloseable {
                     next.rules().service().admin().map(HostPort::toString).orElse("off"));
         }
         if (!previous.rules().service().readOnlyAdmin().equals(next.rules().service().readOnlyAdmin())) {
-            log.warn("admin.readOnlyListen changed to {}; the read-only admin listener stays where it is until a restart",
+            log.warn(
+                    "admin.readOnlyListen changed to {}; the read-only admin listener stays where it is until a restart",
                     next.rules().service().readOnlyAdmin().map(HostPort::toString).orElse("off"));
         }
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {

@@ -27,7 +27,8 @@ final class Housekeeping implements AutoCloseable {
     });
 
     Housekeeping(Supplier<RulesSnapshot> snapshot, PlaintextLogins report) {
-        thread.scheduleWithFixedDelay(report::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS, TimeUnit.SECONDS);
+        thread.scheduleWithFixedDelay(report::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
+                TimeUnit.SECONDS);
         thread.scheduleWithFixedDelay(() -> snapshot.get().tls().rotateTicketKeys(), TICKET_KEY_HOURS, TICKET_KEY_HOURS,
                 TimeUnit.HOURS);
         thread.scheduleWithFixedDelay(() -> snapshot.get().tls().refreshOcspResponses(), OCSP_CHECK_MINUTES,

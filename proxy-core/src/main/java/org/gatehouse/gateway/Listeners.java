@@ -2,6 +2,7 @@ package org.gatehouse.gateway;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -18,7 +19,6 @@ import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.session.Transport;
-import io.netty.channel.ChannelInitializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,9 +165,11 @@ final class Listeners {
         ChannelFuture bound = bootstrap.bind(address.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
-            throw new GatewayException(rule.position() + ": rule " + rule.name() + ": cannot listen on " + address + " ("
+            throw new GatewayException(rule.position() + ": rule " + rule.name() + ": cannot listen on " + address
+                    + " ("
                     + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
-                    + (address.port() < 1024 ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE" : "") + ")", cause);
+                    + (address.port() < 1024 ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE" : "") + ")",
+                    cause);
         }
         return new Gateway.Listener(rule.name(), (InetSocketAddress) bound.channel().localAddress(), bound.channel());
     }

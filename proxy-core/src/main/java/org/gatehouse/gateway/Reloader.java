@@ -25,12 +25,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.load.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.frontend.RulesSnapshot;
 
 /**
  * Reloads the rules file into a running {@link Gateway}: on request (SIGHUP, {@code POST /-/reload}) and when the
@@ -123,15 +123,18 @@ public final class Reloader implements AutoCloseable {
             log.warn("warning: {}", warning);
         }
         boolean same = changes.added().isEmpty() && changes.removed().isEmpty() && changes.changedRules().isEmpty();
-        String summary = same ? "no rule changed" : "listeners added=" + changes.added() + " removed="
-                + changes.removed() + " rules changed=" + changes.changedRules();
+        String summary = same
+                ? "no rule changed"
+                : "listeners added=" + changes.added() + " removed="
+                        + changes.removed() + " rules changed=" + changes.changedRules();
         log.info("reloaded trigger={} rules={}: {}", trigger, file, summary);
         return new Outcome(true, summary, List.of());
     }
 
     private Outcome failed(String trigger, String summary, List<String> problems) {
         failures.increment();
-        log.warn("reload refused trigger={} rules={}: {}; still serving the rules loaded before", trigger, file, summary);
+        log.warn("reload refused trigger={} rules={}: {}; still serving the rules loaded before", trigger, file,
+                summary);
         for (String p : problems) {
             log.warn("  {}", p);
         }

@@ -58,7 +58,8 @@ public final class LogText {
         }
         return switch (Character.getType(c)) {
             case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
-                    Character.SURROGATE, Character.PRIVATE_USE, Character.UNASSIGNED -> true;
+                    Character.SURROGATE, Character.PRIVATE_USE, Character.UNASSIGNED ->
+                true;
             default -> false;
         };
     }

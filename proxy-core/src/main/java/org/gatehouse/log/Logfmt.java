@@ -7,7 +7,8 @@ public final class Logfmt {
     }
 
     public static String value(String value) {
-        boolean quote = value.isEmpty() || value.chars().anyMatch(c -> c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f);
+        boolean quote = value.isEmpty()
+                || value.chars().anyMatch(c -> c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f);
         if (!quote) {
             return value;
         }

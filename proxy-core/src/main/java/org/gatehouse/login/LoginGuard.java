@@ -1,11 +1,11 @@
 package org.gatehouse.login;
 
-import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
-import org.gatehouse.rules.LoginSettings;
+import io.netty.util.NetUtil;
 import org.gatehouse.log.LogText;
 import org.gatehouse.log.Logfmt;
+import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -78,7 +78,8 @@ public final class PlaintextLogins {
                 report.dirty.set(true); // saved again as read, so what an earlier version wrote is rewritten
             }
         } catch (IOException | RuntimeException e) {
-            log.warn("cannot read the plaintext-login report {}; starting a new one: {}", report.file.get(), e.toString());
+            log.warn("cannot read the plaintext-login report {}; starting a new one: {}", report.file.get(),
+                    e.toString());
         }
         return report;
     }

@@ -14,7 +14,8 @@ public final class Sasl {
      * Mechanisms that prove knowledge of the password without sending it, or hand the proof to a third party. Every
      * other mechanism, known or not, counts as sending a secret (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, ...).
      */
-    private static final Set<String> CHALLENGE_RESPONSE = Set.of("CRAM-MD5", "DIGEST-MD5", "NTLM", "GSSAPI", "GSS-SPNEGO");
+    private static final Set<String> CHALLENGE_RESPONSE = Set.of("CRAM-MD5", "DIGEST-MD5", "NTLM", "GSSAPI",
+            "GSS-SPNEGO");
 
     private static final int MAX_USER_CHARS = 128;
 

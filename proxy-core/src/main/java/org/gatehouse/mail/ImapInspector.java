@@ -3,7 +3,6 @@ package org.gatehouse.mail;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,16 @@ public final class ImapInspector extends MailInspector {
 
     /** A literal at the end of a server response line, where the server is trusted to mean one. */
     private static final Pattern SERVER_LITERAL = Pattern.compile("~?\\{(\\d{1,18})\\+?\\}$");
-    private static final Pattern CAPABILITY_CODE = Pattern.compile("\\[CAPABILITY ([^\\]]*)\\]", Pattern.CASE_INSENSITIVE);
+    private static final Pattern CAPABILITY_CODE = Pattern.compile("\\[CAPABILITY ([^\\]]*)\\]",
+            Pattern.CASE_INSENSITIVE);
     private static final int MAX_CAPTURED_USER = 128;
 
-    private enum Kind { GREETING, OTHER, LOGIN, AUTHENTICATE }
+    private enum Kind {
+        GREETING,
+        OTHER,
+        LOGIN,
+        AUTHENTICATE
+    }
 
     private record Command(String tag, Kind kind) {
     }
@@ -178,7 +183,8 @@ public final class ImapInspector extends MailInspector {
             case "COMPRESS" -> {
                 // Compressed bytes could not be read for a login: RFC 4978 allows it only after one anyway.
                 current = new Command(tag, Kind.OTHER);
-                refuse(ctx, raw, command, tag + " BAD COMPRESS is not allowed before login\r\n", "compress-before-login");
+                refuse(ctx, raw, command, tag + " BAD COMPRESS is not allowed before login\r\n",
+                        "compress-before-login");
             }
             default -> {
                 current = new Command(tag, Kind.OTHER);
@@ -230,8 +236,8 @@ public final class ImapInspector extends MailInspector {
         ImapLine.Argument mechanism = command.argument(0);
         ImapLine.Argument initial = command.argument(1);
         String name = mechanism == null || mechanism.literal() ? "" : mechanism.text().toUpperCase(Locale.ROOT);
-        if (sasl.start("AUTHENTICATE", name, initial == null || initial.literal() ? null : initial.text())
-                == Verdict.REFUSE) {
+        if (sasl.start("AUTHENTICATE", name,
+                initial == null || initial.literal() ? null : initial.text()) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal(tag));
             discarding = true;
@@ -297,7 +303,8 @@ public final class ImapInspector extends MailInspector {
             return;
         }
         literalRemaining = literal.size();
-        input = literal.synchronizing() ? Input.AWAITING_GO_AHEAD
+        input = literal.synchronizing()
+                ? Input.AWAITING_GO_AHEAD
                 : literal.size() == 0 ? Input.CONTINUATION_LINE : Input.LITERAL;
     }
 

@@ -1,6 +1,5 @@
 package org.gatehouse.mail;
 
-import io.netty.util.NetUtil;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
@@ -12,24 +11,19 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.gatehouse.session.PipelineNames;
 import org.gatehouse.login.LoginGuard;
-import org.gatehouse.login.Sasl;
 import org.gatehouse.rules.TlsMode;
+import org.gatehouse.session.LoggedIn;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.HandshakeOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.gatehouse.session.LoggedIn;
 
 /**
  * Reads a mail session in both directions until the login policy no longer matters, then leaves the pipeline so the
@@ -256,7 +250,8 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             ctx.write(buf, promise);
             return;
         }
-        out = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), out == null ? Unpooled.EMPTY_BUFFER : out, buf);
+        out = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), out == null ? Unpooled.EMPTY_BUFFER : out,
+                buf);
         decodeBackend(ctx, out);
         if (out != null && !out.isReadable()) {
             out.release();
@@ -302,7 +297,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /** The backend has answered {@code command} completely. */
     protected final void answered(ChannelHandlerContext ctx, Object command) {
-        for (Iterator<Object> it = queue.iterator(); it.hasNext(); ) {
+        for (Iterator<Object> it = queue.iterator(); it.hasNext();) {
             if (it.next() == command) {
                 it.remove();
                 break;

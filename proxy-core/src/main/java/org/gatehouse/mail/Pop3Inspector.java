@@ -3,7 +3,6 @@ package org.gatehouse.mail;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.ssl.SslHandler;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -187,7 +186,6 @@ public final class Pop3Inspector extends MailInspector {
         sasl.forwarded();
         forward(ctx, raw, Kind.SASL);
     }
-
 
     private String refusal() {
         return offersStarttls()

@@ -35,11 +35,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class GatewayMetrics {
 
-    private static final Duration[] HANDSHAKE_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
+    private static final Duration[] HANDSHAKE_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+            10000);
     private static final Duration[] CONNECT_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000);
     private static final Duration[] SESSION_BUCKETS = {Duration.ofMillis(100), Duration.ofSeconds(1),
-        Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5),
-        Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(4)};
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5),
+            Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(4)};
 
     private final MeterRegistry registry;
     private final PrometheusMeterRegistry prometheus;
@@ -48,7 +49,8 @@ public final class GatewayMetrics {
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
         this.prometheus = registry instanceof PrometheusMeterRegistry p ? p : null;
-        String version = Optional.ofNullable(GatewayMetrics.class.getPackage().getImplementationVersion()).orElse("dev");
+        String version = Optional.ofNullable(GatewayMetrics.class.getPackage().getImplementationVersion())
+                .orElse("dev");
         Gauge.builder("gatehouse.build.info", () -> 1).description("Always 1; the version is in the label")
                 .tags("version", version, "java", System.getProperty("java.version", "unknown")).register(registry);
     }
@@ -80,7 +82,8 @@ public final class GatewayMetrics {
                 .baseUnit("bytes").description("Direct memory Netty's buffers hold (relay, TLS, admin)")
                 .register(registry);
         Gauge.builder("gatehouse.direct.memory.max", () -> nonNegative(PlatformDependent.maxDirectMemory()))
-                .baseUnit("bytes").description("The most direct memory Netty's buffers may hold (-XX:MaxDirectMemorySize)")
+                .baseUnit("bytes")
+                .description("The most direct memory Netty's buffers may hold (-XX:MaxDirectMemorySize)")
                 .register(registry);
         return new GatewayMetrics(registry);
     }
@@ -102,7 +105,8 @@ public final class GatewayMetrics {
         if (prometheus == null) {
             return Optional.empty();
         }
-        String contentType = io.prometheus.client.exporter.common.TextFormat.chooseContentType(accept == null ? "" : accept);
+        String contentType = io.prometheus.client.exporter.common.TextFormat
+                .chooseContentType(accept == null ? "" : accept);
         return Optional.of(new Scrape(contentType, prometheus.scrape(contentType)));
     }
 
@@ -155,11 +159,14 @@ public final class GatewayMetrics {
             this.accepted = Counter.builder("gatehouse.connections.accepted")
                     .description("Connections admitted by the access gate").tag("rule", rule).register(registry);
             this.bytesFromClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
-                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "client-to-backend").register(registry);
+                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "client-to-backend")
+                    .register(registry);
             this.bytesToClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
-                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "backend-to-client").register(registry);
+                    .description("Plaintext bytes relayed").tags("rule", rule, "direction", "backend-to-client")
+                    .register(registry);
             this.starttls = Counter.builder("gatehouse.starttls.upgrades")
-                    .description("Connections upgraded to TLS by STLS or STARTTLS").tag("rule", rule).register(registry);
+                    .description("Connections upgraded to TLS by STLS or STARTTLS").tag("rule", rule)
+                    .register(registry);
             Gauge.builder("gatehouse.connections.active", active, AtomicLong::get)
                     .description("Client connections open now").tag("rule", rule).register(registry);
             this.handshakeDuration = Timer.builder("gatehouse.tls.handshake.duration")

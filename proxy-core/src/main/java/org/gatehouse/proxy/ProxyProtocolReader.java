@@ -14,9 +14,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
+import org.gatehouse.log.LogText;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.session.Session;
-import org.gatehouse.log.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
@@ -21,14 +20,13 @@ import java.util.ArrayDeque;
 import java.util.List;
 import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPool;
-import org.gatehouse.proxy.ProxyHeaders;
 import org.gatehouse.backend.ServerState;
+import org.gatehouse.log.RateLimitedLog;
+import org.gatehouse.proxy.ProxyHeaders;
+import org.gatehouse.rules.Backend;
+import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ProtocolReplies;
-import org.gatehouse.log.RateLimitedLog;
-import org.gatehouse.rules.Backend;
-import org.gatehouse.rules.HostPort;
-import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -149,7 +147,8 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         if (candidates == null) {
             candidates = pool.candidates();
             if (candidates.isEmpty()) {
-                log.warn("no healthy backend rule={} client={}: health checks took every server out", session.rule().name(),
+                log.warn("no healthy backend rule={} client={}: health checks took every server out",
+                        session.rule().name(),
                         session.client());
                 unavailable(ctx);
                 return;
@@ -215,7 +214,8 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         session.meters().backendConnectFailed(server.toString());
         log.warn("backend unreachable rule={} backend={} client={}: {}{}", session.rule().name(), server,
                 session.client(), describe(f.cause()), pool.settings().transparent()
-                        ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)" : "");
+                        ? " (transparent connections need CAP_NET_ADMIN and the routing in docs/transparent.md)"
+                        : "");
         if (index + 1 < candidates.size()) {
             connect(ctx, index + 1);
         } else {
@@ -227,8 +227,9 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         Channel frontend = ctx.channel();
         session.backend(server.toString());
         if (session.rule().protocol().isMail()) {
-            backendChannel.pipeline().addLast(PipelineNames.GREETING_TIMEOUT, new GreetingTimeout(frontend, session, pool,
-                    server, pool.settings().greetingTimeout().toMillis()));
+            backendChannel.pipeline().addLast(PipelineNames.GREETING_TIMEOUT,
+                    new GreetingTimeout(frontend, session, pool,
+                            server, pool.settings().greetingTimeout().toMillis()));
         }
         backendChannel.pipeline().addLast(PipelineNames.RELAY, new RelayHandler(frontend, session, false));
         if (pool.settings().sendProxyProtocol() != Backend.ProxyProtocol.OFF) {
@@ -258,7 +259,8 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         session.meters().rejected("no-backend");
         session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "no-backend");
         ProtocolReplies.backendUnavailable(session.rule().protocol()).ifPresentOrElse(
-                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
+                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line))
+                        .addListener(ChannelFutureListener.CLOSE),
                 ctx::close);
     }
 
@@ -270,7 +272,8 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         SHED.info("pre-login/" + rule, () -> "turned clients away: the rule's backend connections for clients not "
                 + "logged in yet are all taken rule=" + rule + " maxPreLoginConnections=" + max);
         ProtocolReplies.tooManyBeforeLogin(session.rule().protocol()).ifPresentOrElse(
-                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line)).addListener(ChannelFutureListener.CLOSE),
+                line -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), line))
+                        .addListener(ChannelFutureListener.CLOSE),
                 ctx::close);
     }
 

@@ -25,10 +25,12 @@ final class Failures {
             ResourceFailures.memoryFailure(session, cause); // this connection alone ends; no stack trace per connection
         } else if (expected(cause)) {
             session.outcome(Session.Outcome.CLOSED, side + "-reset");
-            log.debug("{} connection error rule={} client={}: {}", side, session.rule().name(), session.client(), cause.toString());
+            log.debug("{} connection error rule={} client={}: {}", side, session.rule().name(), session.client(),
+                    cause.toString());
         } else {
             session.outcome(Session.Outcome.ERROR, cause.getClass().getSimpleName());
-            log.warn("unexpected {} connection error rule={} client={}", side, session.rule().name(), session.client(), cause);
+            log.warn("unexpected {} connection error rule={} client={}", side, session.rule().name(), session.client(),
+                    cause);
         }
     }
 

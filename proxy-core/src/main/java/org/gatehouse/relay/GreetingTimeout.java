@@ -8,9 +8,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.ServerState;
+import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ProtocolReplies;
-import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.session.Session;
 import org.slf4j.LoggerFactory;
 

@@ -8,14 +8,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import org.gatehouse.admin.AdminServer;
-import org.gatehouse.metrics.GatewayMetrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.gateway.Reloader;
+import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.session.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway as a process runs it: the {@link Gateway} itself, the {@link Reloader} that watches its rules file, and

@@ -1,8 +1,8 @@
 package org.gatehouse.session;
 
 import io.netty.channel.Channel;
-import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.log.RateLimitedLog;
+import org.gatehouse.metrics.GatewayMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

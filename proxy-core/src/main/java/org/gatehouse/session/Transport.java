@@ -31,7 +31,8 @@ public record Transport(
         }
         Throwable cause = Epoll.unavailabilityCause();
         return new Transport("nio" + (cause == null ? "" : " (epoll unavailable: " + cause.getMessage() + ")"),
-                NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
+                NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+                NioDatagramChannel.class);
     }
 
     /** Whether backend connections can be opened from a client's address (IP_TRANSPARENT, epoll only). */

@@ -3,7 +3,6 @@ package org.gatehouse.tls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.Key;
@@ -89,7 +88,8 @@ final class CertificateMaterial {
                     || String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("password");
             throw new MaterialException(".pkcs12", wrongPassword
                     ? "cannot open " + p12.file() + " with the password from "
-                            + p12.password().map(Secret::describe).orElse("nowhere (no password given)") + " (wrong password?)"
+                            + p12.password().map(Secret::describe).orElse("nowhere (no password given)")
+                            + " (wrong password?)"
                     : p12.file() + " is not a PKCS#12 file (" + e.getMessage() + ")");
         } catch (GeneralSecurityException e) {
             throw new MaterialException(".pkcs12", p12.file() + " cannot be read as PKCS#12 (" + e.getMessage() + ")");
@@ -113,7 +113,8 @@ final class CertificateMaterial {
                 return material;
             }
         } catch (GeneralSecurityException e) {
-            throw new MaterialException(".pkcs12", "cannot read the key in " + p12.file() + " (" + e.getMessage() + ")");
+            throw new MaterialException(".pkcs12",
+                    "cannot read the key in " + p12.file() + " (" + e.getMessage() + ")");
         }
         throw new MaterialException(".pkcs12", p12.file() + " holds no private key with its certificate (expected a "
                 + ".pfx exported with its private key: in Windows' export wizard, \"Yes, export the private key\")");
@@ -132,7 +133,8 @@ final class CertificateMaterial {
         try {
             String text = new String(BoundedFile.read(file, BoundedFile.MAX_SECRET_FILE, "a passphrase file"),
                     StandardCharsets.UTF_8);
-            return text.endsWith("\r\n") ? text.substring(0, text.length() - 2).toCharArray()
+            return text.endsWith("\r\n")
+                    ? text.substring(0, text.length() - 2).toCharArray()
                     : text.endsWith("\n") ? text.substring(0, text.length() - 1).toCharArray() : text.toCharArray();
         } catch (BoundedFile.TooLargeException e) {
             throw new MaterialException(key, e.getMessage());
@@ -160,10 +162,13 @@ final class CertificateMaterial {
                 signed = false;
             }
             if (!signed) {
-                throw new MaterialException("", "the chain of " + certificate + " is out of order: certificate " + (i + 2)
-                        + " (" + issuer.getSubjectX500Principal().getName() + ") did not sign certificate " + (i + 1) + " ("
-                        + cert.getSubjectX500Principal().getName() + ", issued by " + cert.getIssuerX500Principal().getName()
-                        + "); expected the server certificate first, then the CA that issued it, and so on");
+                throw new MaterialException("",
+                        "the chain of " + certificate + " is out of order: certificate " + (i + 2)
+                                + " (" + issuer.getSubjectX500Principal().getName() + ") did not sign certificate "
+                                + (i + 1) + " ("
+                                + cert.getSubjectX500Principal().getName() + ", issued by "
+                                + cert.getIssuerX500Principal().getName()
+                                + "); expected the server certificate first, then the CA that issued it, and so on");
             }
         }
     }
@@ -172,13 +177,15 @@ final class CertificateMaterial {
      * Whether the leaf is valid now: a problem when not yet valid, or expired and not allowed; a warning when expired
      * and allowed, or when less than {@link #EXPIRY_WARNING} remains.
      */
-    static Optional<String> checkValidity(TlsMaterial material, boolean allowExpired, Instant now) throws MaterialException {
+    static Optional<String> checkValidity(TlsMaterial material, boolean allowExpired, Instant now)
+            throws MaterialException {
         X509Certificate leaf = material.leaf();
         Instant notBefore = leaf.getNotBefore().toInstant();
         Instant notAfter = leaf.getNotAfter().toInstant();
         if (now.isBefore(notBefore)) {
-            throw new MaterialException("", "is not valid before " + notBefore + " (the server's clock, or a certificate "
-                    + "issued for later?)");
+            throw new MaterialException("",
+                    "is not valid before " + notBefore + " (the server's clock, or a certificate "
+                            + "issued for later?)");
         }
         if (!now.isBefore(notAfter)) {
             String message = "expired on " + notAfter + "; clients will refuse it";
@@ -189,7 +196,8 @@ final class CertificateMaterial {
         }
         long days = Duration.between(now, notAfter).toDays();
         if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
-            return Optional.of("expires on " + notAfter + ", in " + days + " day" + (days == 1 ? "" : "s") + ": renew it");
+            return Optional
+                    .of("expires on " + notAfter + ", in " + days + " day" + (days == 1 ? "" : "s") + ": renew it");
         }
         return Optional.empty();
     }

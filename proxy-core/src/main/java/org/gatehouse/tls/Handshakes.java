@@ -46,7 +46,8 @@ final class Handshakes {
         session.meters().tlsHandshakeFailed(reason, nanos);
         session.meters().rejected("tls-handshake");
         session.outcome(Session.Outcome.TLS_FAILED, reason);
-        log.debug("TLS handshake failed rule={} client={} reason={}: {}", session.rule().name(), session.client(), reason,
+        log.debug("TLS handshake failed rule={} client={} reason={}: {}", session.rule().name(), session.client(),
+                reason,
                 event.cause().toString());
         return false;
     }

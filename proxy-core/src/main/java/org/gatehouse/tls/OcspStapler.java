@@ -58,13 +58,15 @@ final class OcspStapler {
     /** A stapler for {@code material}, or why there can be none (no responder URL, no issuer in the chain). */
     static StaplerOrReason forMaterial(TlsMaterial material) {
         if (material.chain().size() < 2) {
-            return new StaplerOrReason(null, "its file holds no issuer certificate after it, which an OCSP request names");
+            return new StaplerOrReason(null,
+                    "its file holds no issuer certificate after it, which an OCSP request names");
         }
         Optional<URI> url = responderUrl(material.leaf());
         if (url.isEmpty()) {
             return new StaplerOrReason(null, "it names no OCSP responder (no Authority Information Access OCSP URL)");
         }
-        return new StaplerOrReason(new OcspStapler(material.name(), material.leaf(), material.chain().get(1), url.get()),
+        return new StaplerOrReason(
+                new OcspStapler(material.name(), material.leaf(), material.chain().get(1), url.get()),
                 null);
     }
 
@@ -85,20 +87,25 @@ final class OcspStapler {
             fetch();
         } catch (Exception e) {
             log.warn("OCSP fetch failed certificate={} responder={}: {}{}", certificate, responder, e.getMessage(),
-                    response() == null ? "; no response is stapled" : "; the previous response is stapled until it expires");
+                    response() == null
+                            ? "; no response is stapled"
+                            : "; the previous response is stapled until it expires");
             refreshAfter = Instant.now().plus(Duration.ofMinutes(5));
         }
     }
 
     private void fetch() throws Exception {
-        CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+        CertificateID id = new CertificateID(
+                new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
                 new JcaX509CertificateHolder(issuer), leaf.getSerialNumber());
         byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
         // Bounded in size and, body included, in time: a responder is a server on the network like any other.
         java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> fetching = HttpClient.newBuilder()
                 .connectTimeout(FETCH_TIMEOUT).build().sendAsync(
-                HttpRequest.newBuilder(responder).timeout(FETCH_TIMEOUT).header("Content-Type", "application/ocsp-request")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(), info -> new LimitedBody());
+                        HttpRequest.newBuilder(responder).timeout(FETCH_TIMEOUT)
+                                .header("Content-Type", "application/ocsp-request")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(),
+                        info -> new LimitedBody());
         HttpResponse<byte[]> http;
         try {
             http = fetching.get(2 * FETCH_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
@@ -126,8 +133,9 @@ final class OcspStapler {
             throw new IOException("the response is not about this certificate");
         }
         if (single.getCertStatus() != null) { // null means good
-            throw new IOException("the CA says the certificate is not good (" + single.getCertStatus().getClass().getSimpleName()
-                    + "): not stapled");
+            throw new IOException(
+                    "the CA says the certificate is not good (" + single.getCertStatus().getClass().getSimpleName()
+                            + "): not stapled");
         }
         Instant now = Instant.now();
         Instant next = single.getNextUpdate() == null ? now.plus(DEFAULT_VALIDITY) : single.getNextUpdate().toInstant();

@@ -13,13 +13,13 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -106,14 +106,16 @@ final class PemFiles {
                     try {
                         if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
                             return converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(
-                                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase)));
+                                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE)
+                                            .build(passphrase)));
                         }
                         return converter.getPrivateKey(((PEMEncryptedKeyPair) o).decryptKeyPair(
                                 new JcePEMDecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase))
                                 .getPrivateKeyInfo());
                     } catch (PKCSException | OperatorCreationException | IOException e) {
-                        throw new PemException("cannot decrypt the private key in " + file + " with the passphrase from "
-                                + passphraseSource + " (wrong passphrase?)");
+                        throw new PemException(
+                                "cannot decrypt the private key in " + file + " with the passphrase from "
+                                        + passphraseSource + " (wrong passphrase?)");
                     }
                 }
                 // EC PARAMETERS blocks and the like precede the key in some files: skip them.

@@ -99,7 +99,8 @@ public final class SelfSignedCertificates {
     }
 
     /** A self-signed server certificate for {@code names} (DNS names and IP addresses), valid from {@code notBefore}. */
-    public static X509Certificate selfSign(KeyPair pair, List<String> names, Instant notBefore) throws GeneralSecurityException {
+    public static X509Certificate selfSign(KeyPair pair, List<String> names, Instant notBefore)
+            throws GeneralSecurityException {
         return selfSign(pair, names, notBefore, VALIDITY);
     }
 
@@ -112,7 +113,9 @@ public final class SelfSignedCertificates {
                 .build();
         List<GeneralName> sans = new ArrayList<>();
         for (String n : names) {
-            sans.add(IpLiteral.parse(n).isPresent() ? new GeneralName(GeneralName.iPAddress, n) : new GeneralName(GeneralName.dNSName, n));
+            sans.add(IpLiteral.parse(n).isPresent()
+                    ? new GeneralName(GeneralName.iPAddress, n)
+                    : new GeneralName(GeneralName.dNSName, n));
         }
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
@@ -121,8 +124,10 @@ public final class SelfSignedCertificates {
                     pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
+                    .addExtension(Extension.extendedKeyUsage, false,
+                            new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+                    .addExtension(Extension.subjectAlternativeName, false,
+                            new GeneralNames(sans.toArray(GeneralName[]::new)));
             String algorithm = pair.getPrivate().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
             return new JcaX509CertificateConverter().getCertificate(
                     builder.build(new JcaContentSignerBuilder(algorithm).build(pair.getPrivate())));

@@ -61,7 +61,10 @@ public final class TlsContexts {
     private static final Logger log = LoggerFactory.getLogger(TlsContexts.class);
 
     /** Whether missing self-signed certificates may be generated (run) or only checked (check). */
-    public enum Mode { RUN, CHECK }
+    public enum Mode {
+        RUN,
+        CHECK
+    }
 
     /** One rule's contexts: the first certificate's, and (with several certificates) the SNI mapping over all. */
     private record RuleContexts(SslContext primary, Mapping<String, SslContext> byName) {
@@ -174,7 +177,8 @@ public final class TlsContexts {
      * Called at build and then periodically by the gateway.
      */
     public synchronized void rotateTicketKeys() {
-        List<ReferenceCountedOpenSslContext> openSsl = all.stream().filter(ReferenceCountedOpenSslContext.class::isInstance)
+        List<ReferenceCountedOpenSslContext> openSsl = all.stream()
+                .filter(ReferenceCountedOpenSslContext.class::isInstance)
                 .map(ReferenceCountedOpenSslContext.class::cast).toList();
         if (openSsl.isEmpty() || !tryRetain()) {
             return; // the JDK engine keeps its own session cache; freed contexts need no key
@@ -195,8 +199,9 @@ public final class TlsContexts {
         random.nextBytes(hmac);
         random.nextBytes(aes);
         OpenSslSessionTicketKey next = new OpenSslSessionTicketKey(name, hmac, aes);
-        OpenSslSessionTicketKey[] keys = ticketKey == null ? new OpenSslSessionTicketKey[] {next}
-                : new OpenSslSessionTicketKey[] {next, ticketKey};
+        OpenSslSessionTicketKey[] keys = ticketKey == null
+                ? new OpenSslSessionTicketKey[]{next}
+                : new OpenSslSessionTicketKey[]{next, ticketKey};
         for (ReferenceCountedOpenSslContext context : contexts) {
             context.sessionContext().setTicketKeys(keys);
         }
@@ -339,7 +344,8 @@ public final class TlsContexts {
             return Optional.empty();
         }
         return Optional.of(new Problem(rule.position(), "rules." + rule.name() + ".publicName", publicName.get()
-                + " is not among the names the certificate" + (rule.tls().certificates().size() > 1 ? "s cover" : " covers")
+                + " is not among the names the certificate"
+                + (rule.tls().certificates().size() > 1 ? "s cover" : " covers")
                 + " (" + String.join(", ", covered) + "): clients connecting to " + publicName.get()
                 + " will warn that the name does not match"));
     }
@@ -356,16 +362,19 @@ public final class TlsContexts {
             if (mode == Mode.CHECK) {
                 String why = writableProblem(certFile.getParent());
                 if (why != null) {
-                    throw new CertificateMaterial.MaterialException(".selfSigned", "cannot generate the certificate on first start: " + why);
+                    throw new CertificateMaterial.MaterialException(".selfSigned",
+                            "cannot generate the certificate on first start: " + why);
                 }
                 return null;
             }
             try {
                 SelfSignedCertificates.generate(stateDir, self.name(), self.names());
-                log.info("generated self-signed certificate name={} for={} file={}", self.name(), self.names(), certFile);
+                log.info("generated self-signed certificate name={} for={} file={}", self.name(), self.names(),
+                        certFile);
             } catch (IOException | GeneralSecurityException e) {
-                throw new CertificateMaterial.MaterialException(".selfSigned", "cannot write the self-signed certificate to " + certFile.getParent()
-                        + " (" + e.getMessage() + ")");
+                throw new CertificateMaterial.MaterialException(".selfSigned",
+                        "cannot write the self-signed certificate to " + certFile.getParent()
+                                + " (" + e.getMessage() + ")");
             }
         }
         try {
@@ -393,9 +402,11 @@ public final class TlsContexts {
             return new java.io.ByteArrayInputStream(org.gatehouse.rules.load.BoundedFile.read(file,
                     org.gatehouse.rules.load.BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file"));
         } catch (IOException e) {
-            throw new CertificateMaterial.MaterialException(".clientCertificate.trust", e instanceof
-                    org.gatehouse.rules.load.BoundedFile.TooLargeException ? e.getMessage() : "cannot read " + file
-                    + " (" + e.getClass().getSimpleName() + ")");
+            throw new CertificateMaterial.MaterialException(".clientCertificate.trust",
+                    e instanceof org.gatehouse.rules.load.BoundedFile.TooLargeException
+                            ? e.getMessage()
+                            : "cannot read " + file
+                                    + " (" + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -410,7 +421,9 @@ public final class TlsContexts {
             if (tls.clientCertificate().isPresent()) {
                 TlsSettings.ClientCertificate client = tls.clientCertificate().get();
                 builder.trustManager(trustedCas(client.trust())).clientAuth(
-                        client.mode() == TlsSettings.ClientCertificate.Mode.REQUIRE ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+                        client.mode() == TlsSettings.ClientCertificate.Mode.REQUIRE
+                                ? ClientAuth.REQUIRE
+                                : ClientAuth.OPTIONAL);
             }
             SslContext context = builder.build();
             if (!tls.ciphers().isEmpty() && context.cipherSuites().stream().noneMatch(tls.ciphers()::contains)) {

@@ -43,9 +43,9 @@ final class TlsPolicies {
             return tls.protocols().toArray(String[]::new);
         }
         return switch (tls.policy()) {
-            case MODERN -> new String[] {"TLSv1.3"};
-            case INTERMEDIATE -> new String[] {"TLSv1.3", "TLSv1.2"};
-            case LEGACY -> new String[] {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"};
+            case MODERN -> new String[]{"TLSv1.3"};
+            case INTERMEDIATE -> new String[]{"TLSv1.3", "TLSv1.2"};
+            case LEGACY -> new String[]{"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"};
         };
     }
 

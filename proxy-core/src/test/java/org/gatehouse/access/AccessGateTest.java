@@ -19,10 +19,10 @@ import org.gatehouse.dns.ClientNames;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Access;
 import org.gatehouse.rules.Backend;
-import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.ClientList;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
@@ -63,7 +63,8 @@ class AccessGateTest {
                 domain == null ? DomainSet.empty() : DomainSet.of(List.of(domain)));
         TlsSettings tlsSettings = tls == TlsMode.NONE ? TlsSettings.none() : TlsSettings.of(tls, List.of("test"));
         return new Rule("r", true, List.of(new HostPort("127.0.0.1", 0)), protocol, tlsSettings,
-                LoginSettings.secureOnly(), SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
+                LoginSettings.secureOnly(), SmtpSettings.defaults(),
+                Backend.of(List.of(new HostPort("127.0.0.1", 110))),
                 new Access(false, allow, ClientList.empty()), Limits.defaults(), Optional.empty(),
                 SourcePosition.unknown("test"));
     }
@@ -72,7 +73,8 @@ class AccessGateTest {
         Session session = new Session(rule, new InetSocketAddress(client, 40000), metrics.rule(rule.name()));
         ch = new EmbeddedChannel(false, false);
         ch.pipeline().addLast("access-gate", new AccessGate(session, names, onFailure, limits.forRule(rule.name()),
-                p -> { }, p -> {
+                p -> {
+                }, p -> {
                     built.set(true);
                     p.addLast("next", new ChannelInboundHandlerAdapter());
                 }));
@@ -123,7 +125,8 @@ class AccessGateTest {
         Session session = new Session(rule, new InetSocketAddress("10.1.2.3", 40000), metrics.rule(rule.name()));
         ch = new EmbeddedChannel(false, false);
         ch.pipeline().addLast("access-gate", new AccessGate(session, names, DnsSettings.OnFailure.DENY,
-                limits.forRule(rule.name()), p -> { }, p -> p.addLast("next", new ChannelInboundHandlerAdapter() {
+                limits.forRule(rule.name()), p -> {
+                }, p -> p.addLast("next", new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
                         activeSeen.set(true);
@@ -141,7 +144,8 @@ class AccessGateTest {
 
     @Test
     void whileTheNameIsLookedUpNothingIsSentAndNothingBuilt() throws Exception {
-        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1", DnsSettings.OnFailure.DENY);
+        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1",
+                DnsSettings.OnFailure.DENY);
         ch.runPendingTasks();
 
         assertThat(lookups).hasValue(1);
@@ -159,7 +163,8 @@ class AccessGateTest {
 
     @Test
     void aClientAllowedByAddressNeedsNoLookup() throws Exception {
-        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "10.9.9.9", DnsSettings.OnFailure.DENY);
+        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "10.9.9.9",
+                DnsSettings.OnFailure.DENY);
 
         assertThat(built).isTrue();
         assertThat(lookups).hasValue(0);
@@ -168,7 +173,8 @@ class AccessGateTest {
     @Test
     void aNameOutsideTheDomainsIsDenied() throws Exception {
         name.complete(new ClientName.NotConfirmed("mx1.contoso.com"));
-        connect(rule(Protocol.IMAP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1", DnsSettings.OnFailure.DENY);
+        connect(rule(Protocol.IMAP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1",
+                DnsSettings.OnFailure.DENY);
 
         assertThat(written()).isEqualTo("* BYE Access denied\r\n");
         assertThat(built).isFalse();
@@ -178,7 +184,8 @@ class AccessGateTest {
     @Test
     void aFailedLookupUnderDenyIsATemporaryRefusal() throws Exception {
         name.complete(ClientName.Failure.TIMEOUT);
-        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1", DnsSettings.OnFailure.DENY);
+        connect(rule(Protocol.SMTP, TlsMode.STARTTLS, "10.0.0.0/8", "contoso.com"), "192.0.2.1",
+                DnsSettings.OnFailure.DENY);
 
         assertThat(written()).isEqualTo("421 4.4.3 Cannot verify your host name now, try again later\r\n");
         assertThat(ch.isOpen()).isFalse();
@@ -198,14 +205,16 @@ class AccessGateTest {
 
     @Test
     void aClientThatLeavesDuringTheLookupIsNotAdmittedLater() throws Exception {
-        connect(rule(Protocol.POP3, TlsMode.IMPLICIT, "10.0.0.0/8", "contoso.com"), "192.0.2.1", DnsSettings.OnFailure.DENY);
+        connect(rule(Protocol.POP3, TlsMode.IMPLICIT, "10.0.0.0/8", "contoso.com"), "192.0.2.1",
+                DnsSettings.OnFailure.DENY);
         ch.close();
 
         name.complete(new ClientName.Verified(List.of("mail.contoso.com")));
         ch.runPendingTasks();
 
         assertThat(built).isFalse();
-        assertThat(metrics.registry().get("gatehouse.connections.accepted").tags("rule", "r").counter().count()).isZero();
+        assertThat(metrics.registry().get("gatehouse.connections.accepted").tags("rule", "r").counter().count())
+                .isZero();
         assertThat(rejected("not-allowed")).isZero();
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ConnectionLimitsTest {
 
     private static InetAddress ip(int i) throws Exception {
-        return InetAddress.getByAddress(new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
+        return InetAddress.getByAddress(new byte[]{10, (byte) (i >> 16), (byte) (i >> 8), (byte) i});
     }
 
     @Test
@@ -41,7 +41,8 @@ class ConnectionLimitsTest {
         assertThat(bucket.take(rate, t0)).isTrue();
         assertThat(bucket.take(rate, t0)).isTrue();
         assertThat(bucket.take(rate, t0)).isFalse();
-        assertThat(bucket.take(rate, t0 + Duration.ofSeconds(19).toNanos())).as("a third of a token per 20 s").isFalse();
+        assertThat(bucket.take(rate, t0 + Duration.ofSeconds(19).toNanos())).as("a third of a token per 20 s")
+                .isFalse();
         assertThat(bucket.take(rate, t0 + Duration.ofSeconds(21).toNanos())).isTrue();
     }
 

@@ -154,14 +154,16 @@ class LimitsIntegrationTest {
         assertThat(connect("rate", "127.0.0.6")).isEqualTo(OVER);
         assertThat(connect("rate", "127.0.0.7")).startsWith("+OK backend");
         Eventually.until("the access line says why", () -> LogCapture.lines().stream()
-                .anyMatch(l -> l.contains("client=127.0.0.6:") && l.contains("outcome=limited reason=connection-rate")));
+                .anyMatch(
+                        l -> l.contains("client=127.0.0.6:") && l.contains("outcome=limited reason=connection-rate")));
     }
 
     @Test
     void overTheLimitOnImplicitTlsTheAnswerComesOverTls() throws Exception {
         try (SSLSocket first = gateway.upgrade(socketFrom("tls-limited", "127.0.0.8"));
                 SSLSocket second = gateway.upgrade(socketFrom("tls-limited", "127.0.0.8"));
-                LineClient one = new LineClient(first); LineClient two = new LineClient(second)) {
+                LineClient one = new LineClient(first);
+                LineClient two = new LineClient(second)) {
             assertThat(one.readLine()).startsWith("+OK backend");
             assertThat(two.readLine()).isEqualTo(OVER);
             assertThat(two.readLine()).isNull();
@@ -171,7 +173,7 @@ class LimitsIntegrationTest {
     @Test
     void aClientThatNeverFinishesItsHandshakeIsClosedAtTheTimeout() throws Exception {
         try (Socket slow = socketFrom("tls-limited", "127.0.0.9")) {
-            slow.getOutputStream().write(new byte[] {0x16, 0x03, 0x01}); // the start of a ClientHello, then nothing
+            slow.getOutputStream().write(new byte[]{0x16, 0x03, 0x01}); // the start of a ClientHello, then nothing
             assertThat(slow.getInputStream().read()).as("closed, with no bytes or just an alert").isIn(-1, 0x15);
         }
         Eventually.until("the timeout is counted", () -> gateway.counter("gatehouse.tls.handshake.failures", "rule",
@@ -201,7 +203,8 @@ class LimitsIntegrationTest {
             assertThat(c.readLine()).startsWith("+OK backend");
             assertThat(c.readLine()).isEqualTo("+OK backend");
         }
-        Eventually.until("the access line", () -> LogCapture.lines().stream().anyMatch(l -> l.contains("rule=behind-lb")));
+        Eventually.until("the access line",
+                () -> LogCapture.lines().stream().anyMatch(l -> l.contains("rule=behind-lb")));
         assertThat(LogCapture.lines()).anyMatch(l -> l.contains("rule=behind-lb client=198.51.100.7:5555 ")
                 && l.contains("outcome=closed"));
     }
@@ -209,7 +212,8 @@ class LimitsIntegrationTest {
     @Test
     void aProxyHeaderFromAnyoneElseOrNoValidHeaderClosesTheConnection() throws Exception {
         try (Socket untrusted = socketFrom("behind-lb", "127.0.0.3")) {
-            untrusted.getOutputStream().write("PROXY TCP4 198.51.100.7 127.0.0.1 5555 110\r\n".getBytes(StandardCharsets.US_ASCII));
+            untrusted.getOutputStream()
+                    .write("PROXY TCP4 198.51.100.7 127.0.0.1 5555 110\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(closedWithoutAByte(untrusted)).isTrue();
         }
         try (Socket noHeader = socketFrom("behind-lb", "127.0.0.2")) {
@@ -226,7 +230,8 @@ class LimitsIntegrationTest {
             assertThat(c.readLine()).as("the header's client is checked against the allow list")
                     .isEqualTo("-ERR Access denied");
         }
-        for (String reason : List.of("proxy-untrusted", "proxy-header-invalid", "proxy-header-missing", "not-allowed")) {
+        for (String reason : List.of("proxy-untrusted", "proxy-header-invalid", "proxy-header-missing",
+                "not-allowed")) {
             Eventually.until(reason, () -> gateway.counter("gatehouse.connections.rejected", "rule", "behind-lb",
                     "reason", reason) == 1);
         }

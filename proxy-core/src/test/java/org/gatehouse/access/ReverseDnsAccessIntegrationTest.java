@@ -14,6 +14,7 @@ import java.util.List;
 import javax.net.ssl.SSLSocket;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.LogCapture;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /**
  * Domain allow and deny lists over real loopback sockets: clients connect from different 127.0.0.x addresses (and ::1),
@@ -188,7 +188,8 @@ class ReverseDnsAccessIntegrationTest {
         try (LineClient c = new LineClient(connectFrom("no-dialup", "127.0.0.2"))) {
             assertThat(c.readLine()).startsWith("220 ");
         }
-        assertThat(counter("gatehouse.connections.rejected", "rule", "no-dialup", "reason", "deny-domain")).isEqualTo(1);
+        assertThat(counter("gatehouse.connections.rejected", "rule", "no-dialup", "reason", "deny-domain"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -233,7 +234,8 @@ class ReverseDnsAccessIntegrationTest {
     void aRuleWithoutDomainsMakesNoQueryEvenWhileDnsIsDeadOrStuck() throws Exception {
         dns.hold(); // the lookup for the partners client below never finishes while this test talks to the other rule
         try (LineClient stuck = new LineClient(connectFrom("partners", "127.0.0.2"))) {
-            Eventually.until("the partners client's PTR query reached the server", () -> dns.count(DnsRecordType.PTR) == 1);
+            Eventually.until("the partners client's PTR query reached the server",
+                    () -> dns.count(DnsRecordType.PTR) == 1);
 
             dns.silent(true);
             for (String client : List.of("127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.9")) {

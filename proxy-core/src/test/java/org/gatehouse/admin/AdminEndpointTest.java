@@ -1,6 +1,5 @@
 package org.gatehouse.admin;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -13,14 +12,15 @@ import java.time.Duration;
 import java.util.List;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /** The admin endpoint over real HTTP on loopback, and the meters it exposes after real traffic. */
 class AdminEndpointTest {
@@ -49,7 +49,8 @@ class AdminEndpointTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.adminUrl() + path)).timeout(Duration.ofSeconds(20));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.adminUrl() + path))
+                .timeout(Duration.ofSeconds(20));
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -98,7 +99,8 @@ class AdminEndpointTest {
 
         HttpResponse<String> text = get("/metrics");
         assertThat(text.statusCode()).isEqualTo(200);
-        assertThat(text.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain; version=0.0.4"));
+        assertThat(text.headers().firstValue("content-type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain; version=0.0.4"));
         assertThat(text.body()).contains(
                 "gatehouse_connections_accepted_total{rule=\"pop3s\",} 1.0",
                 "gatehouse_connections_rejected_total{reason=\"not-allowed\",rule=\"closed\",} 1.0",
@@ -115,7 +117,8 @@ class AdminEndpointTest {
                 "process_cpu_usage ");
         assertThat(text.body()).doesNotContain("127.0.0.1\",rule").as("no client address as a label");
 
-        HttpResponse<String> open = get("/metrics", "Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8");
+        HttpResponse<String> open = get("/metrics", "Accept",
+                "application/openmetrics-text; version=1.0.0; charset=utf-8");
         assertThat(open.headers().firstValue("content-type"))
                 .hasValueSatisfying(t -> assertThat(t).startsWith("application/openmetrics-text"));
         assertThat(open.body()).endsWith("# EOF\n");
@@ -166,7 +169,8 @@ class AdminEndpointTest {
             HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).containsPattern("gatehouse_admin_connections_active\\{listener=\"read-only\",?} 1");
+            assertThat(metrics.body())
+                    .containsPattern("gatehouse_admin_connections_active\\{listener=\"read-only\",?} 1");
             assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
             HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create(base + "/-/reload"))

@@ -1,6 +1,5 @@
 package org.gatehouse.admin;
 
-import org.gatehouse.gateway.Reloader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -14,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.gatehouse.gateway.Reloader;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +68,8 @@ class AdminHandlerTest {
         FullHttpResponse response = send(HttpMethod.GET, "/readyz");
         try {
             assertThat(response.status()).isEqualTo(HttpResponseStatus.SERVICE_UNAVAILABLE);
-            assertThat(response.content().toString(StandardCharsets.UTF_8)).isEqualTo("not ready: 2 of 3 listeners bound\n");
+            assertThat(response.content().toString(StandardCharsets.UTF_8))
+                    .isEqualTo("not ready: 2 of 3 listeners bound\n");
         } finally {
             response.release();
         }

@@ -1,6 +1,5 @@
 package org.gatehouse.admin;
 
-import org.gatehouse.gateway.Reloader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.util.internal.PlatformDependent;
@@ -17,9 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import org.gatehouse.session.Transport;
+import org.gatehouse.gateway.Reloader;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,5 @@
 package org.gatehouse.backend;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -14,6 +13,7 @@ import org.gatehouse.testing.FakeBackend;
 import org.gatehouse.testing.FakeBackend.Mode;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +65,8 @@ class BackendPoolIntegrationTest {
     }
 
     private double up(FakeBackend b) {
-        var gauge = gateway.registry().find("gatehouse.backend.up").tags("rule", "pop3", "backend", b.hostPort()).gauge();
+        var gauge = gateway.registry().find("gatehouse.backend.up").tags("rule", "pop3", "backend", b.hostPort())
+                .gauge();
         return gauge == null ? Double.NaN : gauge.value();
     }
 
@@ -76,7 +77,8 @@ class BackendPoolIntegrationTest {
         start("backend: [\"127.0.0.1:%d\", \"%s\"]".formatted(dead, good.hostPort()));
 
         assertThat(greeting()).isEqualTo("+OK good ready");
-        assertThat(gateway.counter("gatehouse.backend.connect.failures", "rule", "pop3", "backend", "127.0.0.1:" + dead))
+        assertThat(
+                gateway.counter("gatehouse.backend.connect.failures", "rule", "pop3", "backend", "127.0.0.1:" + dead))
                 .isEqualTo(1);
     }
 
@@ -105,9 +107,11 @@ class BackendPoolIntegrationTest {
         try (LineClient held = new LineClient(gateway.plain("pop3"))) {
             assertThat(held.readLine()).isEqualTo("+OK a ready");
             assertThat(greeting()).as("a is busy with one session").isEqualTo("+OK b ready");
-            Eventually.until("b's session has ended", () -> gateway.registry().find("gatehouse.backend.connections.active")
-                    .tags("backend", b.hostPort()).gauge().value() == 0);
-            assertThat(gateway.registry().find("gatehouse.backend.connections.active").tags("backend", a.hostPort()).gauge()
+            Eventually.until("b's session has ended",
+                    () -> gateway.registry().find("gatehouse.backend.connections.active")
+                            .tags("backend", b.hostPort()).gauge().value() == 0);
+            assertThat(gateway.registry().find("gatehouse.backend.connections.active").tags("backend", a.hostPort())
+                    .gauge()
                     .value()).isEqualTo(1);
             assertThat(greeting()).as("a is still busy").isEqualTo("+OK b ready");
         }
@@ -150,8 +154,9 @@ class BackendPoolIntegrationTest {
 
         FakeBackend back = FakeBackend.startOn("primary", port, Mode.GREET);
         closeLater.add(back);
-        Eventually.until("the primary is back after two good checks", () -> gateway.registry().find("gatehouse.backend.up")
-                .tags("backend", primary).gauge().value() == 1);
+        Eventually.until("the primary is back after two good checks",
+                () -> gateway.registry().find("gatehouse.backend.up")
+                        .tags("backend", primary).gauge().value() == 1);
         assertThat(greeting()).isEqualTo("+OK primary ready");
     }
 
@@ -166,7 +171,8 @@ class BackendPoolIntegrationTest {
         Eventually.until("the only server is out", () -> up(hung) == 0);
 
         assertThat(greeting()).startsWith("-ERR [SYS/TEMP]");
-        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "pop3", "reason", "no-backend")).isEqualTo(1);
+        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "pop3", "reason", "no-backend"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -187,7 +193,8 @@ class BackendPoolIntegrationTest {
     @Test
     void aServerThatGreetsThenHangsPassesHealthChecksButItsSessionsEndAtTheIdleTimeout() throws Exception {
         FakeBackend mute = backend("mute", Mode.HANG_AFTER_GREETING);
-        start("backend: { servers: [\"" + mute.hostPort() + "\"], healthCheck: { interval: 1s, timeout: 500ms, fall: 1 } }\n"
+        start("backend: { servers: [\"" + mute.hostPort()
+                + "\"], healthCheck: { interval: 1s, timeout: 500ms, fall: 1 } }\n"
                 + "limits: { idleTimeout: 1s }\n");
         Eventually.until("a health check has run", () -> mute.accepted() >= 1);
         assertThat(up(mute)).as("it greets, so it is up").isEqualTo(1);
@@ -214,8 +221,9 @@ class BackendPoolIntegrationTest {
             assertThat(c.readLine()).isEqualTo("+OK v1 ready");
             assertThat(c.command("NOOP")).isEqualTo("+OK v1");
         }
-        assertThat(new String(v1.proxyHeaders().get(0), StandardCharsets.US_ASCII)).isEqualTo("PROXY TCP4 127.0.0.5 127.0.0.1 "
-                + client.getLocalPort() + " " + gateway.address("pop3").getPort() + "\r\n");
+        assertThat(new String(v1.proxyHeaders().get(0), StandardCharsets.US_ASCII))
+                .isEqualTo("PROXY TCP4 127.0.0.5 127.0.0.1 "
+                        + client.getLocalPort() + " " + gateway.address("pop3").getPort() + "\r\n");
 
         FakeBackend v2 = backend("v2", Mode.GREET);
         v2.expectProxyHeader(FakeBackend.ProxyHeader.V2);

@@ -15,7 +15,8 @@ class BackendPoolTest {
     private final ServerState c = new ServerState(new HostPort("10.0.0.3", 110));
 
     private BackendPool pool(Backend.Balance balance) {
-        Backend settings = new Backend(List.of(a.address(), b.address(), c.address()), balance, Backend.DEFAULT_CONNECT_TIMEOUT,
+        Backend settings = new Backend(List.of(a.address(), b.address(), c.address()), balance,
+                Backend.DEFAULT_CONNECT_TIMEOUT,
                 Optional.empty(), Backend.ProxyProtocol.OFF, false);
         return new BackendPool("r", settings, List.of(a, b, c));
     }

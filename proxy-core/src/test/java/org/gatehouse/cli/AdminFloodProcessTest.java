@@ -60,8 +60,10 @@ class AdminFloodProcessTest {
                     backend: ["127.0.0.1:%d"]
                 """.formatted(adminPort, pop3Port, backend.getLocalPort()));
         output = dir.resolve("output.txt");
-        process = new ProcessBuilder(MainProcess.commandFromJars(dir, List.of("-Xmx192m", "-XX:MaxDirectMemorySize=16m"),
-                "run", "--rules", rules.toString())).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        process = new ProcessBuilder(
+                MainProcess.commandFromJars(dir, List.of("-Xmx192m", "-XX:MaxDirectMemorySize=16m"),
+                        "run", "--rules", rules.toString()))
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         Eventually.until("the gateway has started", () -> output().contains("started: SIGHUP reloads"));
     }
 

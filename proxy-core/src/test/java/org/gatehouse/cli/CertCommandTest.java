@@ -48,8 +48,9 @@ class CertCommandTest {
             csr = (PKCS10CertificationRequest) parser.readObject();
         }
         assertThat(csr.getSubject().toString()).isEqualTo("CN=mail.example.com");
-        Extensions extensions = Extensions.getInstance(csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)[0]
-                .getAttrValues().getObjectAt(0));
+        Extensions extensions = Extensions
+                .getInstance(csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)[0]
+                        .getAttrValues().getObjectAt(0));
         assertThat(GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName).toString())
                 .contains("mail.example.com", "imap.example.com", "#c000020a");
         assertThat(out.toString()).contains("send this to the CA");
@@ -64,7 +65,8 @@ class CertCommandTest {
                 dir.toString())).as(err.toString()).isZero();
         Path cert = dir.resolve("legacy.example.com.crt");
 
-        assertThat(run("cert", "show", cert.toString(), "--private-key", dir.resolve("legacy.example.com.key").toString()))
+        assertThat(
+                run("cert", "show", cert.toString(), "--private-key", dir.resolve("legacy.example.com.key").toString()))
                 .isZero();
         assertThat(out.toString()).contains("subject:  O=Gatehouse self-signed,CN=legacy.example.com",
                 "names:    legacy.example.com", "key:      RSA 3072 bits", "days left)", "matches the certificate");

@@ -23,9 +23,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.gatehouse.demo.DemoMailServer;
-import org.gatehouse.session.Transport;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
@@ -113,7 +113,8 @@ class SecretsNeverWrittenTest {
 
     private void assertNoSecret(String where, String text) {
         String lower = text.toLowerCase(Locale.ROOT);
-        List<String> needles = new ArrayList<>(List.of(MARKER, b64(MARKER), HexFormat.of().formatHex(MARKER.getBytes())));
+        List<String> needles = new ArrayList<>(
+                List.of(MARKER, b64(MARKER), HexFormat.of().formatHex(MARKER.getBytes())));
         needles.addAll(payloads);
         for (String needle : needles) {
             assertThat(lower).as("%s holds %s", where, needle).doesNotContain(needle.toLowerCase(Locale.ROOT));
@@ -140,10 +141,13 @@ class SecretsNeverWrittenTest {
                     "AUTH \"PLAIN" + MARKER + "\r\n", "AUTH PLAIN\u001b[31m" + MARKER + "\r\n");
             case POP3 -> List.of("AUTH PLAIN\t" + markerB64 + "\r\n", "AUTH " + markerB64 + "\r\n",
                     "USER alice\r\nPASS " + MARKER + "\r\n", "AUTH LOGIN\r\n" + b64("alice") + "\r\n" + login
-                    + "\r\n", "APOP alice " + MARKER + "\r\n");
+                            + "\r\n",
+                    "APOP alice " + MARKER + "\r\n");
             case IMAP -> List.of("a AUTHENTICATE PLAIN\t" + markerB64 + "\r\n", "a AUTHENTICATE " + markerB64 + "\r\n",
-                    "a LOGIN alice \"" + MARKER + "\"\r\n", "a LOGIN {5}\r\nalice {" + MARKER.length() + "}\r\n" + MARKER
-                    + "\r\n", "a LOGIN alice " + MARKER + "\r\n");
+                    "a LOGIN alice \"" + MARKER + "\"\r\n",
+                    "a LOGIN {5}\r\nalice {" + MARKER.length() + "}\r\n" + MARKER
+                            + "\r\n",
+                    "a LOGIN alice " + MARKER + "\r\n");
             case TCP -> List.of();
         };
         extra.forEach(e -> forms.add(e.getBytes(StandardCharsets.ISO_8859_1)));

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,10 +23,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
-import org.gatehouse.session.Transport;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.load.RulesLoader;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.LineClient;
@@ -59,7 +58,8 @@ class DeployFilesTest {
     @Test
     void promtoolAcceptsTheAlertsAndTheScrapeConfig() throws Exception {
         ExternalTool.require("promtool");
-        for (List<String> check : List.of(List.of("rules", "gatehouse-alerts.yml"), List.of("config", "prometheus.yml"))) {
+        for (List<String> check : List.of(List.of("rules", "gatehouse-alerts.yml"),
+                List.of("config", "prometheus.yml"))) {
             ExternalTool.Result result = ExternalTool.run(List.of("promtool", "check", check.get(0),
                     DEPLOY.resolve("prometheus").resolve(check.get(1)).toAbsolutePath().toString()), "", 60);
             assertThat(result.exitCode()).as(check + ": " + result.output()).isZero();
@@ -135,8 +135,10 @@ class DeployFilesTest {
         JsonNode container = pod.path("spec").path("containers").get(0);
         String probePort = null;
         for (JsonNode port : container.path("ports")) {
-            assertThat(port.path("containerPort").asInt()).as("no container port for the loopback admin").isNotEqualTo(9102);
-            if (port.path("name").asText().equals(container.path("readinessProbe").path("httpGet").path("port").asText())) {
+            assertThat(port.path("containerPort").asInt()).as("no container port for the loopback admin")
+                    .isNotEqualTo(9102);
+            if (port.path("name").asText()
+                    .equals(container.path("readinessProbe").path("httpGet").path("port").asText())) {
                 probePort = port.path("containerPort").asText();
             }
         }
@@ -160,30 +162,35 @@ class DeployFilesTest {
         while (m.find()) {
             wanted.add(m.group(1));
         }
-        assertThat(wanted).contains("gatehouse_certificate_expiry_time_seconds", "gatehouse_connections_rejected_total");
+        assertThat(wanted).contains("gatehouse_certificate_expiry_time_seconds",
+                "gatehouse_connections_rejected_total");
 
-        try (DemoMailServer backend = DemoMailServer.start(Transport.detect()); TestDnsServer dns = TestDnsServer.start()) {
+        try (DemoMailServer backend = DemoMailServer.start(Transport.detect());
+                TestDnsServer dns = TestDnsServer.start()) {
             var pop3 = backend.address(Protocol.POP3);
             String pop3At = pop3.getAddress().getHostAddress() + ":" + pop3.getPort();
             String dead;
             try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
                 dead = "127.0.0.1:" + s.getLocalPort();
             }
-            try (TestGateway gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + """
-                    dns: { servers: ["%s"], timeout: 500ms }
-                    clientSets:
-                      partners: { domains: [partner.example] }
-                    rules:
-                      - { name: pop3s, listen: ["127.0.0.1:0"], protocol: pop3, certificate: test, backend: ["%s"] }
-                      - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"] }
-                      - { name: dead, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, backend: ["%s"] }
-                      - name: partners
-                        listen: ["127.0.0.1:0"]
-                        protocol: pop3
-                        tls: none
-                        backend: ["%s"]
-                        access: { allow: [partners] }
-                    """.formatted(dns.hostPort(), pop3At, pop3At, dead, pop3At))) {
+            try (TestGateway gateway = TestGateway.start(dir,
+                    TestGateway.CERTIFICATES
+                            + """
+                                    dns: { servers: ["%s"], timeout: 500ms }
+                                    clientSets:
+                                      partners: { domains: [partner.example] }
+                                    rules:
+                                      - { name: pop3s, listen: ["127.0.0.1:0"], protocol: pop3, certificate: test, backend: ["%s"] }
+                                      - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"] }
+                                      - { name: dead, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, backend: ["%s"] }
+                                      - name: partners
+                                        listen: ["127.0.0.1:0"]
+                                        protocol: pop3
+                                        tls: none
+                                        backend: ["%s"]
+                                        access: { allow: [partners] }
+                                    """
+                                    .formatted(dns.hostPort(), pop3At, pop3At, dead, pop3At))) {
                 traffic(gateway);
                 HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create(gateway.adminUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
@@ -214,9 +221,11 @@ class DeployFilesTest {
         try (LineClient c = new LineClient(gateway.plain("partners"))) {
             assertThat(c.readLine()).isEqualTo("-ERR Access denied");
         }
-        Files.writeString(gateway.file(), Files.readString(gateway.file()).replace("protocol: pop3,", "protocol: pop,"));
+        Files.writeString(gateway.file(),
+                Files.readString(gateway.file()).replace("protocol: pop3,", "protocol: pop,"));
         gateway.service().reloader().request("test").get();
-        Eventually.until("the sessions are counted", () -> gateway.counter("gatehouse.logins.plaintext", "rule", "audit",
-                "action", "audited") == 1);
+        Eventually.until("the sessions are counted",
+                () -> gateway.counter("gatehouse.logins.plaintext", "rule", "audit",
+                        "action", "audited") == 1);
     }
 }

@@ -65,7 +65,8 @@ class ReverseDnsTest {
     private ReverseDns dns(Duration timeout, Duration maxTtl, Duration negativeTtl, int maxEntries) {
         DnsSettings settings = new DnsSettings(List.of(new HostPort("127.0.0.1", server.address().getPort())), timeout,
                 maxEntries, maxTtl, negativeTtl, DnsSettings.OnFailure.DENY, SourcePosition.unknown("test"));
-        dns = ReverseDns.start(settings, loop.next(), NioDatagramChannel.class, NioSocketChannel.class, registry, now::get,
+        dns = ReverseDns.start(settings, loop.next(), NioDatagramChannel.class, NioSocketChannel.class, registry,
+                now::get,
                 "/etc/resolv.conf");
         return dns;
     }
@@ -109,7 +110,8 @@ class ReverseDnsTest {
         assertThat(lookup(dns(), "::1")).isEqualTo(new ClientName.Verified(List.of("v6.partner.example")));
         assertThat(server.count(DnsRecordType.AAAA)).isEqualTo(1);
         assertThat(server.count(DnsRecordType.A)).isZero();
-        assertThat(server.questions().get(0).name()).isEqualTo("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa");
+        assertThat(server.questions().get(0).name())
+                .isEqualTo("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa");
     }
 
     @Test
@@ -224,7 +226,8 @@ class ReverseDnsTest {
     void withoutServersOrSystemResolversEveryLookupFailsAtOnce() throws Exception {
         Path empty = Files.writeString(dir.resolve("resolv.conf"), "# no nameserver here\n");
         DnsSettings settings = DnsSettings.defaults(SourcePosition.unknown("test"));
-        dns = ReverseDns.start(settings, loop.next(), NioDatagramChannel.class, NioSocketChannel.class, registry, now::get,
+        dns = ReverseDns.start(settings, loop.next(), NioDatagramChannel.class, NioSocketChannel.class, registry,
+                now::get,
                 empty.toString());
 
         assertThat(lookup(dns, "127.0.0.2")).isEqualTo(ClientName.Failure.NO_RESOLVER);

@@ -22,12 +22,12 @@ import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.TlsSettings;
+import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.Session;
 import org.gatehouse.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.gatehouse.session.PipelineNames;
 
 /** The hang-up handler's decisions: which FIN ends a connection, and a memory failure that ends one connection only. */
 class HangupTest {
@@ -48,7 +48,8 @@ class HangupTest {
 
     private EmbeddedChannel connection(Protocol protocol, String... afterHangup) {
         Rule rule = new Rule("r", true, List.of(new HostPort("127.0.0.1", 0)), protocol, TlsSettings.none(),
-                LoginSettings.secureOnly(), SmtpSettings.defaults(), Backend.of(List.of(new HostPort("127.0.0.1", 110))),
+                LoginSettings.secureOnly(), SmtpSettings.defaults(),
+                Backend.of(List.of(new HostPort("127.0.0.1", 110))),
                 Access.any(),
                 Limits.defaults(), Optional.empty(), SourcePosition.unknown("test"));
         Session session = new Session(rule, new InetSocketAddress("192.0.2.1", 40000), metrics.rule("r"));

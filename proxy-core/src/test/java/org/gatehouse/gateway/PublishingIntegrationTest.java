@@ -1,6 +1,5 @@
 package org.gatehouse.gateway;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,14 +19,14 @@ import javax.net.ssl.SSLSocket;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.service.Service;
-import org.gatehouse.session.Transport;
 
 /** The gateway over real loopback sockets, with a real TLS client, in front of the demo mail server. */
 class PublishingIntegrationTest {
@@ -141,8 +140,9 @@ class PublishingIntegrationTest {
             ByteArrayOutputStream received = new ByteArrayOutputStream(message.length);
             String line;
             while (!(line = c.readLine()).equals(".")) {
-                received.writeBytes((line.startsWith(".") ? line.substring(1) : line).getBytes(StandardCharsets.ISO_8859_1));
-                received.writeBytes(new byte[] {'\r', '\n'});
+                received.writeBytes(
+                        (line.startsWith(".") ? line.substring(1) : line).getBytes(StandardCharsets.ISO_8859_1));
+                received.writeBytes(new byte[]{'\r', '\n'});
             }
             assertThat(sha256(received.toByteArray())).isEqualTo(sha256(message));
             assertThat(c.command("QUIT")).startsWith("+OK");
@@ -187,14 +187,15 @@ class PublishingIntegrationTest {
             s.setSoTimeout(10_000);
             // The start of a ClientHello: the gateway must not answer a single byte. It closes with these bytes
             // unread, so the kernel may send a reset instead of a FIN; either way nothing was received.
-            s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00});
+            s.getOutputStream().write(new byte[]{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00});
             assertThat(bytesUntilClosed(s)).isZero();
         }
         try (LineClient allowed = new LineClient(gateway.tls("pop3s"))) {
             assertThat(allowed.readLine()).startsWith("+OK");
         }
         assertThat(backend.connections()).isEqualTo(1); // the allowed client only
-        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "pop3s", "reason", "not-allowed")).isEqualTo(1);
+        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "pop3s", "reason", "not-allowed"))
+                .isEqualTo(1);
         assertThat(gateway.counter("gatehouse.connections.accepted", "rule", "pop3s")).isEqualTo(1);
     }
 
@@ -207,7 +208,8 @@ class PublishingIntegrationTest {
             s.setSoTimeout(10_000);
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }
-        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "imaps", "reason", "deny-list")).isEqualTo(1);
+        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "imaps", "reason", "deny-list"))
+                .isEqualTo(1);
         assertThat(backend.connections()).isZero();
     }
 
@@ -219,19 +221,25 @@ class PublishingIntegrationTest {
                 + TestRules.rule("imaps", "imap", "implicit", "127.0.0.1:" + deadPort)
                 + TestRules.rule("smtps", "smtp", "implicit", "127.0.0.1:" + deadPort)
                 + TestRules.rule("tcps", "tcp", "implicit", "127.0.0.1:" + deadPort));
-        assertThat(firstLineThenEnd("pop3s")).isEqualTo("-ERR [SYS/TEMP] Service temporarily unavailable, try again later");
-        assertThat(firstLineThenEnd("imaps")).isEqualTo("* BYE [UNAVAILABLE] Service temporarily unavailable, try again later");
-        assertThat(firstLineThenEnd("smtps")).isEqualTo("421 4.3.2 Service temporarily unavailable, closing transmission channel");
+        assertThat(firstLineThenEnd("pop3s"))
+                .isEqualTo("-ERR [SYS/TEMP] Service temporarily unavailable, try again later");
+        assertThat(firstLineThenEnd("imaps"))
+                .isEqualTo("* BYE [UNAVAILABLE] Service temporarily unavailable, try again later");
+        assertThat(firstLineThenEnd("smtps"))
+                .isEqualTo("421 4.3.2 Service temporarily unavailable, closing transmission channel");
         assertThat(firstLineThenEnd("tcps")).isNull();
-        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "smtps", "reason", "no-backend")).isEqualTo(1);
-        assertThat(gateway.counter("gatehouse.backend.connect.failures", "rule", "smtps", "backend", "127.0.0.1:" + deadPort))
+        assertThat(gateway.counter("gatehouse.connections.rejected", "rule", "smtps", "reason", "no-backend"))
+                .isEqualTo(1);
+        assertThat(gateway.counter("gatehouse.backend.connect.failures", "rule", "smtps", "backend",
+                "127.0.0.1:" + deadPort))
                 .isEqualTo(1);
     }
 
     @Test
     void nextBackendIsTriedWhenTheFirstRefuses() throws Exception {
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + "rules:\n"
-                + TestRules.rule("pop3s", "pop3", "implicit", "127.0.0.1:" + TestRules.freePort() + "\", \"" + backendOf(Protocol.POP3)));
+                + TestRules.rule("pop3s", "pop3", "implicit",
+                        "127.0.0.1:" + TestRules.freePort() + "\", \"" + backendOf(Protocol.POP3)));
         try (LineClient c = new LineClient(gateway.tls("pop3s"))) {
             assertThat(c.readLine()).startsWith("+OK Gatehouse DEMO POP3");
         }
@@ -261,9 +269,10 @@ class PublishingIntegrationTest {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int free = TestRules.freePort();
             String yaml = TestGateway.CERTIFICATES + "rules:\n"
-                    + TestRules.rule("first", "pop3", "none", backendOf(Protocol.POP3)).replace("127.0.0.1:0", "127.0.0.1:" + free)
+                    + TestRules.rule("first", "pop3", "none", backendOf(Protocol.POP3)).replace("127.0.0.1:0",
+                            "127.0.0.1:" + free)
                     + TestRules.rule("second", "pop3", "none", backendOf(Protocol.POP3))
-                    .replace("127.0.0.1:0", "127.0.0.1:" + taken.getLocalPort());
+                            .replace("127.0.0.1:0", "127.0.0.1:" + taken.getLocalPort());
             assertThatThrownBy(() -> TestGateway.start(dir, yaml))
                     .isInstanceOf(GatewayException.class)
                     .hasMessageContaining("rule second: cannot listen on 127.0.0.1:" + taken.getLocalPort());

@@ -1,6 +1,5 @@
 package org.gatehouse.gateway;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,14 +18,15 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /**
  * Live reload over real loopback sockets: listeners kept, removed and added; sessions in progress keep the rules they
@@ -54,7 +54,8 @@ class ReloadIntegrationTest {
         portA = TestRules.freePort();
         portB = TestRules.freePort();
         portC = TestRules.freePort();
-        gateway = TestGateway.start(dir, rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed")));
+        gateway = TestGateway.start(dir,
+                rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed")));
     }
 
     @AfterEach
@@ -95,17 +96,20 @@ class ReloadIntegrationTest {
             assertThat(onA.readLine()).startsWith(GREETING);
             assertThat(onB.readLine()).startsWith(GREETING);
 
-            Reloader.Outcome outcome = reload(rules(rule("a", portA, "secure-only"), rule("c", portC, "plaintext-allowed")));
+            Reloader.Outcome outcome = reload(
+                    rules(rule("a", portA, "secure-only"), rule("c", portC, "plaintext-allowed")));
 
             assertThat(outcome.success()).isTrue();
             assertThat(outcome.summary()).isEqualTo("listeners added=[c@127.0.0.1:" + portC + "] removed=[b@127.0.0.1:"
                     + portB + "] rules changed=[a]");
             assertThatThrownBy(() -> connect(portB)).isInstanceOf(ConnectException.class);
             assertThat(onB.command("NOOP")).as("a session on a removed listener runs on").startsWith("+OK");
-            assertThat(onA.command("USER " + DemoMailbox.USER)).as("accepted under plaintext-allowed, kept").startsWith("+OK");
+            assertThat(onA.command("USER " + DemoMailbox.USER)).as("accepted under plaintext-allowed, kept")
+                    .startsWith("+OK");
             try (LineClient newA = connect(portA); LineClient newC = connect(portC)) {
                 assertThat(newA.readLine()).startsWith(GREETING);
-                assertThat(newA.command("USER " + DemoMailbox.USER)).as("new rules: secure-only").startsWith("-ERR [AUTH]");
+                assertThat(newA.command("USER " + DemoMailbox.USER)).as("new rules: secure-only")
+                        .startsWith("-ERR [AUTH]");
                 assertThat(newC.readLine()).startsWith(GREETING);
             }
         }
@@ -119,7 +123,8 @@ class ReloadIntegrationTest {
 
         assertThat(outcome.success()).isFalse();
         assertThat(outcome.problems()).containsExactly(
-                gateway.file() + ":7:12: rules[0].login: \"sometimes\" (expected secure-only, audit or plaintext-allowed)",
+                gateway.file()
+                        + ":7:12: rules[0].login: \"sometimes\" (expected secure-only, audit or plaintext-allowed)",
                 gateway.file() + ":12:10: rules[1].tls: \"maybe\" (expected implicit, starttls or none)");
         assertThat(gateway.gateway().listeners()).extracting(Gateway.Listener::rule).containsExactly("a", "b");
         try (LineClient b = connect(portB)) {
@@ -145,10 +150,12 @@ class ReloadIntegrationTest {
 
     @Test
     void aChangedFileIsReloadedWithoutBeingAsked() throws Exception {
-        Files.writeString(gateway.file(), rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed"),
-                rule("c", portC, "plaintext-allowed")));
+        Files.writeString(gateway.file(),
+                rules(rule("a", portA, "plaintext-allowed"), rule("b", portB, "plaintext-allowed"),
+                        rule("c", portC, "plaintext-allowed")));
 
-        Eventually.until("rule c is listening", () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
+        Eventually.until("rule c is listening",
+                () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
         try (LineClient c = connect(portC)) {
             assertThat(c.readLine()).startsWith(GREETING);
         }
@@ -236,7 +243,8 @@ class ReloadIntegrationTest {
         assertThat(reloader.concernsRulesFile(Path.of("gatehouse.log"))).isFalse();
         assertThat(reloader.concernsRulesFile(Path.of("plaintext-logins.tsv"))).isFalse();
 
-        Path target = Files.writeString(gateway.file().resolveSibling("real-rules.yaml"), Files.readString(gateway.file()));
+        Path target = Files.writeString(gateway.file().resolveSibling("real-rules.yaml"),
+                Files.readString(gateway.file()));
         Files.delete(gateway.file());
         Files.createSymbolicLink(gateway.file(), target.getFileName());
         assertThat(reloader.concernsRulesFile(Path.of("real-rules.yaml"))).as("the file a symlink points to").isTrue();
@@ -265,7 +273,8 @@ class ReloadIntegrationTest {
         Files.move(newData, folder.resolve("..data"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
-        Eventually.until("rule c is listening", () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
+        Eventually.until("rule c is listening",
+                () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));
         try (LineClient c = connect(portC)) {
             assertThat(c.readLine()).startsWith(GREETING);
         }

@@ -9,13 +9,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.session.Transport;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.frontend.RulesSnapshot;
-import org.gatehouse.session.Transport;
 
 class TransportCheckTest {
 
@@ -34,12 +34,14 @@ class TransportCheckTest {
                     backend: ["127.0.0.1:110"]
                 """);
         RulesSnapshot snapshot = RulesSnapshot.load(file, TlsEngine.detect(), TlsContexts.Mode.RUN);
-        Transport nio = new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+        Transport nio = new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+                NioSocketChannel.class,
                 NioDatagramChannel.class);
 
         assertThatThrownBy(() -> Gateway.start(snapshot, new GatewayMetrics(new SimpleMeterRegistry()), nio))
                 .isInstanceOf(GatewayException.class)
-                .hasMessageContaining("rules.yaml:2:5: rule t: transparent: true needs Linux's native transport, and this "
-                        + "process runs on nio");
+                .hasMessageContaining(
+                        "rules.yaml:2:5: rule t: transparent: true needs Linux's native transport, and this "
+                                + "process runs on nio");
     }
 }

@@ -1,6 +1,5 @@
 package org.gatehouse.log;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,14 +7,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /** The access line in JSON, after a real TLS session with SNI. */
 class AccessLogFormatTest {
@@ -50,8 +50,10 @@ class AccessLogFormatTest {
             assertThat(c.readLine()).startsWith("+OK");
             assertThat(c.command("QUIT")).startsWith("+OK");
         }
-        Eventually.until("an access line", () -> LogCapture.lines().stream().anyMatch(l -> l.startsWith("gatehouse.access {")));
-        String line = LogCapture.lines().stream().filter(l -> l.startsWith("gatehouse.access {")).findFirst().orElseThrow();
+        Eventually.until("an access line",
+                () -> LogCapture.lines().stream().anyMatch(l -> l.startsWith("gatehouse.access {")));
+        String line = LogCapture.lines().stream().filter(l -> l.startsWith("gatehouse.access {")).findFirst()
+                .orElseThrow();
         JsonNode json = new ObjectMapper().readTree(line.substring("gatehouse.access ".length()));
 
         assertThat(json.get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");

@@ -71,7 +71,8 @@ class LoginPolicyTest {
         assertThat(secureOnly.offers(false, "CRAM-MD5")).isTrue();
 
         LoginGuard strict = guard(new LoginSettings(LoginPolicy.SECURE_ONLY, false));
-        assertThat(strict.judge(false, false)).as("challenge-response refused too").isEqualTo(LoginGuard.Verdict.REFUSE);
+        assertThat(strict.judge(false, false)).as("challenge-response refused too")
+                .isEqualTo(LoginGuard.Verdict.REFUSE);
 
         LoginGuard audit = guard(new LoginSettings(LoginPolicy.AUDIT, true));
         assertThat(audit.judge(false, true)).isEqualTo(LoginGuard.Verdict.AUDIT);

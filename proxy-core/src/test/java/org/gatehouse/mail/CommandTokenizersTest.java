@@ -2,9 +2,9 @@ package org.gatehouse.mail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** The three tokenizers read commands the way the most lenient server would. */
 class CommandTokenizersTest {

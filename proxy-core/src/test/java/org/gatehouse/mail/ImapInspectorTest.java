@@ -12,11 +12,9 @@ import org.junit.jupiter.api.Test;
 
 class ImapInspectorTest {
 
-    private static final String GREETING =
-            "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5 LITERAL+ SASL-IR] legacy IMAP ready\r\n";
+    private static final String GREETING = "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5 LITERAL+ SASL-IR] legacy IMAP ready\r\n";
     private static final String SECRET = "imap-s3cret";
-    private static final String REFUSAL =
-            " NO [PRIVACYREQUIRED] Plaintext authentication is not allowed without TLS: use STARTTLS first\r\n";
+    private static final String REFUSAL = " NO [PRIVACYREQUIRED] Plaintext authentication is not allowed without TLS: use STARTTLS first\r\n";
 
     private Inspected imap;
 

@@ -4,8 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +20,8 @@ import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.rules.Access;
 import org.gatehouse.rules.Backend;
-import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Protocol;
@@ -46,7 +46,8 @@ final class Inspected {
     private Inspected(Protocol protocol, TlsMode mode, LoginSettings login, SmtpSettings smtp) {
         Rule rule = new Rule("r1", true, List.of(new HostPort("127.0.0.1", 0)), protocol,
                 TlsSettings.of(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
-                smtp, Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(), Optional.empty(),
+                smtp, Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(),
+                Optional.empty(),
                 SourcePosition.unknown("test"));
         session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000), new GatewayMetrics(registry).rule("r1"));
         LoginGuard guard = new LoginGuard(login, report);

@@ -57,7 +57,8 @@ class InspectorFuzzTest {
 
     @FuzzTest(maxDuration = "10s")
     void smtpServer(byte[] data) {
-        serverDirection(Protocol.SMTP, data, "EHLO c\r\nAUTH PLAIN AGEAYg==\r\nMAIL FROM:<a@b>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+        serverDirection(Protocol.SMTP, data,
+                "EHLO c\r\nAUTH PLAIN AGEAYg==\r\nMAIL FROM:<a@b>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
     }
 
     @FuzzTest(maxDuration = "10s")

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LoginBypassTest {
 
     static final String SECRET = "Bypass-s3cret-9";
-    static final String B64 = Base64.getEncoder().encodeToString(("\0alice\0" + SECRET).getBytes(StandardCharsets.UTF_8));
+    static final String B64 = Base64.getEncoder()
+            .encodeToString(("\0alice\0" + SECRET).getBytes(StandardCharsets.UTF_8));
 
     private Inspected session;
 
@@ -202,7 +203,8 @@ class LoginBypassTest {
         session.client("BDAT " + hidden.length() + "\r\n" + hidden);
 
         assertThat(session.toBackend()).isEmpty();
-        assertThat(session.toClient()).endsWith("421 4.7.0 Closing connection: BDAT is not offered through this gateway\r\n");
+        assertThat(session.toClient())
+                .endsWith("421 4.7.0 Closing connection: BDAT is not offered through this gateway\r\n");
         assertThat(session.channel.isOpen()).isFalse();
     }
 
@@ -226,7 +228,8 @@ class LoginBypassTest {
         session.client("AUTH CRAM-MD5\r\n").backend("334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+\r\n");
         session.client("dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n");
 
-        assertThat(session.toBackend()).isEqualTo("AUTH CRAM-MD5\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n");
+        assertThat(session.toBackend())
+                .isEqualTo("AUTH CRAM-MD5\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n");
     }
 
     @Test

@@ -47,7 +47,8 @@ class Pop3InspectorTest {
         assertThat(pop3.toBackend()).isEqualTo("CAPA\r\n");
         pop3.backend(CAPA_REPLY);
 
-        assertThat(pop3.toClient()).isEqualTo("+OK Capability list follows\r\nTOP\r\nSASL CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n");
+        assertThat(pop3.toClient())
+                .isEqualTo("+OK Capability list follows\r\nTOP\r\nSASL CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n");
     }
 
     @Test
@@ -67,7 +68,8 @@ class Pop3InspectorTest {
         pop3.client("CAPA\r\n").backend(CAPA_REPLY);
 
         assertThat(pop3.toClient())
-                .isEqualTo("+OK Capability list follows\r\nUSER\r\nTOP\r\nSASL PLAIN LOGIN CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n");
+                .isEqualTo(
+                        "+OK Capability list follows\r\nUSER\r\nTOP\r\nSASL PLAIN LOGIN CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n");
     }
 
     @Test
@@ -122,7 +124,8 @@ class Pop3InspectorTest {
         assertThat(pop3.toClient()).startsWith("-ERR [AUTH]").endsWith("-ERR Closing: an authentication response after "
                 + "the refused AUTH\r\n");
         assertThat(pop3.channel.isOpen()).isFalse();
-        assertThat(pop3.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "sasl-after-refusal")).isEqualTo(1);
+        assertThat(pop3.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "sasl-after-refusal"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -149,8 +152,9 @@ class Pop3InspectorTest {
         assertThat(pop3.toClient()).isEmpty(); // the refusal waits for the CAPA reply
 
         pop3.backend(CAPA_REPLY, "+OK noop\r\n");
-        assertThat(pop3.toClient()).isEqualTo("+OK Capability list follows\r\nTOP\r\nSASL CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n"
-                + "-ERR [AUTH] Plaintext authentication is not allowed without TLS: issue STLS first\r\n+OK noop\r\n");
+        assertThat(pop3.toClient())
+                .isEqualTo("+OK Capability list follows\r\nTOP\r\nSASL CRAM-MD5\r\nUIDL\r\nSTLS\r\n.\r\n"
+                        + "-ERR [AUTH] Plaintext authentication is not allowed without TLS: issue STLS first\r\n+OK noop\r\n");
     }
 
     @Test
@@ -175,7 +179,8 @@ class Pop3InspectorTest {
         assertThat(pop3.toClient()).isEqualTo("-ERR Closing: plaintext pipelined after STARTTLS\r\n");
         assertThat(pop3.tlsInstalled()).isFalse();
         assertThat(pop3.channel.isOpen()).isFalse();
-        assertThat(pop3.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "starttls-injection")).isEqualTo(1);
+        assertThat(pop3.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "starttls-injection"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -264,7 +269,8 @@ class Pop3InspectorTest {
         pop3.backend("+OK 30 octets\r\n+OK not a status\r\n..\r\n", "-ERR nor this\r\n.\r\n");
 
         assertThat(pop3.inspecting()).isFalse();
-        assertThat(pop3.toClient()).isEqualTo("+OK\r\n+OK 30 octets\r\n+OK not a status\r\n..\r\n-ERR nor this\r\n.\r\n");
+        assertThat(pop3.toClient())
+                .isEqualTo("+OK\r\n+OK 30 octets\r\n+OK not a status\r\n..\r\n-ERR nor this\r\n.\r\n");
     }
 
     @Test

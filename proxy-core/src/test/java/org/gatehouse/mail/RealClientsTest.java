@@ -1,6 +1,5 @@
 package org.gatehouse.mail;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
@@ -8,16 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.gatehouse.demo.DemoMailServer;
-import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.ExternalTool.Result;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /**
  * STARTTLS with the clients administrators and their users actually run: openssl s_client, curl, swaks and Python's
@@ -64,7 +63,8 @@ class RealClientsTest {
     private static Result openssl(String protocol, String rule, String input) throws Exception {
         ExternalTool.require("openssl");
         return ExternalTool.run(List.of("openssl", "s_client", "-starttls", protocol, "-connect", hostPort(rule),
-                "-CAfile", cert, "-verify_return_error", "-verify_hostname", "localhost", "-crlf", "-quiet", "-ign_eof"),
+                "-CAfile", cert, "-verify_return_error", "-verify_hostname", "localhost", "-crlf", "-quiet",
+                "-ign_eof"),
                 input, TIMEOUT_SECONDS);
     }
 
@@ -100,8 +100,10 @@ class RealClientsTest {
         assertThat(imap.exitCode()).as(imap.output()).isZero();
         assertThat(imap.output()).contains("Subject:");
 
-        Result smtp = ExternalTool.run(concat(common, "smtp://127.0.0.1:" + port("smtp"), "--mail-from", "a@client.test",
-                "--mail-rcpt", "demo@demo.gatehouse.test", "-T", "-"), "Subject: from curl\r\n\r\nhello\r\n",
+        Result smtp = ExternalTool.run(
+                concat(common, "smtp://127.0.0.1:" + port("smtp"), "--mail-from", "a@client.test",
+                        "--mail-rcpt", "demo@demo.gatehouse.test", "-T", "-"),
+                "Subject: from curl\r\n\r\nhello\r\n",
                 TIMEOUT_SECONDS);
         assertThat(smtp.exitCode()).as(smtp.output()).isZero();
         assertThat(backend.mailbox().messages()).anyMatch(m -> new String(m).contains("Subject: from curl"));
@@ -127,7 +129,8 @@ class RealClientsTest {
                 "--timeout", "20"), "", TIMEOUT_SECONDS);
 
         assertThat(r.exitCode()).as(r.output()).isZero();
-        assertThat(r.output()).contains("<-  250 STARTTLS", "<-  220 2.0.0 Ready to start TLS", "=== TLS started", "<~  235");
+        assertThat(r.output()).contains("<-  250 STARTTLS", "<-  220 2.0.0 Ready to start TLS", "=== TLS started",
+                "<~  235");
         assertThat(backend.mailbox().messages()).anyMatch(m -> new String(m).contains("Subject: from swaks"));
     }
 

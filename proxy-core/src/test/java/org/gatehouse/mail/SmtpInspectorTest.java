@@ -51,8 +51,9 @@ class SmtpInspectorTest {
 
         smtp.client("ehlo client.example\r\n").backend(EHLO_REPLY);
 
-        assertThat(smtp.toClient()).isEqualTo("250-mx.example Hello\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-                + "250-AUTH=LOGIN PLAIN\r\n250 8BITMIME\r\n");
+        assertThat(smtp.toClient())
+                .isEqualTo("250-mx.example Hello\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
+                        + "250-AUTH=LOGIN PLAIN\r\n250 8BITMIME\r\n");
     }
 
     @Test
@@ -82,8 +83,9 @@ class SmtpInspectorTest {
 
         smtp.client("AUTH PLAIN " + plain("alice") + "\r\nSTARTTLS\r\n");
 
-        assertThat(smtp.toClient()).isEqualTo("538 5.7.11 Encryption required for requested authentication mechanism\r\n"
-                + "502 5.5.1 STARTTLS is not offered on this connection\r\n");
+        assertThat(smtp.toClient())
+                .isEqualTo("538 5.7.11 Encryption required for requested authentication mechanism\r\n"
+                        + "502 5.5.1 STARTTLS is not offered on this connection\r\n");
         assertThat(smtp.toBackend()).isEmpty();
     }
 
@@ -94,7 +96,8 @@ class SmtpInspectorTest {
         smtp.client("AUTH LOGIN\r\n" + Base64.getEncoder().encodeToString("alice".getBytes()) + "\r\n");
 
         assertThat(smtp.toBackend()).isEmpty();
-        assertThat(smtp.toClient()).endsWith("421 4.7.0 Closing connection: an authentication response after the refused AUTH\r\n");
+        assertThat(smtp.toClient())
+                .endsWith("421 4.7.0 Closing connection: an authentication response after the refused AUTH\r\n");
         assertThat(smtp.channel.isOpen()).isFalse();
     }
 
@@ -154,7 +157,8 @@ class SmtpInspectorTest {
         smtp.backend("250 queued\r\n"); // this server found an end the gateway did not
 
         assertThat(smtp.channel.isOpen()).isFalse();
-        assertThat(smtp.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "smtp-data-desync")).isEqualTo(1);
+        assertThat(smtp.counter("gatehouse.protocol.violations", "rule", "r1", "kind", "smtp-data-desync"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -169,7 +173,8 @@ class SmtpInspectorTest {
         smtp.client("BDAT " + chunk.length() + " LAST\r\n" + chunk);
 
         assertThat(smtp.toBackend()).isEmpty();
-        assertThat(smtp.toClient()).isEqualTo("421 4.7.0 Closing connection: BDAT is not offered through this gateway\r\n");
+        assertThat(smtp.toClient())
+                .isEqualTo("421 4.7.0 Closing connection: BDAT is not offered through this gateway\r\n");
         assertThat(smtp.channel.isOpen()).isFalse();
     }
 

@@ -122,7 +122,7 @@ class SmtpSmugglingTest {
     @Test
     void theBodyReaderGivesTheSameResultForEverySplit() {
         String message = "a\r\nb\nc\r.\rd\r\n.\r\nMAIL";
-        for (boolean normalize : new boolean[] {false, true}) {
+        for (boolean normalize : new boolean[]{false, true}) {
             Result whole = read(normalize, message);
             for (int cut = 1; cut < message.length(); cut++) {
                 Result split = read(normalize, message.substring(0, cut), message.substring(cut));

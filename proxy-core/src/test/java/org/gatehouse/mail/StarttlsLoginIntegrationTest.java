@@ -1,6 +1,5 @@
 package org.gatehouse.mail;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
@@ -15,14 +14,15 @@ import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.demo.DemoMailbox;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.rules.Protocol;
+import org.gatehouse.session.Transport;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.session.Transport;
 
 /**
  * STARTTLS and the login policy over real loopback sockets: a plaintext client, the JDK's TLS client after the upgrade,
@@ -105,13 +105,15 @@ class StarttlsLoginIntegrationTest {
             assertThat(c.readLine()).startsWith("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED]");
             assertThat(c.command("a1 LOGIN " + DemoMailbox.USER + " " + NEVER_FORWARDED))
                     .startsWith("a1 NO [PRIVACYREQUIRED]");
-            assertThat(c.command("a2 AUTHENTICATE PLAIN " + plain(NEVER_FORWARDED))).startsWith("a2 NO [PRIVACYREQUIRED]");
+            assertThat(c.command("a2 AUTHENTICATE PLAIN " + plain(NEVER_FORWARDED)))
+                    .startsWith("a2 NO [PRIVACYREQUIRED]");
             assertThat(c.command("a3 STARTTLS")).isEqualTo("a3 OK Begin TLS negotiation now");
 
             try (LineClient tls = new LineClient(gateway.upgrade(socket))) {
                 assertThat(tls.command("b1 CAPABILITY")).isEqualTo("* CAPABILITY IMAP4rev1 AUTH=PLAIN");
                 assertThat(tls.readLine()).startsWith("b1 OK");
-                assertThat(tls.command("b2 LOGIN " + DemoMailbox.USER + " " + DemoMailbox.PASSWORD)).startsWith("b2 OK");
+                assertThat(tls.command("b2 LOGIN " + DemoMailbox.USER + " " + DemoMailbox.PASSWORD))
+                        .startsWith("b2 OK");
                 assertThat(tls.command("b3 SELECT INBOX")).startsWith("* ");
             }
         }
@@ -167,8 +169,8 @@ class StarttlsLoginIntegrationTest {
         List<PlaintextLogins.Entry> report = gateway.gateway().plaintextLogins().entries();
         assertThat(report).extracting(PlaintextLogins.Entry::rule, PlaintextLogins.Entry::client,
                 PlaintextLogins.Entry::user, PlaintextLogins.Entry::action).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("pop3-audit", "127.0.0.1", DemoMailbox.USER, "audited"),
-                org.assertj.core.groups.Tuple.tuple("smtp-audit", "127.0.0.1", DemoMailbox.USER, "audited"));
+                        org.assertj.core.groups.Tuple.tuple("pop3-audit", "127.0.0.1", DemoMailbox.USER, "audited"),
+                        org.assertj.core.groups.Tuple.tuple("smtp-audit", "127.0.0.1", DemoMailbox.USER, "audited"));
         assertThat(LogCapture.lines()).noneMatch(l -> l.contains(DemoMailbox.PASSWORD));
 
         gateway.close(); // saves the report

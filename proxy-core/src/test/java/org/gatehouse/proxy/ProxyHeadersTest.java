@@ -41,12 +41,14 @@ class ProxyHeadersTest {
     void v1IsOneTextLine() {
         byte[] header = written(Backend.ProxyProtocol.V1, new InetSocketAddress("198.51.100.7", 40000),
                 new InetSocketAddress("192.0.2.10", 995));
-        assertThat(new String(header, StandardCharsets.US_ASCII)).isEqualTo("PROXY TCP4 198.51.100.7 192.0.2.10 40000 995\r\n");
+        assertThat(new String(header, StandardCharsets.US_ASCII))
+                .isEqualTo("PROXY TCP4 198.51.100.7 192.0.2.10 40000 995\r\n");
 
         byte[] v6 = written(Backend.ProxyProtocol.V1, new InetSocketAddress("2001:db8::7", 40000),
                 new InetSocketAddress("2001:db8::10", 995));
-        assertThat(new String(v6, StandardCharsets.US_ASCII)).isEqualTo("PROXY TCP6 2001:db8:0:0:0:0:0:7 2001:db8:0:0:0:0:0:10 "
-                + "40000 995\r\n");
+        assertThat(new String(v6, StandardCharsets.US_ASCII))
+                .isEqualTo("PROXY TCP6 2001:db8:0:0:0:0:0:7 2001:db8:0:0:0:0:0:10 "
+                        + "40000 995\r\n");
     }
 
     @Test

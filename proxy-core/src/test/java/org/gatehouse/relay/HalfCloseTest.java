@@ -1,6 +1,5 @@
 package org.gatehouse.relay;
 
-import org.gatehouse.testing.TestRules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -14,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +51,8 @@ class HalfCloseTest {
                     }
                 }
                 String got = in.toString(StandardCharsets.US_ASCII);
-                s.getOutputStream().write(("got " + got.length() + " bytes: " + got).getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write(("got " + got.length() + " bytes: " + got).getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().flush();
                 return got;
             } catch (Exception e) {

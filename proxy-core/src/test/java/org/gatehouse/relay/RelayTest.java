@@ -71,7 +71,7 @@ class RelayTest {
 
     private static String drain(EmbeddedChannel ch) {
         StringBuilder out = new StringBuilder();
-        for (Object msg; (msg = ch.readOutbound()) != null; ) {
+        for (Object msg; (msg = ch.readOutbound()) != null;) {
             out.append(((ByteBuf) msg).toString(StandardCharsets.ISO_8859_1));
             ((ByteBuf) msg).release();
         }

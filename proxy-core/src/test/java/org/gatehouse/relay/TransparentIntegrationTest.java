@@ -64,7 +64,8 @@ class TransparentIntegrationTest {
 
     @BeforeEach
     void network() throws Exception {
-        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim());
+        boolean root = "0"
+                .equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim());
         if (!root) {
             System.out.println("SKIPPED TransparentIntegrationTest: creating network namespaces needs root");
         }

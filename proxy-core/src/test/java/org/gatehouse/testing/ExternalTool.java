@@ -50,7 +50,8 @@ public final class ExternalTool {
     }
 
     /** Runs a command with {@code stdin} as its input; kills it after {@code timeoutSeconds}. */
-    public static Result run(List<String> command, String stdin, int timeoutSeconds) throws IOException, InterruptedException {
+    public static Result run(List<String> command, String stdin, int timeoutSeconds)
+            throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
         try (OutputStream in = process.getOutputStream()) {
@@ -60,7 +61,8 @@ public final class ExternalTool {
         }
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            fail(command.get(0) + " did not finish within " + timeoutSeconds + " s; output so far:\n" + output.getNow(""));
+            fail(command.get(0) + " did not finish within " + timeoutSeconds + " s; output so far:\n"
+                    + output.getNow(""));
         }
         return new Result(process.exitValue(), output.join());
     }

@@ -37,7 +37,11 @@ public final class FakeBackend implements AutoCloseable {
     }
 
     /** What a PROXY header at the start of a connection looks like, if one is expected. */
-    public enum ProxyHeader { NONE, V1, V2 }
+    public enum ProxyHeader {
+        NONE,
+        V1,
+        V2
+    }
 
     private final String name;
     private final ServerSocket server;

@@ -68,7 +68,8 @@ public final class TestCertificates {
         }
 
         /** A certificate for {@code names} (the first is the CN), valid from {@code notBefore} to {@code notAfter}. */
-        public X509Certificate sign(KeyPair subject, List<String> names, Instant notBefore, Instant notAfter) throws Exception {
+        public X509Certificate sign(KeyPair subject, List<String> names, Instant notBefore, Instant notAfter)
+                throws Exception {
             return issue(new X500Name("CN=" + names.get(0)), subject, new X500Name(certificate.getSubjectX500Principal()
                     .getName()), keys.getPrivate(), names, false, notBefore, notAfter);
         }
@@ -76,8 +77,10 @@ public final class TestCertificates {
         /** Valid from yesterday for a year, naming {@code ocspUrl} as its OCSP responder. */
         public X509Certificate signWithOcsp(KeyPair subject, String ocspUrl, String name) throws Exception {
             Instant now = Instant.now();
-            return issue(new X500Name("CN=" + name), subject, new X500Name(certificate.getSubjectX500Principal().getName()),
-                    keys.getPrivate(), List.of(name), false, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)),
+            return issue(new X500Name("CN=" + name), subject,
+                    new X500Name(certificate.getSubjectX500Principal().getName()),
+                    keys.getPrivate(), List.of(name), false, now.minus(Duration.ofDays(1)),
+                    now.plus(Duration.ofDays(365)),
                     ocspUrl);
         }
 
@@ -85,17 +88,23 @@ public final class TestCertificates {
         public byte[] ocspResponse(byte[] request) throws Exception {
             org.bouncycastle.cert.ocsp.OCSPReq req = new org.bouncycastle.cert.ocsp.OCSPReq(request);
             org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder builder = new org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder(
-                    new org.bouncycastle.cert.ocsp.RespID(new X500Name(certificate.getSubjectX500Principal().getName())));
+                    new org.bouncycastle.cert.ocsp.RespID(
+                            new X500Name(certificate.getSubjectX500Principal().getName())));
             Date now = new Date();
             for (org.bouncycastle.cert.ocsp.Req r : req.getRequestList()) {
                 builder.addResponse(r.getCertID(), org.bouncycastle.cert.ocsp.CertificateStatus.GOOD, now,
                         new Date(now.getTime() + 3_600_000L));
             }
-            org.bouncycastle.cert.ocsp.BasicOCSPResp basic = builder.build(new JcaContentSignerBuilder("SHA256withECDSA")
-                    .build(keys.getPrivate()), new org.bouncycastle.cert.X509CertificateHolder[] {
-                        new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(certificate)}, now);
-            return new org.bouncycastle.cert.ocsp.OCSPRespBuilder().build(org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL,
-                    basic).getEncoded();
+            org.bouncycastle.cert.ocsp.BasicOCSPResp basic = builder.build(
+                    new JcaContentSignerBuilder("SHA256withECDSA")
+                            .build(keys.getPrivate()),
+                    new org.bouncycastle.cert.X509CertificateHolder[]{
+                            new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(certificate)},
+                    now);
+            return new org.bouncycastle.cert.ocsp.OCSPRespBuilder()
+                    .build(org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL,
+                            basic)
+                    .getEncoded();
         }
 
         /** Valid from yesterday for a year. */
@@ -112,22 +121,26 @@ public final class TestCertificates {
 
     private static X509Certificate issue(X500Name subject, KeyPair subjectKeys, X500Name issuer, PrivateKey issuerKey,
             List<String> names, boolean ca, Instant notBefore, Instant notAfter, String ocspUrl) throws Exception {
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, new BigInteger(64, new SecureRandom()),
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer,
+                new BigInteger(64, new SecureRandom()),
                 Date.from(notBefore), Date.from(notAfter), subject, subjectKeys.getPublic())
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(ca))
-                .addExtension(Extension.keyUsage, true, new KeyUsage(ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+                .addExtension(Extension.keyUsage, true, new KeyUsage(ca
+                        ? KeyUsage.keyCertSign | KeyUsage.cRLSign
                         : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
         if (!names.isEmpty()) {
             List<GeneralName> sans = new ArrayList<>();
             for (String n : names) {
                 sans.add(new GeneralName(GeneralName.dNSName, n));
             }
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
+            builder.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(sans.toArray(GeneralName[]::new)));
         }
         if (ocspUrl != null) {
-            builder.addExtension(Extension.authorityInfoAccess, false, new org.bouncycastle.asn1.x509.AuthorityInformationAccess(
-                    org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, ocspUrl)));
+            builder.addExtension(Extension.authorityInfoAccess, false,
+                    new org.bouncycastle.asn1.x509.AuthorityInformationAccess(
+                            org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp,
+                            new GeneralName(GeneralName.uniformResourceIdentifier, ocspUrl)));
         }
         String algorithm = issuerKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
         return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder(algorithm)
@@ -157,7 +170,8 @@ public final class TestCertificates {
     }
 
     /** A PKCS#12 file with the key and its chain, as Windows exports a .pfx. */
-    public static void pkcs12(Path file, PrivateKey key, List<X509Certificate> chain, char[] password) throws Exception {
+    public static void pkcs12(Path file, PrivateKey key, List<X509Certificate> chain, char[] password)
+            throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setKeyEntry("mail", key, password, chain.toArray(Certificate[]::new));

@@ -179,8 +179,8 @@ public final class TestDnsServer implements AutoCloseable {
         if (servfail.contains(name)) {
             response.setCode(DnsResponseCode.SERVFAIL);
         } else if (q.type().equals(DnsRecordType.PTR)) {
-            ptr.getOrDefault(name, List.of()).forEach(d ->
-                    answers.add(new DefaultDnsPtrRecord(q.name(), DnsRecord.CLASS_IN, d.ttl(), d.text() + '.')));
+            ptr.getOrDefault(name, List.of()).forEach(
+                    d -> answers.add(new DefaultDnsPtrRecord(q.name(), DnsRecord.CLASS_IN, d.ttl(), d.text() + '.')));
         } else if (q.type().equals(DnsRecordType.A) || q.type().equals(DnsRecordType.AAAA)) {
             int length = q.type().equals(DnsRecordType.A) ? 4 : 16;
             for (Data d : addresses.getOrDefault(name, List.of())) {
@@ -209,7 +209,8 @@ public final class TestDnsServer implements AutoCloseable {
     }
 
     private static String keyOf(String nameOrAddress) throws Exception {
-        boolean isAddress = nameOrAddress.indexOf(':') >= 0 || nameOrAddress.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+        boolean isAddress = nameOrAddress.indexOf(':') >= 0
+                || nameOrAddress.chars().allMatch(c -> c == '.' || Character.isDigit(c));
         return isAddress ? reverseName(InetAddress.getByName(nameOrAddress)) : key(nameOrAddress);
     }
 

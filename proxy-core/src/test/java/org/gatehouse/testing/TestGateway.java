@@ -13,11 +13,11 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
-import org.gatehouse.gateway.Gateway;
 import org.gatehouse.frontend.RulesSnapshot;
+import org.gatehouse.gateway.Gateway;
+import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.service.Service;
 import org.gatehouse.session.Transport;
-import org.gatehouse.metrics.GatewayMetrics;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
 

@@ -45,7 +45,8 @@ class CertificatesTest {
     }
 
     private TlsContexts build(String certificateYaml, String rules) throws Exception {
-        Path file = Files.writeString(dir.resolve("rules.yaml"), "certificates:\n  mail:\n" + certificateYaml.indent(4) + rules);
+        Path file = Files.writeString(dir.resolve("rules.yaml"),
+                "certificates:\n  mail:\n" + certificateYaml.indent(4) + rules);
         PublishingRules loaded = RulesLoader.load(file);
         TlsContexts contexts = TlsContexts.build(loaded, TlsEngine.detect(), TlsContexts.Mode.CHECK);
         built.add(contexts);
@@ -60,7 +61,8 @@ class CertificatesTest {
     }
 
     private List<String> problems(String certificateYaml) {
-        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class, () -> build(certificateYaml));
+        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class,
+                () -> build(certificateYaml));
         return e.problems().stream().map(p -> p.toString().replace(dir.toString() + "/", "")).toList();
     }
 
@@ -83,8 +85,10 @@ class CertificatesTest {
         write("ec.key", TestCertificates.pkcs8(ec.getPrivate()));
 
         assertThat(Files.readString(dir.resolve("rsa-pkcs1.key"))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
-        for (String yaml : List.of("certificate: rsa.crt\nprivateKey: rsa-pkcs1.key", "certificate: rsa.crt\nprivateKey: "
-                + "rsa-pkcs8.key", "certificate: ec.crt\nprivateKey: ec.key")) {
+        for (String yaml : List.of("certificate: rsa.crt\nprivateKey: rsa-pkcs1.key",
+                "certificate: rsa.crt\nprivateKey: "
+                        + "rsa-pkcs8.key",
+                "certificate: ec.crt\nprivateKey: ec.key")) {
             assertThat(build(yaml).expiries()).as(yaml).containsKey("mail");
         }
     }
@@ -120,16 +124,19 @@ class CertificatesTest {
                         .doesNotContain("not-the-passphrase"));
         assertThat(problems("certificate: mail.crt\nprivateKey: mail.key")).singleElement().satisfies(p -> assertThat(p)
                 .contains("holds an encrypted private key, and the certificate names no passphrase"));
-        assertThat(problems("certificate: mail.crt\nprivateKey: mail.key\npassphrase: { env: GATEHOUSE_NO_SUCH_VARIABLE }"))
+        assertThat(problems(
+                "certificate: mail.crt\nprivateKey: mail.key\npassphrase: { env: GATEHOUSE_NO_SUCH_VARIABLE }"))
                 .singleElement().satisfies(p -> assertThat(p)
-                        .endsWith("certificates.mail.passphrase: environment variable GATEHOUSE_NO_SUCH_VARIABLE is not set"));
+                        .endsWith(
+                                "certificates.mail.passphrase: environment variable GATEHOUSE_NO_SUCH_VARIABLE is not set"));
     }
 
     @Test
     void aPassphraseWrittenInTheRulesFileIsRefused() throws Exception {
         Path file = Files.writeString(dir.resolve("rules.yaml"), "certificates:\n  mail:\n    certificate: mail.crt\n"
                 + "    privateKey: mail.key\n    passphrase: hunter2\n" + RULE);
-        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class, () -> RulesLoader.load(file));
+        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class,
+                () -> RulesLoader.load(file));
         assertThat(e.problems()).anySatisfy(p -> assertThat(p.toString())
                 .contains("certificates.mail.passphrase: is written in the rules file (expected where to read it: "
                         + "{ env: VARIABLE } or { file: /path/to/file }"));
@@ -145,9 +152,11 @@ class CertificatesTest {
         write("wrong.txt", "nope");
 
         assertThat(build("pkcs12: mail.pfx\npassword: { file: pfx.txt }").expiries()).containsKey("mail");
-        assertThat(problems("pkcs12: mail.pfx\npassword: { file: wrong.txt }")).singleElement().satisfies(p -> assertThat(p)
-                .endsWith("certificates.mail.pkcs12: cannot open mail.pfx with the password from file wrong.txt "
-                        + "(wrong password?)"));
+        assertThat(problems("pkcs12: mail.pfx\npassword: { file: wrong.txt }")).singleElement()
+                .satisfies(p -> assertThat(p)
+                        .endsWith(
+                                "certificates.mail.pkcs12: cannot open mail.pfx with the password from file wrong.txt "
+                                        + "(wrong password?)"));
     }
 
     @Test
@@ -167,21 +176,26 @@ class CertificatesTest {
         Instant now = Instant.now();
         KeyPair ec = TestCertificates.ec();
         write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
-        write("expired.crt", TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(400)),
-                now.minus(Duration.ofDays(35)))));
-        write("soon.crt", TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(300)),
-                now.plus(Duration.ofDays(10)).plus(Duration.ofHours(1)))));
+        write("expired.crt",
+                TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(400)),
+                        now.minus(Duration.ofDays(35)))));
+        write("soon.crt",
+                TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(300)),
+                        now.plus(Duration.ofDays(10)).plus(Duration.ofHours(1)))));
         write("future.crt", TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.plus(Duration.ofDays(2)),
                 now.plus(Duration.ofDays(300)))));
 
-        assertThat(problems("certificate: expired.crt\nprivateKey: mail.key")).singleElement().satisfies(p -> assertThat(p)
-                .contains("certificates.mail: expired on ").contains("(renew it, or set allowExpired: true"));
+        assertThat(problems("certificate: expired.crt\nprivateKey: mail.key")).singleElement()
+                .satisfies(p -> assertThat(p)
+                        .contains("certificates.mail: expired on ").contains("(renew it, or set allowExpired: true"));
         assertThat(warnings(build("certificate: expired.crt\nprivateKey: mail.key\nallowExpired: true"), dir))
                 .singleElement().satisfies(w -> assertThat(w).contains("served anyway since allowExpired is true"));
         assertThat(warnings(build("certificate: soon.crt\nprivateKey: mail.key"), dir)).singleElement()
-                .satisfies(w -> assertThat(w).contains("certificates.mail: expires on ").endsWith("in 10 days: renew it"));
-        assertThat(problems("certificate: future.crt\nprivateKey: mail.key")).singleElement().satisfies(p -> assertThat(p)
-                .contains("certificates.mail: is not valid before "));
+                .satisfies(
+                        w -> assertThat(w).contains("certificates.mail: expires on ").endsWith("in 10 days: renew it"));
+        assertThat(problems("certificate: future.crt\nprivateKey: mail.key")).singleElement()
+                .satisfies(p -> assertThat(p)
+                        .contains("certificates.mail: is not valid before "));
     }
 
     @Test
@@ -192,9 +206,10 @@ class CertificatesTest {
         String certificate = "certificate: mail.crt\nprivateKey: mail.key";
 
         assertThat(warnings(build(certificate, RULE + "    publicName: pop.example.test\n"), dir)).singleElement()
-                .satisfies(w -> assertThat(w).contains("rules.pop3s.publicName: pop.example.test is not among the names "
-                        + "the certificate covers (mail.example.test, *.corp.example.test): clients connecting to "
-                        + "pop.example.test will warn that the name does not match"));
+                .satisfies(
+                        w -> assertThat(w).contains("rules.pop3s.publicName: pop.example.test is not among the names "
+                                + "the certificate covers (mail.example.test, *.corp.example.test): clients connecting to "
+                                + "pop.example.test will warn that the name does not match"));
         assertThat(build(certificate, RULE + "    publicName: imap.corp.example.test\n").warnings()).isEmpty();
         assertThat(build(certificate, RULE + "    publicName: mail.example.test\n").warnings()).isEmpty();
         assertThat(build(certificate, RULE + "    publicName: a.b.corp.example.test\n").warnings())
@@ -207,14 +222,18 @@ class CertificatesTest {
                 .replace("certificate: mail", "certificate: mail\n    protocols: [TLSv1.2, SSLv3]\n"
                         + "    ciphers: [TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_ECDHE_RSA_WITH_RC4_128_SHA, "
                         + "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]"));
-        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class, () -> RulesLoader.load(file));
+        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class,
+                () -> RulesLoader.load(file));
         assertThat(e.problems()).extracting(Problem::toString).anySatisfy(p -> assertThat(p)
-                .contains("rules[0].protocols[1]: \"SSLv3\" (expected TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; SSL versions are "
-                        + "never offered)"))
-                .anySatisfy(p -> assertThat(p).contains("rules[0].ciphers[0]: \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\" is under 128 "
-                        + "bits or leaves data unprotected (3DES;"))
-                .anySatisfy(p -> assertThat(p).contains("rules[0].ciphers[1]: \"TLS_ECDHE_RSA_WITH_RC4_128_SHA\" is under "
-                        + "128 bits or leaves data unprotected (RC4;"))
+                .contains(
+                        "rules[0].protocols[1]: \"SSLv3\" (expected TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; SSL versions are "
+                                + "never offered)"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("rules[0].ciphers[0]: \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\" is under 128 "
+                                + "bits or leaves data unprotected (3DES;"))
+                .anySatisfy(
+                        p -> assertThat(p).contains("rules[0].ciphers[1]: \"TLS_ECDHE_RSA_WITH_RC4_128_SHA\" is under "
+                                + "128 bits or leaves data unprotected (RC4;"))
                 .hasSize(3);
     }
 
@@ -248,14 +267,17 @@ class CertificatesTest {
         String tooLarge = huge + " is 300 MiB, more than ";
 
         assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
-                huge, dir.resolve("mail.key"), here))).hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
+                huge, dir.resolve("mail.key"), here)))
+                .hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
         assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
-                dir.resolve("mail.crt"), huge, here))).hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
+                dir.resolve("mail.crt"), huge, here)))
+                .hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
         assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
                 dir.resolve("mail.crt"), dir.resolve("mail.key"),
                 java.util.Optional.of(new org.gatehouse.rules.Secret.File(huge)), false, false, here)))
                 .hasMessage(tooLarge + "a passphrase file may be (4 KiB)");
         assertThatThrownBy(() -> CertificateMaterial.loadPkcs12(new org.gatehouse.rules.CertificateSource.Pkcs12("mail",
-                huge, java.util.Optional.empty(), false, false, here))).hasMessage(tooLarge + "a PKCS#12 file may be (1 MiB)");
+                huge, java.util.Optional.empty(), false, false, here)))
+                .hasMessage(tooLarge + "a PKCS#12 file may be (1 MiB)");
     }
 }

@@ -50,19 +50,23 @@ class OcspStaplingTest {
         Files.writeString(dir.resolve("mail.crt"), TestCertificates.pem(ca.signWithOcsp(keys, url, "mail.example.test"),
                 ca.certificate()));
         Files.writeString(dir.resolve("mail.key"), TestCertificates.pkcs8(keys.getPrivate()));
-        Files.writeString(dir.resolve("plain.crt"), TestCertificates.pem(ca.sign(keys, "mail.example.test"), ca.certificate()));
+        Files.writeString(dir.resolve("plain.crt"),
+                TestCertificates.pem(ca.sign(keys, "mail.example.test"), ca.certificate()));
         try (FakeBackend backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
-                TestGateway gateway = TestGateway.start(dir, """
-                        certificates:
-                          mail: { certificate: mail.crt, privateKey: mail.key, ocspStapling: true }
-                          plain: { certificate: plain.crt, privateKey: mail.key, ocspStapling: true }
-                        rules:
-                          - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%1$s"] }
-                          - { name: unstapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: plain, backend: ["%1$s"] }
-                        """.formatted(backend.hostPort()))) {
+                TestGateway gateway = TestGateway.start(dir,
+                        """
+                                certificates:
+                                  mail: { certificate: mail.crt, privateKey: mail.key, ocspStapling: true }
+                                  plain: { certificate: plain.crt, privateKey: mail.key, ocspStapling: true }
+                                rules:
+                                  - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%1$s"] }
+                                  - { name: unstapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: plain, backend: ["%1$s"] }
+                                """
+                                .formatted(backend.hostPort()))) {
             assertThat(asked).as("fetched when the certificate was loaded").hasValue(1);
-            assertThat(gateway.gateway().snapshot().warnings()).extracting(Object::toString).anySatisfy(w -> assertThat(w)
-                    .contains("certificates.plain.ocspStapling: is off: it names no OCSP responder"));
+            assertThat(gateway.gateway().snapshot().warnings()).extracting(Object::toString)
+                    .anySatisfy(w -> assertThat(w)
+                            .contains("certificates.plain.ocspStapling: is off: it names no OCSP responder"));
 
             ExternalTool.Result stapled = ExternalTool.run(List.of("openssl", "s_client", "-status", "-connect",
                     "127.0.0.1:" + gateway.address("stapled").getPort()), "", 30);
@@ -103,14 +107,17 @@ class OcspStaplingTest {
         Files.writeString(dir.resolve("mail.key"), TestCertificates.pkcs8(keys.getPrivate()));
         org.gatehouse.testing.LogCapture.clear();
         try (FakeBackend backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
-                TestGateway gateway = TestGateway.start(dir, """
-                        certificates:
-                          mail: { certificate: mail.crt, privateKey: mail.key, ocspStapling: true }
-                        rules:
-                          - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%s"] }
-                        """.formatted(backend.hostPort()))) {
-            assertThat(org.gatehouse.testing.LogCapture.lines()).anySatisfy(l -> assertThat(l).contains("OCSP fetch failed")
-                    .contains("larger than 64 KiB").contains("no response is stapled"));
+                TestGateway gateway = TestGateway.start(dir,
+                        """
+                                certificates:
+                                  mail: { certificate: mail.crt, privateKey: mail.key, ocspStapling: true }
+                                rules:
+                                  - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%s"] }
+                                """
+                                .formatted(backend.hostPort()))) {
+            assertThat(org.gatehouse.testing.LogCapture.lines())
+                    .anySatisfy(l -> assertThat(l).contains("OCSP fetch failed")
+                            .contains("larger than 64 KiB").contains("no response is stapled"));
             assertThat(sent.get()).as("bytes the responder got to send").isLessThan(50L * 1024 * 1024);
         } finally {
             responder.stop(0);

@@ -61,7 +61,8 @@ class TlsContextsTest {
         }
         var info = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(pair.getPrivate().getEncoded());
         var inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
-        var publicBits = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()).getPublicKeyData();
+        var publicBits = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded())
+                .getPublicKeyData();
         var sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, inner.getKey(), publicBits,
                 info.getPrivateKeyAlgorithm().getParameters());
         return new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded());
@@ -89,7 +90,8 @@ class TlsContextsTest {
             assertThat(engine.getEnabledProtocols()).filteredOn(p -> !p.equals("SSLv2Hello"))
                     .containsExactlyInAnyOrder("TLSv1.2", "TLSv1.3");
             assertThat(engine.getEnabledCipherSuites()).isNotEmpty().allSatisfy(suite -> {
-                assertThat(suite).matches("TLS_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+|TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+");
+                assertThat(suite).matches(
+                        "TLS_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+|TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+");
             });
         } finally {
             io.netty.util.ReferenceCountUtil.release(engine);
@@ -121,13 +123,15 @@ class TlsContextsTest {
     @ParameterizedTest
     @ValueSource(strings = {"RSA", "EC"})
     void keyThatDoesNotMatchTheCertificateIsRefusedAtItsPlaceInTheFile(String algorithm) throws Exception {
-        writePem("mail.crt", SelfSignedCertificates.selfSign(keyPair(algorithm), List.of("mail.example.test"), Instant.now()));
+        writePem("mail.crt",
+                SelfSignedCertificates.selfSign(keyPair(algorithm), List.of("mail.example.test"), Instant.now()));
         writePem("other.key", traditional(keyPair(algorithm))); // PKCS#1 / SEC1 form
         PublishingRules rules = rules("mail.crt", "other.key");
 
         assertThatThrownBy(() -> TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK))
                 .isInstanceOfSatisfying(RulesException.class, e -> assertThat(e.problems()).singleElement().asString()
-                        .startsWith(dir.resolve("rules.yaml") + ":2:3: certificates.mail.privateKey: the private key in ")
+                        .startsWith(
+                                dir.resolve("rules.yaml") + ":2:3: certificates.mail.privateKey: the private key in ")
                         .contains("does not match the certificate"));
     }
 
@@ -148,7 +152,8 @@ class TlsContextsTest {
             io.netty.util.ReferenceCountUtil.release(((io.netty.handler.ssl.SslHandler) handler).engine());
             contexts.release();
         }
-        assertThat(Files.readString(dir.resolve("traditional.key"))).startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
+        assertThat(Files.readString(dir.resolve("traditional.key")))
+                .startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
         assertThat(Files.readString(dir.resolve("pkcs8.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
     }
 

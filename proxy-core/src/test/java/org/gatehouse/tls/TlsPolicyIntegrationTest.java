@@ -18,6 +18,7 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import org.gatehouse.gateway.Reloader;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.FakeBackend;
@@ -31,7 +32,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.gatehouse.gateway.Reloader;
 
 /**
  * TLS as clients meet it, over real sockets: SNI picks the certificate, the policies refuse what they should,
@@ -72,7 +72,8 @@ class TlsPolicyIntegrationTest {
                     certificate: mail
                     clientCertificate: { mode: require, trust: ca.crt }
                     backend: ["%1$s"]
-                """.formatted(backend.hostPort());
+                """
+                .formatted(backend.hostPort());
         gateway = TestGateway.start(dir, yaml);
         LogCapture.clear();
     }
@@ -101,8 +102,8 @@ class TlsPolicyIntegrationTest {
         if (clientKeys != null) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
-            keys.setKeyEntry("me", clientKeys.getPrivate(), "x".toCharArray(), new java.security.cert.Certificate[] {
-                clientCertificate, ca.certificate()});
+            keys.setKeyEntry("me", clientKeys.getPrivate(), "x".toCharArray(), new java.security.cert.Certificate[]{
+                    clientCertificate, ca.certificate()});
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, "x".toCharArray());
         }
@@ -150,7 +151,8 @@ class TlsPolicyIntegrationTest {
     @Test
     void modernRefusesTls12AndIntermediateServesIt() throws Exception {
         SSLContext client = client(null, null);
-        assertThatThrownBy(() -> connect(client, "modern", null, "TLSv1.2").close()).isInstanceOf(SSLHandshakeException.class);
+        assertThatThrownBy(() -> connect(client, "modern", null, "TLSv1.2").close())
+                .isInstanceOf(SSLHandshakeException.class);
         try (SSLSocket tls13 = connect(client, "modern", null)) {
             assertThat(tls13.getSession().getProtocol()).isEqualTo("TLSv1.3");
         }
@@ -159,8 +161,9 @@ class TlsPolicyIntegrationTest {
             assertThat(tls12.getSession().getCipherSuite()).matches(".*(GCM|CHACHA20).*");
         }
         Eventually.until("the refused handshake is counted", () -> gateway.counter("gatehouse.tls.handshake.failures",
-                "rule", "modern", "reason", "protocol-version") + gateway.counter("gatehouse.tls.handshake.failures", "rule",
-                "modern", "reason", "other") >= 1);
+                "rule", "modern", "reason", "protocol-version")
+                + gateway.counter("gatehouse.tls.handshake.failures", "rule",
+                        "modern", "reason", "other") >= 1);
     }
 
     /** openssl at security level 0 still offers TLS 1.1, which the JDK's client no longer does. */
@@ -253,7 +256,8 @@ class TlsPolicyIntegrationTest {
         SSLContext client = client(null, null);
         try (SSLSocket before = connect(client, "intermediate", null); LineClient c = new LineClient(before)) {
             assertThat(c.readLine()).startsWith("+OK backend");
-            java.math.BigInteger oldSerial = ((X509Certificate) before.getSession().getPeerCertificates()[0]).getSerialNumber();
+            java.math.BigInteger oldSerial = ((X509Certificate) before.getSession().getPeerCertificates()[0])
+                    .getSerialNumber();
 
             certificate("mail", "mail.example.test"); // renewed: a new key and certificate in the same files
             Reloader.Outcome outcome = gateway.service().reloader().request("test").get(30, TimeUnit.SECONDS);

@@ -19,7 +19,8 @@ import java.util.Optional;
  *                          IP_TRANSPARENT; written {@code transparent: true} on the rule)
  * @param greetingTimeout   mail rules: how long a server that accepted a connection may take to send its greeting
  */
-public record Backend(List<HostPort> servers, Balance balance, Duration connectTimeout, Optional<HealthCheck> healthCheck,
+public record Backend(List<HostPort> servers, Balance balance, Duration connectTimeout,
+        Optional<HealthCheck> healthCheck,
         ProxyProtocol sendProxyProtocol, boolean transparent, Duration greetingTimeout) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);

@@ -33,7 +33,8 @@ public record DnsSettings(List<HostPort> servers, Duration timeout, int maxEntri
         requireNonNull(negativeTtl, "negativeTtl");
         requireNonNull(onFailure, "onFailure");
         requireNonNull(position, "position");
-        if (timeout.isZero() || timeout.isNegative() || maxEntries < 1 || maxTtl.isNegative() || negativeTtl.isNegative()) {
+        if (timeout.isZero() || timeout.isNegative() || maxEntries < 1 || maxTtl.isNegative()
+                || negativeTtl.isNegative()) {
             throw new IllegalArgumentException("timeout, maxEntries, maxTtl or negativeTtl out of range");
         }
     }

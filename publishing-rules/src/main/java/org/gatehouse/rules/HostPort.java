@@ -40,7 +40,8 @@ public record HostPort(String host, int port) {
             }
             host = text.substring(1, close);
             if (IpLiteral.parse(host).filter(b -> b.length == 16).isEmpty()) {
-                throw new IllegalArgumentException('"' + text + "\" has no IPv6 address between [ and ] (expected: [2001:db8::1]:110)");
+                throw new IllegalArgumentException(
+                        '"' + text + "\" has no IPv6 address between [ and ] (expected: [2001:db8::1]:110)");
             }
             if (close + 1 >= text.length() || text.charAt(close + 1) != ':') {
                 throw new IllegalArgumentException('"' + text + "\" has no port (expected: [" + host + "]:PORT)");
@@ -72,7 +73,8 @@ public record HostPort(String host, int port) {
             throw new IllegalArgumentException('"' + text + "\" has no port (expected: HOST:PORT, PORT " + range + ")");
         }
         if (portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new IllegalArgumentException('"' + text + "\" has port \"" + portText + "\" (expected: " + range + ")");
+            throw new IllegalArgumentException(
+                    '"' + text + "\" has port \"" + portText + "\" (expected: " + range + ")");
         }
         int port = Integer.parseInt(portText);
         if (port > 65535 || (port == 0 && !allowZero)) {

@@ -83,8 +83,11 @@ public record Limits(int maxConnections, int maxConnectionsPerClient, Optional<R
 
         @Override
         public String toString() {
-            return count + "/" + (period.equals(Duration.ofSeconds(1)) ? "s" : period.equals(Duration.ofMinutes(1))
-                    ? "min" : period.equals(Duration.ofHours(1)) ? "h" : period.toSeconds() + "s");
+            return count + "/" + (period.equals(Duration.ofSeconds(1))
+                    ? "s"
+                    : period.equals(Duration.ofMinutes(1))
+                            ? "min"
+                            : period.equals(Duration.ofHours(1)) ? "h" : period.toSeconds() + "s");
         }
     }
 }

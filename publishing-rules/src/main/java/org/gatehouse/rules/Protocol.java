@@ -5,7 +5,9 @@ import java.util.Optional;
 
 /** The application protocol a rule publishes; it decides the error a client sees when the gateway cannot serve it. */
 public enum Protocol implements ConfigWord {
-    POP3, IMAP, SMTP,
+    POP3,
+    IMAP,
+    SMTP,
     /** Any byte stream: relayed without looking at it. */
     TCP;
 

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class AccessTest {
 
     private static ClientList list(String... entries) {
-        return new ClientList(List.of(entries), AddressSet.of(List.of(entries).stream().map(AddressBlock::parse).toList()),
+        return new ClientList(List.of(entries),
+                AddressSet.of(List.of(entries).stream().map(AddressBlock::parse).toList()),
                 DomainSet.empty());
     }
 
@@ -31,8 +32,10 @@ class AccessTest {
         Access access = new Access(false, list("10.0.0.0/8"), list("10.66.0.0/16"));
 
         assertThat(access.decide(ip("10.1.2.3"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
-        assertThat(access.decide(ip("10.66.1.1"))).isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
-        assertThat(access.decide(ip("192.0.2.1"))).isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
+        assertThat(access.decide(ip("10.66.1.1")))
+                .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
+        assertThat(access.decide(ip("192.0.2.1")))
+                .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
     }
 
     @Test
@@ -57,15 +60,19 @@ class AccessTest {
 
     @Test
     void allowDomainsAreConsultedOnlyWhenTheAddressDidNotDecide() throws Exception {
-        Access access = new Access(false, set(List.of("198.51.100.0/24"), List.of("contoso.com")), list("203.0.113.0/24"));
+        Access access = new Access(false, set(List.of("198.51.100.0/24"), List.of("contoso.com")),
+                list("203.0.113.0/24"));
 
         assertThat(access.usesDomains()).isTrue();
         assertThat(access.decide(ip("198.51.100.7"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
-        assertThat(access.decide(ip("203.0.113.9"))).isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
+        assertThat(access.decide(ip("203.0.113.9")))
+                .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
         assertThat(access.decide(ip("192.0.2.1"))).isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
 
-        assertThat(access.decide(ip("192.0.2.1"), List.of("mail.contoso.com"))).isEqualTo(AccessDecision.Admitted.ALLOW_DOMAIN);
-        assertThat(access.decide(ip("192.0.2.1"), List.of("contoso.com."))).isEqualTo(AccessDecision.Admitted.ALLOW_DOMAIN);
+        assertThat(access.decide(ip("192.0.2.1"), List.of("mail.contoso.com")))
+                .isEqualTo(AccessDecision.Admitted.ALLOW_DOMAIN);
+        assertThat(access.decide(ip("192.0.2.1"), List.of("contoso.com.")))
+                .isEqualTo(AccessDecision.Admitted.ALLOW_DOMAIN);
         assertThat(access.decide(ip("192.0.2.1"), List.of("notcontoso.com")))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
         assertThat(access.decide(ip("192.0.2.1"), List.of()))
@@ -79,7 +86,8 @@ class AccessTest {
         assertThat(access.decide(ip("10.1.1.1"))).isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
         assertThat(access.decide(ip("10.1.1.1"), List.of("host-10-1-1-1.dialup.example")))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_DOMAIN));
-        assertThat(access.decide(ip("10.1.1.1"), List.of("mx.corp.example"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
+        assertThat(access.decide(ip("10.1.1.1"), List.of("mx.corp.example")))
+                .isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
         assertThat(access.decide(ip("192.0.2.1"), List.of("mx.corp.example")))
                 .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.NOT_ALLOWED));
         assertThat(access.decide(ip("10.1.1.1"), List.of())).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
@@ -89,7 +97,8 @@ class AccessTest {
     void denyByAddressNeedsNoNameEvenWhenListsHoldDomains() throws Exception {
         Access access = new Access(true, ClientList.empty(), set(List.of("192.0.2.0/24"), List.of("spam.example")));
 
-        assertThat(access.decide(ip("192.0.2.5"))).isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
+        assertThat(access.decide(ip("192.0.2.5")))
+                .isEqualTo(new AccessDecision.Denied(AccessDecision.Reason.DENY_LIST));
         assertThat(access.decide(ip("198.51.100.5"))).isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
         assertThat(access.decide(ip("198.51.100.5"), List.of())).isEqualTo(AccessDecision.Admitted.ANY_CLIENT);
         assertThat(access.decide(ip("198.51.100.5"), List.of("a.spam.example")))

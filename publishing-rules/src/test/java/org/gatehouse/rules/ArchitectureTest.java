@@ -19,7 +19,8 @@ class ArchitectureTest {
 
     /** Each package is a slice: rules, rules.load, rules.match. */
     @ArchTest
-    static final ArchRule packagesAreFreeOfCycles = slices().matching("org.gatehouse.(rules..)").should().beFreeOfCycles();
+    static final ArchRule packagesAreFreeOfCycles = slices().matching("org.gatehouse.(rules..)").should()
+            .beFreeOfCycles();
 
     @ArchTest
     static final ArchRule matchDependsOnNothingElseInTheModule = noClasses()

@@ -200,7 +200,8 @@ public final class Bench {
     private String table() {
         StringBuilder t = new StringBuilder("| metric | unit |");
         results.keySet().forEach(name -> t.append(' ').append(name).append(" |"));
-        results.keySet().stream().filter(n -> !n.equals("haproxy")).forEach(n -> t.append(' ').append(n).append(" / haproxy |"));
+        results.keySet().stream().filter(n -> !n.equals("haproxy"))
+                .forEach(n -> t.append(' ').append(n).append(" / haproxy |"));
         t.append("\n| --- | --- |");
         results.keySet().forEach(n -> t.append(" ---: |"));
         results.keySet().stream().filter(n -> !n.equals("haproxy")).forEach(n -> t.append(" ---: |"));
@@ -223,26 +224,33 @@ public final class Bench {
     }
 
     private static String format(double v) {
-        return Double.isNaN(v) ? "-" : v >= 100 ? String.format(Locale.ROOT, "%.0f", v)
-                : String.format(Locale.ROOT, "%.2f", v);
+        return Double.isNaN(v)
+                ? "-"
+                : v >= 100
+                        ? String.format(Locale.ROOT, "%.0f", v)
+                        : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private void write(Path out, String table) throws IOException {
         StringBuilder section = new StringBuilder();
-        section.append("Measured by `bench/run`").append(quick ? " --quick (a smoke run: too short to mean anything)" : "")
+        section.append("Measured by `bench/run`")
+                .append(quick ? " --quick (a smoke run: too short to mean anything)" : "")
                 .append(" on ").append(LocalDate.now()).append(", one process per proxy on loopback, medians of ")
                 .append(quick ? 1 : 3).append(" interleaved rounds.\n\n")
                 .append("- machine: ").append(machine()).append('\n')
-                .append("- versions: Gatehouse ").append(version("java", "-jar", "proxy-core/target/gatehouse.jar", "--version"))
+                .append("- versions: Gatehouse ")
+                .append(version("java", "-jar", "proxy-core/target/gatehouse.jar", "--version"))
                 .append("; ").append(version("stunnel4", "-version")).append("; ").append(version("haproxy", "-v"))
                 .append("; Java ").append(System.getProperty("java.version")).append('\n')
                 .append("- negotiated (the client offers X25519 and P-256, which all three support): ");
         negotiated.forEach((k, v) -> section.append(k).append(" ").append(v).append("; "));
         section.append("\n- negotiated when the client offers its library's default groups (X25519MLKEM768 first): ");
         negotiatedPq.forEach((k, v) -> section.append(k).append(" ").append(v).append("; "));
-        section.append("\n- load: handshakes one at a time, then 16 concurrent handshake loops; 2 streams of ").append(quick ? 16 : 256)
+        section.append("\n- load: handshakes one at a time, then 16 concurrent handshake loops; 2 streams of ")
+                .append(quick ? 16 : 256)
                 .append(" MiB each way; ").append(quick ? 200 : 5_000).append(" round trips of 32 bytes; ")
-                .append(quick ? 200 : 2_000).append(" idle TLS connections, each with its backend connection, on a freshly")
+                .append(quick ? 200 : 2_000)
+                .append(" idle TLS connections, each with its backend connection, on a freshly")
                 .append(" started proxy (Gatehouse with -Xms256m -Xmx256m)\n\n")
                 .append(table).append('\n')
                 .append("![ratio to HAProxy](").append(chartName(out)).append(")\n");
@@ -322,7 +330,8 @@ public final class Bench {
         } catch (IOException e) {
             // unknown
         }
-        return Runtime.getRuntime().availableProcessors() + " CPUs, " + model + ", " + System.getProperty("os.name") + " "
+        return Runtime.getRuntime().availableProcessors() + " CPUs, " + model + ", " + System.getProperty("os.name")
+                + " "
                 + System.getProperty("os.version");
     }
 

@@ -19,11 +19,14 @@ public final class HandshakeProfile {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         Target.Kind kind = args.length > 1 ? Target.Kind.valueOf(word(args[1])) : Target.Kind.GATEHOUSE;
-        LoadClient.Groups groups = args.length > 2 ? LoadClient.Groups.valueOf(word(args[2])) : LoadClient.Groups.CLASSICAL;
+        LoadClient.Groups groups = args.length > 2
+                ? LoadClient.Groups.valueOf(word(args[2]))
+                : LoadClient.Groups.CLASSICAL;
         Path dir = Files.createTempDirectory("gatehouse-profile");
         Bench.writeCertificate(dir);
         Transport transport = Transport.detect();
-        try (Backends backends = new Backends(transport, 1 << 20); LoadClient client = new LoadClient(transport, 2);
+        try (Backends backends = new Backends(transport, 1 << 20);
+                LoadClient client = new LoadClient(transport, 2);
                 Target proxy = new Target(kind, dir, backends,
                         Path.of("proxy-core/target/gatehouse.jar"))) {
             proxy.start();

@@ -22,7 +22,6 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.internal.tcnative.SSL;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -51,13 +50,16 @@ final class LoadClient implements AutoCloseable {
     final AtomicReference<String> negotiated = new AtomicReference<>("-");
 
     /** The key-exchange groups the client offers. */
-    enum Groups { CLASSICAL, LIBRARY_DEFAULT }
+    enum Groups {
+        CLASSICAL,
+        LIBRARY_DEFAULT
+    }
 
     LoadClient(Transport transport, int threads) throws Exception {
         this.transport = transport;
         this.group = transport.newGroup(threads);
         this.classical = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
-                .option(OpenSslContextOption.GROUPS, new String[] {"X25519", "P-256"})
+                .option(OpenSslContextOption.GROUPS, new String[]{"X25519", "P-256"})
                 .trustManager(InsecureTrustManagerFactory.INSTANCE).build();
         this.libraryDefault = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
                 .trustManager(InsecureTrustManagerFactory.INSTANCE).build();
@@ -125,7 +127,8 @@ final class LoadClient implements AutoCloseable {
                 }
                 return;
             }
-            ChannelFuture f = bootstrap(port, greetingThenQuit(groups, System.nanoTime(), latencies, failures)).connect();
+            ChannelFuture f = bootstrap(port, greetingThenQuit(groups, System.nanoTime(), latencies, failures))
+                    .connect();
             f.addListener(c -> {
                 if (!c.isSuccess()) {
                     failures.incrementAndGet();
@@ -153,24 +156,24 @@ final class LoadClient implements AutoCloseable {
             protected void initChannel(SocketChannel ch) {
                 ch.pipeline().addLast(tls(ch, groups), new LineBasedFrameDecoder(1024),
                         new SimpleChannelInboundHandler<ByteBuf>() {
-                    int lines;
+                            int lines;
 
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
-                        if (lines++ == 0) {
-                            latencies.add(System.nanoTime() - t0);
-                            ctx.writeAndFlush(Backends.ascii("QUIT\r\n"));
-                        } else {
-                            ctx.close();
-                        }
-                    }
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+                                if (lines++ == 0) {
+                                    latencies.add(System.nanoTime() - t0);
+                                    ctx.writeAndFlush(Backends.ascii("QUIT\r\n"));
+                                } else {
+                                    ctx.close();
+                                }
+                            }
 
-                    @Override
-                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                        failures.incrementAndGet();
-                        ctx.close();
-                    }
-                });
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                failures.incrementAndGet();
+                                ctx.close();
+                            }
+                        });
             }
         };
     }
@@ -233,41 +236,42 @@ final class LoadClient implements AutoCloseable {
             bootstrap(port, new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(tls(ch), new LineBasedFrameDecoder(64), new SimpleChannelInboundHandler<ByteBuf>() {
-                        long sent;
+                    ch.pipeline().addLast(tls(ch), new LineBasedFrameDecoder(64),
+                            new SimpleChannelInboundHandler<ByteBuf>() {
+                                long sent;
 
-                        @Override
-                        public void channelActive(ChannelHandlerContext ctx) {
-                            ctx.writeAndFlush(Backends.ascii("SIZE " + bytesEach + "\n"));
-                            more(ctx);
-                        }
+                                @Override
+                                public void channelActive(ChannelHandlerContext ctx) {
+                                    ctx.writeAndFlush(Backends.ascii("SIZE " + bytesEach + "\n"));
+                                    more(ctx);
+                                }
 
-                        @Override
-                        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                            more(ctx);
-                        }
+                                @Override
+                                public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                                    more(ctx);
+                                }
 
-                        private void more(ChannelHandlerContext ctx) {
-                            while (ctx.channel().isWritable() && sent < bytesEach) {
-                                int n = (int) Math.min(chunk.capacity(), bytesEach - sent);
-                                sent += n;
-                                ctx.write(chunk.retainedSlice(0, n));
-                            }
-                            ctx.flush();
-                        }
+                                private void more(ChannelHandlerContext ctx) {
+                                    while (ctx.channel().isWritable() && sent < bytesEach) {
+                                        int n = (int) Math.min(chunk.capacity(), bytesEach - sent);
+                                        sent += n;
+                                        ctx.write(chunk.retainedSlice(0, n));
+                                    }
+                                    ctx.flush();
+                                }
 
-                        @Override
-                        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
-                            finished.complete(null);
-                            ctx.close();
-                        }
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+                                    finished.complete(null);
+                                    ctx.close();
+                                }
 
-                        @Override
-                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                            finished.completeExceptionally(cause);
-                            ctx.close();
-                        }
-                    });
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    finished.completeExceptionally(cause);
+                                    ctx.close();
+                                }
+                            });
                 }
             }).connect();
         }
@@ -283,36 +287,37 @@ final class LoadClient implements AutoCloseable {
         bootstrap(port, new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.pipeline().addLast(tls(ch), new LineBasedFrameDecoder(128), new SimpleChannelInboundHandler<ByteBuf>() {
-                    long t0;
+                ch.pipeline().addLast(tls(ch), new LineBasedFrameDecoder(128),
+                        new SimpleChannelInboundHandler<ByteBuf>() {
+                            long t0;
 
-                    @Override
-                    public void channelActive(ChannelHandlerContext ctx) {
-                        send(ctx);
-                    }
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                send(ctx);
+                            }
 
-                    private void send(ChannelHandlerContext ctx) {
-                        t0 = System.nanoTime();
-                        ctx.writeAndFlush(request.retainedDuplicate());
-                    }
+                            private void send(ChannelHandlerContext ctx) {
+                                t0 = System.nanoTime();
+                                ctx.writeAndFlush(request.retainedDuplicate());
+                            }
 
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
-                        out.add(System.nanoTime() - t0);
-                        if (out.size() < roundTrips) {
-                            send(ctx);
-                        } else {
-                            finished.complete(null);
-                            ctx.close();
-                        }
-                    }
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+                                out.add(System.nanoTime() - t0);
+                                if (out.size() < roundTrips) {
+                                    send(ctx);
+                                } else {
+                                    finished.complete(null);
+                                    ctx.close();
+                                }
+                            }
 
-                    @Override
-                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                        finished.completeExceptionally(cause);
-                        ctx.close();
-                    }
-                });
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                finished.completeExceptionally(cause);
+                                ctx.close();
+                            }
+                        });
             }
         }).connect();
         finished.get(5, TimeUnit.MINUTES);

@@ -18,7 +18,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class Target implements AutoCloseable {
 
-    enum Kind { GATEHOUSE, STUNNEL, HAPROXY }
+    enum Kind {
+        GATEHOUSE,
+        STUNNEL,
+        HAPROXY
+    }
 
     final Kind kind;
     final int greeter;
@@ -61,7 +65,7 @@ final class Target implements AutoCloseable {
         };
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        for (int port : new int[] {greeter, bulk, sink, echo}) {
+        for (int port : new int[]{greeter, bulk, sink, echo}) {
             while (!accepts(port)) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
                     throw new IllegalStateException(name() + " did not start: " + Files.readString(log));
@@ -73,8 +77,9 @@ final class Target implements AutoCloseable {
 
     /** The JVM with a pinned heap; GATEHOUSE_BENCH_JAVA_OPTS adds options (a profiler, say) for a closer look. */
     private List<String> gatehouseCommand() throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms256m", "-Xmx256m"));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xms256m", "-Xmx256m"));
         String extra = System.getenv("GATEHOUSE_BENCH_JAVA_OPTS");
         if (extra != null && !extra.isBlank()) {
             command.addAll(List.of(extra.trim().split("\\s+")));
@@ -110,9 +115,11 @@ final class Target implements AutoCloseable {
     private Path writeStunnel() throws IOException {
         StringBuilder c = new StringBuilder("foreground = yes\npid =\nsyslog = no\noutput = "
                 + dir.resolve("logs").resolve("stunnel.out") + "\n"
-                + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem") + "\nsslVersionMin = TLSv1.2\n");
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter}, {"bulk", "" + bulk, "" + backends.bulk},
-            {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
+                + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem")
+                + "\nsslVersionMin = TLSv1.2\n");
+        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+                {"bulk", "" + bulk, "" + backends.bulk},
+                {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
             c.append('[').append(s[0]).append("]\naccept = 127.0.0.1:").append(s[1]).append("\nconnect = 127.0.0.1:")
                     .append(s[2]).append("\nTIMEOUTclose = 0\n");
@@ -121,24 +128,27 @@ final class Target implements AutoCloseable {
     }
 
     private Path writeHaproxy() throws IOException {
-        StringBuilder c = new StringBuilder("""
-                global
-                  maxconn 8000
-                  nbthread %d
-                  ssl-default-bind-options ssl-min-ver TLSv1.2
-                  # OpenSSL picks by its own order (AES-256 first); BoringSSL and stunnel here pick AES-128-GCM
-                  ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
-                  log stdout format raw local0
-                defaults
-                  mode tcp
-                  log global
-                  option tcplog
-                  timeout connect 5s
-                  timeout client 10m
-                  timeout server 10m
-                """.formatted(Runtime.getRuntime().availableProcessors()));
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter}, {"bulk", "" + bulk, "" + backends.bulk},
-            {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
+        StringBuilder c = new StringBuilder(
+                """
+                        global
+                          maxconn 8000
+                          nbthread %d
+                          ssl-default-bind-options ssl-min-ver TLSv1.2
+                          # OpenSSL picks by its own order (AES-256 first); BoringSSL and stunnel here pick AES-128-GCM
+                          ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+                          log stdout format raw local0
+                        defaults
+                          mode tcp
+                          log global
+                          option tcplog
+                          timeout connect 5s
+                          timeout client 10m
+                          timeout server 10m
+                        """
+                        .formatted(Runtime.getRuntime().availableProcessors()));
+        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+                {"bulk", "" + bulk, "" + backends.bulk},
+                {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
             c.append("frontend ").append(s[0]).append("\n  bind 127.0.0.1:").append(s[1]).append(" ssl crt ")
                     .append(dir.resolve("combined.pem")).append("\n  default_backend ").append(s[0]).append("_b\n")

@@ -108,7 +108,8 @@ final class Attacks {
 
     String surpriseSummary() {
         synchronized (surprising) {
-            return surprises.get() + " surprise(s)" + (surprising.isEmpty() ? "" : ": " + String.join("; ", surprising));
+            return surprises.get() + " surprise(s)"
+                    + (surprising.isEmpty() ? "" : ": " + String.join("; ", surprising));
         }
     }
 
@@ -315,7 +316,8 @@ final class Attacks {
                 while (open.size() < SLOW_ADMIN && running(end)) {
                     try {
                         Socket s = admin(50);
-                        s.getOutputStream().write("GET /metrics HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                        s.getOutputStream()
+                                .write("GET /metrics HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
                         open.add(s);
                         counts.get("admin-slow-headers").incrementAndGet();
                     } catch (IOException e) {
@@ -343,7 +345,8 @@ final class Attacks {
 
     /** One admin client pipelining thousands of requests without reading a byte, replaced every 20 s. */
     private void pipeliningAdmin(long end) {
-        byte[] requests = "GET /metrics HTTP/1.1\r\nHost: soak\r\n\r\n".repeat(5000).getBytes(StandardCharsets.US_ASCII);
+        byte[] requests = "GET /metrics HTTP/1.1\r\nHost: soak\r\n\r\n".repeat(5000)
+                .getBytes(StandardCharsets.US_ASCII);
         while (running(end)) {
             Socket s;
             try {
@@ -371,8 +374,9 @@ final class Attacks {
     private void oversizedAdmin() throws IOException {
         counts.get("admin-oversized").incrementAndGet();
         try (Socket s = admin(10_000)) {
-            s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: soak\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("GET /metrics HTTP/1.1\r\nHost: soak\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             byte[] buf = new byte[64];
             int n = s.getInputStream().read(buf);
             String status = n > 0 ? new String(buf, 0, n, StandardCharsets.US_ASCII) : "(closed)";

@@ -195,7 +195,8 @@ final class GoodClients {
 
     private static void expect(String line, String prefix) throws IOException {
         if (line == null || !line.startsWith(prefix)) {
-            throw new IOException("expected \"" + prefix + "…\", got " + (line == null ? "the end" : "\"" + line + "\""));
+            throw new IOException(
+                    "expected \"" + prefix + "…\", got " + (line == null ? "the end" : "\"" + line + "\""));
         }
     }
 
@@ -203,7 +204,7 @@ final class GoodClients {
     static SSLSocketFactory trustingAll() {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new X509TrustManager() {
+            context.init(null, new TrustManager[]{new X509TrustManager() {
                 @Override
                 public void checkClientTrusted(X509Certificate[] chain, String authType) {
                 }

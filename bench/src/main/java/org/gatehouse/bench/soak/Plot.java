@@ -52,7 +52,7 @@ final class Plot {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         for (int p = 0; p < PANELS.size(); p++) {
             panel(g, PANELS.get(p), TOP + p * (PANEL_HEIGHT + 30), samples, maxT,
-                    new double[] {warmUpSeconds, load.toSeconds()});
+                    new double[]{warmUpSeconds, load.toSeconds()});
         }
         g.dispose();
         ImageIO.write(image, "png", png.toFile());

@@ -140,7 +140,8 @@ final class Sampler {
             connections = Double.NaN;
             preLogin = Double.NaN;
         }
-        Sample s = new Sample(phase, (now - start) / 1e9, rss, heap, direct, fds, threads, connections, preLogin, scraped);
+        Sample s = new Sample(phase, (now - start) / 1e9, rss, heap, direct, fds, threads, connections, preLogin,
+                scraped);
         samples.add(s);
         times.add(now);
         return s;
@@ -207,8 +208,9 @@ final class Sampler {
         StringBuilder out = new StringBuilder("seconds,phase,rss_bytes,heap_bytes,direct_bytes,fds,threads,connections,"
                 + "pre_login\n");
         for (Sample s : samples) {
-            out.append(String.format(Locale.ROOT, "%.1f,%s,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f%n", s.seconds(), s.phase(),
-                    s.rss(), s.heap(), s.direct(), s.fds(), s.threads(), s.connections(), s.preLogin()));
+            out.append(
+                    String.format(Locale.ROOT, "%.1f,%s,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f%n", s.seconds(), s.phase(),
+                            s.rss(), s.heap(), s.direct(), s.fds(), s.threads(), s.connections(), s.preLogin()));
         }
         Files.writeString(csv, out.toString().replace("NaN", ""));
     }

@@ -30,7 +30,12 @@ public final class ImapServer implements ReferenceServer {
     private final List<String> commands = new ArrayList<>();
     private boolean closed;
 
-    private enum State { COMMAND, LITERAL, CONTINUATION, SASL }
+    private enum State {
+        COMMAND,
+        LITERAL,
+        CONTINUATION,
+        SASL
+    }
 
     private State state = State.COMMAND;
     private String tag;
@@ -61,9 +66,10 @@ public final class ImapServer implements ReferenceServer {
 
     @Override
     public String greeting() {
-        return lenient ? "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5] Model ready.\r\n"
+        return lenient
+                ? "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5] Model ready.\r\n"
                 : "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=LOGIN "
-                + "AUTH=CRAM-MD5] Model ready.\r\n";
+                        + "AUTH=CRAM-MD5] Model ready.\r\n";
     }
 
     @Override

@@ -27,7 +27,12 @@ public final class SmtpServer implements ReferenceServer {
     private int messages;
     private boolean closed;
 
-    private enum State { COMMANDS, MESSAGE, CHUNK, SASL }
+    private enum State {
+        COMMANDS,
+        MESSAGE,
+        CHUNK,
+        SASL
+    }
 
     private State state = State.COMMANDS;
     private long chunk;
@@ -112,9 +117,10 @@ public final class SmtpServer implements ReferenceServer {
         }
         commands.add(verb + (args.isEmpty() ? "" : " " + String.join(" ", args)));
         return switch (verb) {
-            case "EHLO" -> lenient ? "250-model.example\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n250 8BITMIME\r\n"
+            case "EHLO" -> lenient
+                    ? "250-model.example\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n250 8BITMIME\r\n"
                     : "250-model.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-                    + "250-8BITMIME\r\n250 CHUNKING\r\n";
+                            + "250-8BITMIME\r\n250 CHUNKING\r\n";
             case "HELO", "MAIL", "RCPT", "RSET", "NOOP", "VRFY" -> "250 2.0.0 Ok\r\n";
             case "QUIT" -> {
                 closed = true;

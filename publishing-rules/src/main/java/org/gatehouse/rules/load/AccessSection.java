@@ -66,8 +66,9 @@ final class AccessSection {
             in.problem(map.position(), child(path, "from"), "is empty (expected the load balancers' addresses)");
         }
         if (!from.domains().isEmpty()) {
-            in.problem(map.position(), child(path, "from"), "names domains (" + String.join(", ", from.domains().domains())
-                    + "), which would need reverse DNS of the load balancer (expected addresses only)");
+            in.problem(map.position(), child(path, "from"),
+                    "names domains (" + String.join(", ", from.domains().domains())
+                            + "), which would need reverse DNS of the load balancer (expected addresses only)");
         }
         return from;
     }
@@ -84,9 +85,10 @@ final class AccessSection {
                 sets.add(set.addresses());
                 domains.add(set.domains());
             } else if (item.text().indexOf('.') > 0 && HostPort.isHostName(item.text())) {
-                in.problem(item.position(), item.path(), "\"" + item.text() + "\" is not a client set; a domain goes in a"
-                        + " client set, which this list then names (expected clientSets: {partners: {domains: ["
-                        + item.text() + "]}} and partners here)");
+                in.problem(item.position(), item.path(),
+                        "\"" + item.text() + "\" is not a client set; a domain goes in a"
+                                + " client set, which this list then names (expected clientSets: {partners: {domains: ["
+                                + item.text() + "]}} and partners here)");
             } else if (looksLikeAddress(item.text())) {
                 ctx.addressBlock(item).ifPresent(b -> {
                     entries.add(item.text());
@@ -94,7 +96,8 @@ final class AccessSection {
                 });
             } else {
                 in.problem(item.position(), item.path(), "unknown client set \"" + item.text() + "\" (expected "
-                        + LoadContext.known(clientSets.keySet(), "client sets") + ", or an address or CIDR such as 10.0.0.0/8)");
+                        + LoadContext.known(clientSets.keySet(), "client sets")
+                        + ", or an address or CIDR such as 10.0.0.0/8)");
             }
         }
         sets.add(AddressSet.of(inline));
@@ -106,7 +109,8 @@ final class AccessSection {
             return false;
         }
         char c = text.charAt(0);
-        return Character.digit(c, 16) >= 0 && (text.indexOf('.') >= 0 || text.indexOf(':') >= 0 || text.indexOf('/') >= 0)
+        return Character.digit(c, 16) >= 0
+                && (text.indexOf('.') >= 0 || text.indexOf(':') >= 0 || text.indexOf('/') >= 0)
                 || c == ':' || text.chars().allMatch(Character::isDigit);
     }
 }

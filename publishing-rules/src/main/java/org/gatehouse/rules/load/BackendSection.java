@@ -47,11 +47,14 @@ final class BackendSection {
                         Duration.ofMinutes(2)))
                 .orElse(Backend.DEFAULT_CONNECT_TIMEOUT);
         Optional<Backend.HealthCheck> healthCheck = in.entry(map, "healthCheck")
-                .flatMap(e -> NodeReader.isNull(e.value()) ? Optional.of(Backend.HealthCheck.DEFAULT)
-                        : in.map(e.value(), child(path, "healthCheck")).map(m -> healthCheck(m, child(path, "healthCheck"))));
+                .flatMap(e -> NodeReader.isNull(e.value())
+                        ? Optional.of(Backend.HealthCheck.DEFAULT)
+                        : in.map(e.value(), child(path, "healthCheck"))
+                                .map(m -> healthCheck(m, child(path, "healthCheck"))));
         Backend.ProxyProtocol proxy = in.entry(map, "sendProxyProtocol")
                 .flatMap(e -> in.text(e.value(), child(path, "sendProxyProtocol")))
-                .flatMap(s -> ctx.word(s, child(path, "sendProxyProtocol"), Backend.ProxyProtocol.fromConfigName(s.text()),
+                .flatMap(s -> ctx.word(s, child(path, "sendProxyProtocol"),
+                        Backend.ProxyProtocol.fromConfigName(s.text()),
                         "off, v1 or v2"))
                 .orElse(Backend.ProxyProtocol.OFF);
         Duration greetingTimeout = in.entry(map, "greetingTimeout")
@@ -88,8 +91,10 @@ final class BackendSection {
                 Duration.ofSeconds(1), Duration.ofHours(1))).orElse(d.interval());
         Duration timeout = in.entry(map, "timeout").flatMap(e -> in.duration(e.value(), child(path, "timeout"),
                 Duration.ofMillis(100), Duration.ofMinutes(5))).orElse(d.timeout());
-        int rise = in.entry(map, "rise").flatMap(e -> in.integer(e.value(), child(path, "rise"), 1, 100)).orElse(d.rise());
-        int fall = in.entry(map, "fall").flatMap(e -> in.integer(e.value(), child(path, "fall"), 1, 100)).orElse(d.fall());
+        int rise = in.entry(map, "rise").flatMap(e -> in.integer(e.value(), child(path, "rise"), 1, 100))
+                .orElse(d.rise());
+        int fall = in.entry(map, "fall").flatMap(e -> in.integer(e.value(), child(path, "fall"), 1, 100))
+                .orElse(d.fall());
         if (timeout.compareTo(interval) > 0) {
             in.problem(map.position(), path, "timeout " + timeout.toMillis() + " ms is longer than interval "
                     + interval.toMillis() + " ms (expected a timeout shorter than the interval)");

@@ -73,11 +73,13 @@ public final class BoundedFile {
     /** 1.5 MB, 4 KiB: sizes as an operator reads them. */
     static String size(long bytes) {
         if (bytes >= 1024 * 1024) {
-            return bytes % (1024 * 1024) == 0 ? bytes / (1024 * 1024) + " MiB"
+            return bytes % (1024 * 1024) == 0
+                    ? bytes / (1024 * 1024) + " MiB"
                     : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
         }
         if (bytes >= 1024) {
-            return bytes % 1024 == 0 ? bytes / 1024 + " KiB"
+            return bytes % 1024 == 0
+                    ? bytes / 1024 + " KiB"
                     : String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0);
         }
         return bytes + " bytes";

@@ -59,12 +59,17 @@ final class CertificatesSection {
         boolean pem = def.entries().keySet().stream().anyMatch(PEM_KEYS::contains);
         boolean pkcs12 = def.entries().keySet().stream().anyMatch(PKCS12_KEYS::contains);
         if ((selfSigned ? 1 : 0) + (pem ? 1 : 0) + (pkcs12 ? 1 : 0) > 1) {
-            in.problem(def.position(), path, "mixes " + (selfSigned ? "selfSigned, " : "") + (pem ? "PEM files (certificate, "
-                    + "privateKey), " : "") + (pkcs12 ? "a PKCS#12 file (pkcs12), " : "")
+            in.problem(def.position(), path, "mixes "
+                    + (selfSigned ? "selfSigned, " : "") + (pem
+                            ? "PEM files (certificate, "
+                                    + "privateKey), "
+                            : "")
+                    + (pkcs12 ? "a PKCS#12 file (pkcs12), " : "")
                     + "which are different ways to give a certificate (expected one of them)");
             return Optional.empty();
         }
-        boolean allowExpired = in.entry(def, "allowExpired").flatMap(a -> in.bool(a.value(), child(path, "allowExpired")))
+        boolean allowExpired = in.entry(def, "allowExpired")
+                .flatMap(a -> in.bool(a.value(), child(path, "allowExpired")))
                 .orElse(false);
         boolean ocsp = in.entry(def, "ocspStapling").flatMap(a -> in.bool(a.value(), child(path, "ocspStapling")))
                 .orElse(false);
@@ -100,7 +105,8 @@ final class CertificatesSection {
             }
         }
         if (list.isEmpty() && !NodeReader.isNull(names.value())) {
-            in.problem(names.value().position(), child(path, "selfSigned"), "names no host (expected at least one name)");
+            in.problem(names.value().position(), child(path, "selfSigned"),
+                    "names no host (expected at least one name)");
         } else if (NodeReader.isNull(names.value())) {
             in.problem(names.value().position(), child(path, "selfSigned"), "is required (a list of names)");
         } else {
@@ -114,12 +120,14 @@ final class CertificatesSection {
         return HostPort.isHostName(text.startsWith("*.") ? text.substring(2) : text);
     }
 
-    private Optional<CertificateSource> pemFiles(Entry e, MapNode def, String path, boolean allowExpired, boolean ocsp) {
+    private Optional<CertificateSource> pemFiles(Entry e, MapNode def, String path, boolean allowExpired,
+            boolean ocsp) {
         Optional<Path> cert = in.required(def, path, "certificate")
                 .flatMap(c -> in.text(c.value(), child(path, "certificate"))).map(s -> ctx.resolve(s.text()));
         Optional<Path> key = in.required(def, path, "privateKey")
                 .flatMap(c -> in.text(c.value(), child(path, "privateKey"))).map(s -> ctx.resolve(s.text()));
-        Optional<Secret> passphrase = in.entry(def, "passphrase").map(p -> secret(p.value(), child(path, "passphrase")));
+        Optional<Secret> passphrase = in.entry(def, "passphrase")
+                .map(p -> secret(p.value(), child(path, "passphrase")));
         if (cert.isPresent() && key.isPresent() && passphrase.map(p -> p != null).orElse(true)) {
             return Optional.of(new CertificateSource.PemFiles(e.key(), cert.get(), key.get(), passphrase, allowExpired,
                     ocsp, e.keyPosition()));
@@ -133,8 +141,9 @@ final class CertificatesSection {
      */
     private Secret secret(YamlNode node, String path) {
         if (node instanceof YamlNode.Scalar) {
-            in.problem(node.position(), path, "is written in the rules file (expected where to read it: { env: VARIABLE } "
-                    + "or { file: /path/to/file }, so that the secret stays out of this file)");
+            in.problem(node.position(), path,
+                    "is written in the rules file (expected where to read it: { env: VARIABLE } "
+                            + "or { file: /path/to/file }, so that the secret stays out of this file)");
             return null;
         }
         MapNode map = in.map(node, path).orElse(null);
@@ -149,7 +158,8 @@ final class CertificatesSection {
             return null;
         }
         if (env.isPresent()) {
-            return in.text(env.get().value(), child(path, "env")).<Secret>map(t -> new Secret.Environment(t.text())).orElse(null);
+            return in.text(env.get().value(), child(path, "env")).<Secret>map(t -> new Secret.Environment(t.text()))
+                    .orElse(null);
         }
         return in.text(file.get().value(), child(path, "file"))
                 .<Secret>map(t -> new Secret.File(ctx.resolve(t.text()))).orElse(null);
@@ -165,7 +175,8 @@ final class CertificatesSection {
             String path = child("certificates", source.name());
             for (Map.Entry<String, Path> file : files(source).entrySet()) {
                 boolean secret = file.getKey().endsWith(".file");
-                String why = LoadContext.unreadable(file.getValue(), secret ? BoundedFile.MAX_SECRET_FILE
+                String why = LoadContext.unreadable(file.getValue(), secret
+                        ? BoundedFile.MAX_SECRET_FILE
                         : BoundedFile.MAX_CERTIFICATE_FILE, secret ? "a passphrase file" : "a certificate or key file");
                 if (why == null) {
                     continue;

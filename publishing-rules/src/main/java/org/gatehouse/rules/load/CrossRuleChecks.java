@@ -26,8 +26,9 @@ final class CrossRuleChecks {
         for (Rule r : rules) {
             Rule first = seen.putIfAbsent(r.name(), r);
             if (first != null) {
-                in.problem(r.position(), "rules." + r.name(), "duplicate rule name \"" + r.name() + "\" (first used at line "
-                        + first.position().line() + ")");
+                in.problem(r.position(), "rules." + r.name(),
+                        "duplicate rule name \"" + r.name() + "\" (first used at line "
+                                + first.position().line() + ")");
             }
         }
     }
@@ -51,7 +52,8 @@ final class CrossRuleChecks {
                 }
                 for (Bound b : bound) {
                     if (b.rule() != r && b.address().port() == hp.port() && overlaps(b.address(), hp)) {
-                        String what = b.address().equals(hp) ? "also listens on " + hp
+                        String what = b.address().equals(hp)
+                                ? "also listens on " + hp
                                 : "listens on " + b.address() + ", which overlaps " + hp;
                         in.problem(r.position(), "rules." + r.name() + ".listen", "rule " + b.rule().name() + " (line "
                                 + b.rule().position().line() + ") " + what

@@ -40,7 +40,8 @@ final class DnsSection {
             }
         });
         Duration timeout = in.entry(map, "timeout")
-                .map(e -> in.duration(e.value(), "dns.timeout", Duration.ofMillis(100), Duration.ofSeconds(60)).orElse(null))
+                .map(e -> in.duration(e.value(), "dns.timeout", Duration.ofMillis(100), Duration.ofSeconds(60))
+                        .orElse(null))
                 .orElse(DnsSettings.DEFAULT_TIMEOUT);
         int maxEntries = DnsSettings.DEFAULT_MAX_ENTRIES;
         Duration maxTtl = DnsSettings.DEFAULT_MAX_TTL;
@@ -52,7 +53,8 @@ final class DnsSection {
             maxEntries = in.entry(c, "maxEntries")
                     .flatMap(e -> in.integer(e.value(), "dns.cache.maxEntries", 1, 10_000_000)).orElse(maxEntries);
             maxTtl = in.entry(c, "maxTtl")
-                    .flatMap(e -> in.duration(e.value(), "dns.cache.maxTtl", Duration.ZERO, Duration.ofDays(7))).orElse(maxTtl);
+                    .flatMap(e -> in.duration(e.value(), "dns.cache.maxTtl", Duration.ZERO, Duration.ofDays(7)))
+                    .orElse(maxTtl);
             negativeTtl = in.entry(c, "negativeTtl")
                     .flatMap(e -> in.duration(e.value(), "dns.cache.negativeTtl", Duration.ZERO, Duration.ofDays(1)))
                     .orElse(negativeTtl);

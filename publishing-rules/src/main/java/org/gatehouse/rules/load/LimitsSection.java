@@ -14,7 +14,8 @@ import org.gatehouse.rules.load.YamlNode.MapNode;
 final class LimitsSection {
 
     private static final Set<String> LIMIT_KEYS = Set.of("maxConnections", "maxConnectionsPerClient",
-            "connectionRatePerClient", "handshakeTimeout", "idleTimeout", "maxPreLoginConnections", "preLoginIdleTimeout");
+            "connectionRatePerClient", "handshakeTimeout", "idleTimeout", "maxPreLoginConnections",
+            "preLoginIdleTimeout");
     /** Limits that only mail rules use: a client of a tcp rule never logs in, as far as the gateway can tell. */
     private static final Set<String> MAIL_LIMIT_KEYS = Set.of("maxPreLoginConnections", "preLoginIdleTimeout");
     private static final Pattern RATE = Pattern.compile("(\\d{1,9})\\s*/\\s*(s|sec|second|m|min|minute|h|hour)");
@@ -39,14 +40,20 @@ final class LimitsSection {
                 .map(e -> rate(e.value(), child(path, "connectionRatePerClient")))
                 .orElse(base.connectionRatePerClient());
         Duration handshake = in.entry(map, "handshakeTimeout").flatMap(e -> in.duration(e.value(),
-                child(path, "handshakeTimeout"), Duration.ofMillis(100), Duration.ofMinutes(5))).orElse(base.handshakeTimeout());
-        Optional<Duration> idle = in.entry(map, "idleTimeout").flatMap(e -> in.duration(e.value(), child(path, "idleTimeout"),
-                Duration.ZERO, Duration.ofDays(1))).or(base::idleTimeout);
+                child(path, "handshakeTimeout"), Duration.ofMillis(100), Duration.ofMinutes(5)))
+                .orElse(base.handshakeTimeout());
+        Optional<Duration> idle = in.entry(map, "idleTimeout")
+                .flatMap(e -> in.duration(e.value(), child(path, "idleTimeout"),
+                        Duration.ZERO, Duration.ofDays(1)))
+                .or(base::idleTimeout);
         int preLogin = in.entry(map, "maxPreLoginConnections").flatMap(e -> in.integer(e.value(),
                 child(path, "maxPreLoginConnections"), 0, 10_000_000)).orElse(base.maxPreLoginConnections());
         Duration preLoginIdle = in.entry(map, "preLoginIdleTimeout").flatMap(e -> in.duration(e.value(),
-                child(path, "preLoginIdleTimeout"), Duration.ZERO, Duration.ofDays(1))).orElse(base.preLoginIdleTimeout());
-        return ctx.problemCount() > before ? null : new Limits(max, perClient, rate, handshake, idle, preLogin, preLoginIdle);
+                child(path, "preLoginIdleTimeout"), Duration.ZERO, Duration.ofDays(1)))
+                .orElse(base.preLoginIdleTimeout());
+        return ctx.problemCount() > before
+                ? null
+                : new Limits(max, perClient, rate, handshake, idle, preLogin, preLoginIdle);
     }
 
     /** A tcp rule's limits: the ones that apply to clients who log in are ignored, with a warning each. */

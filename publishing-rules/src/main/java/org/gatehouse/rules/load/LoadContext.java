@@ -81,7 +81,8 @@ final class LoadContext {
 
     private static List<Problem> sorted(List<Problem> list) {
         List<Problem> copy = new ArrayList<>(list);
-        copy.sort(Comparator.comparingInt((Problem p) -> p.position().line()).thenComparingInt(p -> p.position().column()));
+        copy.sort(Comparator.comparingInt((Problem p) -> p.position().line())
+                .thenComparingInt(p -> p.position().column()));
         return copy;
     }
 
@@ -105,7 +106,9 @@ final class LoadContext {
 
     /** The names a reference could have used, for a message about one that is unknown. */
     static String known(Set<String> names, String what) {
-        return names.isEmpty() ? "one defined under " + what + ": there are none" : "one of: " + String.join(", ", names);
+        return names.isEmpty()
+                ? "one defined under " + what + ": there are none"
+                : "one of: " + String.join(", ", names);
     }
 
     /** An address to listen on: an IP literal and a port (0 for any free port), never a host name. */

@@ -91,7 +91,8 @@ final class NodeReader {
         return Optional.empty();
     }
 
-    private static final java.util.regex.Pattern DURATION_PART = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
+    private static final java.util.regex.Pattern DURATION_PART = java.util.regex.Pattern
+            .compile("(\\d{1,9})(ms|s|m|h|d)");
 
     /**
      * A duration written with units, as {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d} or a sum such as
@@ -118,7 +119,8 @@ final class NodeReader {
             end = m.end();
         }
         if (end == 0 || end != text.length()) {
-            problem(s.position(), path, '"' + text + "\" is not a duration (expected a number and a unit: 500ms, 2s, 5m, 1h, 1d)");
+            problem(s.position(), path,
+                    '"' + text + "\" is not a duration (expected a number and a unit: 500ms, 2s, 5m, 1h, 1d)");
             return Optional.empty();
         }
         if (total.compareTo(min) < 0 || total.compareTo(max) > 0) {
@@ -171,6 +173,8 @@ final class NodeReader {
     }
 
     static String describe(YamlNode node) {
-        return node instanceof Scalar s && s.type() != ScalarType.NULL ? node.kind() + " \"" + s.text() + '"' : node.kind();
+        return node instanceof Scalar s && s.type() != ScalarType.NULL
+                ? node.kind() + " \"" + s.text() + '"'
+                : node.kind();
     }
 }

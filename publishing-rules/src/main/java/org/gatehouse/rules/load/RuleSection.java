@@ -29,7 +29,8 @@ import org.gatehouse.rules.load.YamlNode.MapNode;
 final class RuleSection {
 
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol", "transparent",
+            "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol",
+            "transparent",
             "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
     private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
 
@@ -63,7 +64,8 @@ final class RuleSection {
         // Problems at one position (every missing key is reported at the rule's) keep the order of these calls.
         in.onlyKeys(map, path, RULE_KEYS);
         String name = name(map, path);
-        boolean enabled = in.entry(map, "enabled").flatMap(e -> in.bool(e.value(), child(path, "enabled"))).orElse(true);
+        boolean enabled = in.entry(map, "enabled").flatMap(e -> in.bool(e.value(), child(path, "enabled")))
+                .orElse(true);
         List<HostPort> listen = listen(map, path);
         Protocol protocol = protocol(map, path);
         TlsMode tlsMode = tlsSection.mode(map, path, protocol);
@@ -82,7 +84,9 @@ final class RuleSection {
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
-        TlsSettings tls = tlsMode == TlsMode.NONE ? TlsSettings.none() : tlsSection.settings(map, path, tlsMode, certNames);
+        TlsSettings tls = tlsMode == TlsMode.NONE
+                ? TlsSettings.none()
+                : tlsSection.settings(map, path, tlsMode, certNames);
         if (tls == null) {
             return Optional.empty();
         }
@@ -116,7 +120,8 @@ final class RuleSection {
     private Protocol protocol(MapNode map, String path) {
         return in.required(map, path, "protocol")
                 .flatMap(e -> in.text(e.value(), child(path, "protocol")))
-                .flatMap(s -> ctx.word(s, child(path, "protocol"), Protocol.fromConfigName(s.text()), "pop3, imap, smtp or tcp"))
+                .flatMap(s -> ctx.word(s, child(path, "protocol"), Protocol.fromConfigName(s.text()),
+                        "pop3, imap, smtp or tcp"))
                 .orElse(null);
     }
 
@@ -186,7 +191,8 @@ final class RuleSection {
     /** The rule's limits over the file's; a tcp rule ignores, with a warning, the ones about logging in and greeting. */
     private Limits limits(MapNode map, String path, Protocol protocol) {
         Optional<MapNode> limitsMap = in.entry(map, "limits").flatMap(e -> in.map(e.value(), child(path, "limits")));
-        Limits limits = limitsMap.map(m -> limitsSection.read(m, child(path, "limits"), defaultLimits)).orElse(defaultLimits);
+        Limits limits = limitsMap.map(m -> limitsSection.read(m, child(path, "limits"), defaultLimits))
+                .orElse(defaultLimits);
         if (protocol == Protocol.TCP) {
             limitsMap.ifPresent(m -> limitsSection.warnMailOnlyKeys(m, child(path, "limits")));
             backendSection.warnGreetingTimeoutIgnored(map, path);

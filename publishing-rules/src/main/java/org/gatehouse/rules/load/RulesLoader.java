@@ -64,8 +64,9 @@ public final class RulesLoader {
         } catch (CharacterCodingException e) {
             throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "is not UTF-8 text"));
         } catch (BoundedFile.TooLargeException e) {
-            throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "cannot read the rules file: "
-                    + e.getMessage()));
+            throw new RulesException(
+                    new Problem(SourcePosition.unknown(file.toString()), "", "cannot read the rules file: "
+                            + e.getMessage()));
         } catch (IOException e) {
             throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "",
                     "cannot read the rules file (" + describe(e) + ")"));
@@ -81,7 +82,8 @@ public final class RulesLoader {
     private PublishingRules bind(String text) throws RulesException {
         YamlNode root = ctx.readTree(text);
         if (NodeReader.isNull(root)) {
-            throw new RulesException(new Problem(root.position(), "", "the file is empty (expected at least a rules: list)"));
+            throw new RulesException(
+                    new Problem(root.position(), "", "the file is empty (expected at least a rules: list)"));
         }
         MapNode top = in.map(root, "").orElse(null);
         if (top == null) {
@@ -93,7 +95,8 @@ public final class RulesLoader {
         Path stateDir = serviceSection.stateDir(top);
         ServiceSettings service = serviceSection.read(top);
         Optional<Entry> dnsEntry = in.entry(top, "dns");
-        DnsSettings dns = dnsEntry.map(e -> new DnsSection(ctx).read(e.value())).orElse(DnsSettings.defaults(top.position()));
+        DnsSettings dns = dnsEntry.map(e -> new DnsSection(ctx).read(e.value()))
+                .orElse(DnsSettings.defaults(top.position()));
         Limits defaultLimits = in.entry(top, "limits").flatMap(e -> in.map(e.value(), "limits"))
                 .map(m -> new LimitsSection(ctx).read(m, "limits", Limits.defaults())).orElse(Limits.defaults());
         CertificatesSection certificatesSection = new CertificatesSection(ctx);
@@ -111,7 +114,8 @@ public final class RulesLoader {
             throw ctx.failure();
         }
         checks.warnUnusedDns(dnsEntry, rules);
-        return new PublishingRules(ctx.file(), stateDir, service, certificates, clientSets, dns, rules, ctx.sortedWarnings());
+        return new PublishingRules(ctx.file(), stateDir, service, certificates, clientSets, dns, rules,
+                ctx.sortedWarnings());
     }
 
     /** The rules that read without a problem, in file order. */
@@ -135,7 +139,8 @@ public final class RulesLoader {
     }
 
     private static String describe(IOException e) {
-        return e instanceof java.nio.file.NoSuchFileException ? "no such file"
+        return e instanceof java.nio.file.NoSuchFileException
+                ? "no such file"
                 : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString();
     }
 }

@@ -42,12 +42,15 @@ final class ServiceSection {
                 .flatMap(e -> in.duration(e.value(), "shutdownGracePeriod", Duration.ZERO, Duration.ofHours(1)))
                 .orElse(ServiceSettings.DEFAULT_SHUTDOWN_GRACE_PERIOD);
         ServiceSettings.AccessLogFormat format = accessLogFormat(top);
-        return ctx.problemCount() > before ? null : new ServiceSettings(admin.listen(), grace, format, admin.readOnly());
+        return ctx.problemCount() > before
+                ? null
+                : new ServiceSettings(admin.listen(), grace, format, admin.readOnly());
     }
 
     /** Where the admin endpoints listen: every endpoint, and the read-only ones on a second address if asked. */
     private record AdminListeners(Optional<HostPort> listen, Optional<HostPort> readOnly) {
-        static final AdminListeners DEFAULT = new AdminListeners(Optional.of(ServiceSettings.DEFAULT_ADMIN), Optional.empty());
+        static final AdminListeners DEFAULT = new AdminListeners(Optional.of(ServiceSettings.DEFAULT_ADMIN),
+                Optional.empty());
         static final AdminListeners NONE = new AdminListeners(Optional.empty(), Optional.empty());
     }
 
@@ -87,7 +90,8 @@ final class ServiceSection {
         if (logMap.isPresent()) {
             in.onlyKeys(logMap.get(), "accessLog", ACCESS_LOG_KEYS);
             format = in.entry(logMap.get(), "format").flatMap(e -> in.text(e.value(), "accessLog.format"))
-                    .flatMap(s -> ctx.word(s, "accessLog.format", ServiceSettings.AccessLogFormat.fromConfigName(s.text()),
+                    .flatMap(s -> ctx.word(s, "accessLog.format",
+                            ServiceSettings.AccessLogFormat.fromConfigName(s.text()),
                             "logfmt or json"))
                     .orElse(format);
         }

@@ -46,7 +46,8 @@ final class TlsSection {
     TlsMode mode(MapNode map, String path, Protocol protocol) {
         TlsMode tlsMode = in.entry(map, "tls")
                 .flatMap(e -> in.text(e.value(), child(path, "tls")))
-                .flatMap(s -> ctx.word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()), "implicit, starttls or none"))
+                .flatMap(s -> ctx.word(s, child(path, "tls"), TlsMode.fromConfigName(s.text()),
+                        "implicit, starttls or none"))
                 .orElse(in.entry(map, "tls").isPresent() ? null : TlsMode.IMPLICIT);
         if (tlsMode == TlsMode.STARTTLS && protocol == Protocol.TCP) {
             Entry tlsEntry = in.entry(map, "tls").orElseThrow();
@@ -71,8 +72,9 @@ final class TlsSection {
             in.required(map, path, "certificate").ifPresent(e -> {
                 for (Item item : in.textList(e.value(), child(path, "certificate"))) {
                     if (!certificates.containsKey(item.text())) {
-                        in.problem(item.position(), item.path(), "unknown certificate \"" + item.text() + "\" (expected "
-                                + LoadContext.known(certificates.keySet(), "certificates") + ")");
+                        in.problem(item.position(), item.path(),
+                                "unknown certificate \"" + item.text() + "\" (expected "
+                                        + LoadContext.known(certificates.keySet(), "certificates") + ")");
                     } else if (certNames.contains(item.text())) {
                         in.problem(item.position(), item.path(), "certificate \"" + item.text() + "\" is listed twice");
                     } else {
@@ -92,7 +94,8 @@ final class TlsSection {
                 .orElse(List.of());
         List<String> ciphers = in.entry(map, "ciphers").map(e -> ciphers(e.value(), child(path, "ciphers")))
                 .orElse(List.of());
-        Optional<String> publicName = in.entry(map, "publicName").flatMap(e -> in.text(e.value(), child(path, "publicName")))
+        Optional<String> publicName = in.entry(map, "publicName")
+                .flatMap(e -> in.text(e.value(), child(path, "publicName")))
                 .flatMap(t -> publicName(t, child(path, "publicName")));
         Optional<TlsSettings.ClientCertificate> clientCertificate = in.entry(map, "clientCertificate")
                 .flatMap(e -> in.map(e.value(), child(path, "clientCertificate")))
@@ -135,7 +138,8 @@ final class TlsSection {
                     .contains(w.toUpperCase(Locale.ROOT))).findFirst().orElse(null);
             if (weak != null) {
                 in.problem(item.position(), item.path(), '"' + item.text() + "\" is under 128 bits or leaves data "
-                        + "unprotected (" + weak + "; expected AES-GCM, ChaCha20-Poly1305 or AES-CBC with 128 or 256 bits)");
+                        + "unprotected (" + weak
+                        + "; expected AES-GCM, ChaCha20-Poly1305 or AES-CBC with 128 or 256 bits)");
             } else if (!item.text().startsWith("TLS_")) {
                 in.problem(item.position(), item.path(), '"' + item.text() + "\" is not a standard cipher suite name "
                         + "(expected the IANA name, as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
@@ -160,12 +164,14 @@ final class TlsSection {
         in.onlyKeys(map, path, CLIENT_CERT_KEYS);
         Optional<TlsSettings.ClientCertificate.Mode> mode = in.required(map, path, "mode")
                 .flatMap(e -> in.text(e.value(), child(path, "mode")))
-                .flatMap(t -> ctx.word(t, child(path, "mode"), ConfigWord.parse(TlsSettings.ClientCertificate.Mode.class,
-                        t.text()), "require or optional"));
+                .flatMap(
+                        t -> ctx.word(t, child(path, "mode"), ConfigWord.parse(TlsSettings.ClientCertificate.Mode.class,
+                                t.text()), "require or optional"));
         Optional<Path> trust = in.required(map, path, "trust").flatMap(e -> in.text(e.value(), child(path, "trust")))
                 .flatMap(t -> {
                     Path file = ctx.resolve(t.text());
-                    String why = LoadContext.unreadable(file, BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file");
+                    String why = LoadContext.unreadable(file, BoundedFile.MAX_CERTIFICATE_FILE,
+                            "a CA certificate file");
                     if (why != null) {
                         in.problem(t.position(), child(path, "trust"), why);
                         return Optional.empty();
@@ -173,6 +179,7 @@ final class TlsSection {
                     return Optional.of(file);
                 });
         return mode.isPresent() && trust.isPresent()
-                ? Optional.of(new TlsSettings.ClientCertificate(mode.get(), trust.get())) : Optional.empty();
+                ? Optional.of(new TlsSettings.ClientCertificate(mode.get(), trust.get()))
+                : Optional.empty();
     }
 }

@@ -56,5 +56,11 @@ sealed interface YamlNode {
         }
     }
 
-    enum ScalarType { STRING, INTEGER, FLOAT, BOOLEAN, NULL }
+    enum ScalarType {
+        STRING,
+        INTEGER,
+        FLOAT,
+        BOOLEAN,
+        NULL
+    }
 }

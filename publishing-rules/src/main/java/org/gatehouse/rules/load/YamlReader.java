@@ -53,11 +53,13 @@ final class YamlReader {
             return reader.readValue(parser);
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
-            SourcePosition pos = loc == null ? SourcePosition.unknown(fileName)
+            SourcePosition pos = loc == null
+                    ? SourcePosition.unknown(fileName)
                     : new SourcePosition(fileName, Math.max(loc.getLineNr(), 1), Math.max(loc.getColumnNr(), 1));
             throw new RulesException(new Problem(pos, "", "YAML syntax error: " + summary(e.getOriginalMessage())));
         } catch (IOException e) {
-            throw new RulesException(new Problem(SourcePosition.unknown(fileName), "", "cannot read: " + e.getMessage()));
+            throw new RulesException(
+                    new Problem(SourcePosition.unknown(fileName), "", "cannot read: " + e.getMessage()));
         }
     }
 
@@ -84,7 +86,7 @@ final class YamlReader {
         JsonToken token = parser.currentToken();
         SourcePosition pos = here(parser);
         switch (token) {
-            case START_OBJECT: {
+            case START_OBJECT : {
                 Map<String, Entry> entries = new LinkedHashMap<>();
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String key = parser.currentName();
@@ -100,25 +102,25 @@ final class YamlReader {
                 }
                 return new MapNode(entries, pos);
             }
-            case START_ARRAY: {
+            case START_ARRAY : {
                 List<YamlNode> items = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
                     items.add(readValue(parser));
                 }
                 return new ListNode(items, pos);
             }
-            case VALUE_STRING:
+            case VALUE_STRING :
                 return new Scalar(parser.getText(), ScalarType.STRING, pos);
-            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_INT :
                 return new Scalar(parser.getText(), ScalarType.INTEGER, pos);
-            case VALUE_NUMBER_FLOAT:
+            case VALUE_NUMBER_FLOAT :
                 return new Scalar(parser.getText(), ScalarType.FLOAT, pos);
-            case VALUE_TRUE:
-            case VALUE_FALSE:
+            case VALUE_TRUE :
+            case VALUE_FALSE :
                 return new Scalar(parser.getText(), ScalarType.BOOLEAN, pos);
-            case VALUE_NULL:
+            case VALUE_NULL :
                 return new Scalar("", ScalarType.NULL, pos);
-            default:
+            default :
                 throw new JsonProcessingException("unexpected " + token, parser.currentTokenLocation()) {
                     private static final long serialVersionUID = 1L;
                 };

@@ -66,8 +66,9 @@ public final class AddressBlock {
     }
 
     private static IllegalArgumentException notAnAddress(String text) {
-        return new IllegalArgumentException('"' + text + "\" is not an address or CIDR (expected: 192.0.2.7, 10.0.0.0/8, "
-                + "131.107.2.0/255.255.255.0 or 2001:db8::/32)");
+        return new IllegalArgumentException(
+                '"' + text + "\" is not an address or CIDR (expected: 192.0.2.7, 10.0.0.0/8, "
+                        + "131.107.2.0/255.255.255.0 or 2001:db8::/32)");
     }
 
     private static boolean bit(byte[] bytes, int index) {
@@ -115,7 +116,8 @@ public final class AddressBlock {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof AddressBlock other && prefixLength == other.prefixLength && Arrays.equals(network, other.network);
+        return o instanceof AddressBlock other && prefixLength == other.prefixLength
+                && Arrays.equals(network, other.network);
     }
 
     @Override

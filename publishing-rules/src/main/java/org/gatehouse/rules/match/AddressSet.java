@@ -52,9 +52,9 @@ public final class AddressSet {
             byte[] first = block.first();
             byte[] last = block.last();
             if (block.isIpv4()) {
-                v4.add(new long[] {v4Value(first, 0), v4Value(last, 0)});
+                v4.add(new long[]{v4Value(first, 0), v4Value(last, 0)});
             } else {
-                v6.add(new long[] {half(first, 0), half(first, 8), half(last, 0), half(last, 8)});
+                v6.add(new long[]{half(first, 0), half(first, 8), half(last, 0), half(last, 8)});
             }
         }
         return build(v4, v6);
@@ -66,10 +66,10 @@ public final class AddressSet {
         List<long[]> v6 = new ArrayList<>();
         for (AddressSet s : sets) {
             for (int i = 0; i < s.v4Start.length; i++) {
-                v4.add(new long[] {s.v4Start[i], s.v4End[i]});
+                v4.add(new long[]{s.v4Start[i], s.v4End[i]});
             }
             for (int i = 0; i < s.v6StartHi.length; i++) {
-                v6.add(new long[] {s.v6StartHi[i], s.v6StartLo[i], s.v6EndHi[i], s.v6EndLo[i]});
+                v6.add(new long[]{s.v6StartHi[i], s.v6StartLo[i], s.v6EndHi[i], s.v6EndLo[i]});
             }
         }
         return build(v4, v6);
@@ -186,7 +186,7 @@ public final class AddressSet {
                 n++;
             }
         }
-        return new long[][] {Arrays.copyOf(starts, n), Arrays.copyOf(ends, n)};
+        return new long[][]{Arrays.copyOf(starts, n), Arrays.copyOf(ends, n)};
     }
 
     private static long[][] mergeV6(List<long[]> ranges) {
@@ -210,7 +210,7 @@ public final class AddressSet {
                 n++;
             }
         }
-        return new long[][] {Arrays.copyOf(sHi, n), Arrays.copyOf(sLo, n), Arrays.copyOf(eHi, n), Arrays.copyOf(eLo, n)};
+        return new long[][]{Arrays.copyOf(sHi, n), Arrays.copyOf(sLo, n), Arrays.copyOf(eHi, n), Arrays.copyOf(eLo, n)};
     }
 
     /** Whether a range starting at (sHi, sLo) overlaps or directly follows one ending at (eHi, eLo). */
@@ -227,7 +227,8 @@ public final class AddressSet {
     /** Whether both sets hold exactly the same addresses. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof AddressSet other && Arrays.equals(v4Start, other.v4Start) && Arrays.equals(v4End, other.v4End)
+        return o instanceof AddressSet other && Arrays.equals(v4Start, other.v4Start)
+                && Arrays.equals(v4End, other.v4End)
                 && Arrays.equals(v6StartHi, other.v6StartHi) && Arrays.equals(v6StartLo, other.v6StartLo)
                 && Arrays.equals(v6EndHi, other.v6EndHi) && Arrays.equals(v6EndLo, other.v6EndLo);
     }

@@ -64,7 +64,8 @@ public final class DomainSet {
         }
         int slash = text.indexOf('/');
         if (IpLiteral.parse(slash < 0 ? text : text.substring(0, slash)).isPresent()) {
-            throw new IllegalArgumentException('"' + domain + "\" is an address, not a domain (expected it under addresses)");
+            throw new IllegalArgumentException(
+                    '"' + domain + "\" is an address, not a domain (expected it under addresses)");
         }
         String ascii;
         try {

@@ -8,13 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.CertificateSource;
-import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.Problem;
@@ -23,6 +22,7 @@ import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.ServiceSettings;
+import org.gatehouse.rules.SmtpSettings;
 import org.gatehouse.rules.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +44,8 @@ class RulesLoaderTest {
     private List<String> problems(String yaml) throws Exception {
         Path file = dir.resolve("rules.yaml");
         Files.writeString(file, yaml);
-        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class, () -> RulesLoader.load(file));
+        RulesException e = org.junit.jupiter.api.Assertions.assertThrows(RulesException.class,
+                () -> RulesLoader.load(file));
         return e.problems().stream().map(p -> p.toString().replace(file.toString(), "rules.yaml")).toList();
     }
 
@@ -82,10 +83,13 @@ class RulesLoaderTest {
         assertThat(pop3s.tls().certificates()).containsExactly("bootstrap");
         assertThat(pop3s.backends()).containsExactly(new HostPort("127.0.0.1", 110));
         assertThat(pop3s.position().line()).isEqualTo(19);
-        assertThat(pop3s.access().decide(InetAddress.getByName("131.107.2.9"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
-        assertThat(pop3s.access().decide(InetAddress.getByName("127.0.0.2"))).isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
+        assertThat(pop3s.access().decide(InetAddress.getByName("131.107.2.9")))
+                .isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
+        assertThat(pop3s.access().decide(InetAddress.getByName("127.0.0.2")))
+                .isEqualTo(AccessDecision.Admitted.ALLOW_LIST);
         assertThat(pop3s.access().decide(InetAddress.getByName("10.66.3.4"))).isInstanceOf(AccessDecision.Denied.class);
-        assertThat(pop3s.access().decide(InetAddress.getByName("198.51.100.1"))).isInstanceOf(AccessDecision.Denied.class);
+        assertThat(pop3s.access().decide(InetAddress.getByName("198.51.100.1")))
+                .isInstanceOf(AccessDecision.Denied.class);
         assertThat(rules.rule("smtps").orElseThrow().access().allowAll()).isTrue();
         assertThat(rules.rule("imaps").orElseThrow().enabled()).isFalse();
 
@@ -159,11 +163,13 @@ class RulesLoaderTest {
 
     @Test
     void unknownWordsSayWhatIsExpected() throws Exception {
-        assertThat(problems(MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: STARTTLS")))
+        assertThat(problems(
+                MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: STARTTLS")))
                 .containsExactly("rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp)",
                         "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none)");
         assertThat(problems(MINIMAL_RULE + "    login: secure\n"))
-                .containsExactly("rules.yaml:7:12: rules[0].login: \"secure\" (expected secure-only, audit or plaintext-allowed)");
+                .containsExactly(
+                        "rules.yaml:7:12: rules[0].login: \"secure\" (expected secure-only, audit or plaintext-allowed)");
     }
 
     @Test
@@ -222,11 +228,13 @@ class RulesLoaderTest {
 
     @Test
     void challengeResponseOptionIsIgnoredWithAWarningWhenPlaintextIsAllowed() throws Exception {
-        PublishingRules rules = load(MINIMAL_RULE + "    login: plaintext-allowed\n    challengeResponseWithoutTls: false\n");
+        PublishingRules rules = load(
+                MINIMAL_RULE + "    login: plaintext-allowed\n    challengeResponseWithoutTls: false\n");
 
         assertThat(rules.rules().get(0).login().policy()).isEqualTo(LoginPolicy.PLAINTEXT_ALLOWED);
         assertThat(rules.warnings()).extracting(Problem::toString).containsExactly(
-                dir.resolve("rules.yaml") + ":8:5: rules[0].challengeResponseWithoutTls: is ignored, since login is plaintext-allowed");
+                dir.resolve("rules.yaml")
+                        + ":8:5: rules[0].challengeResponseWithoutTls: is ignored, since login is plaintext-allowed");
     }
 
     @Test
@@ -237,7 +245,8 @@ class RulesLoaderTest {
                     protocol: pop3
                     tls: none
                     backend: ["127.0.0.1:110"]
-                """)).containsExactly("rules.yaml:7:5: rules.plain: duplicate rule name \"plain\" (first used at line 2)");
+                """))
+                .containsExactly("rules.yaml:7:5: rules.plain: duplicate rule name \"plain\" (first used at line 2)");
     }
 
     @Test
@@ -347,8 +356,10 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1:110"]
                 """);
         assertThat(found).startsWith(
-                "rules.yaml:2:3: certificates.mail.certificate: file " + dir.resolve("missing.crt") + " does not exist (used by rule a)",
-                "rules.yaml:2:3: certificates.mail.privateKey: file " + dir.resolve("missing.key") + " does not exist (used by rule a)");
+                "rules.yaml:2:3: certificates.mail.certificate: file " + dir.resolve("missing.crt")
+                        + " does not exist (used by rule a)",
+                "rules.yaml:2:3: certificates.mail.privateKey: file " + dir.resolve("missing.key")
+                        + " does not exist (used by rule a)");
         if (canRestrict) {
             // Root reads everything, so this half only runs for an ordinary user.
             assertThat(found).contains("rules.yaml:5:3: certificates.other.privateKey: file " + unreadable
@@ -358,7 +369,8 @@ class RulesLoaderTest {
 
     @Test
     void backendWithoutPortIsReported() throws Exception {
-        assertThat(problems(MINIMAL_RULE.replace("backend: [\"127.0.0.1:110\"]", "backend: [\"mail.internal\", \"[::1]\"]")))
+        assertThat(problems(
+                MINIMAL_RULE.replace("backend: [\"127.0.0.1:110\"]", "backend: [\"mail.internal\", \"[::1]\"]")))
                 .containsExactly(
                         "rules.yaml:6:15: rules[0].backend[0]: \"mail.internal\" has no port (expected: mail.internal:PORT)",
                         "rules.yaml:6:32: rules[0].backend[1]: \"[::1]\" has no port (expected: [::1]:PORT)");
@@ -366,7 +378,8 @@ class RulesLoaderTest {
 
     @Test
     void listenMustBeAnAddressWithAValidPort() throws Exception {
-        assertThat(problems(MINIMAL_RULE.replace("[\"127.0.0.1:10110\"]", "[\"mail.example.com:995\", \"127.0.0.1:99999\"]")))
+        assertThat(problems(
+                MINIMAL_RULE.replace("[\"127.0.0.1:10110\"]", "[\"mail.example.com:995\", \"127.0.0.1:99999\"]")))
                 .containsExactly(
                         "rules.yaml:3:14: rules[0].listen[0]: \"mail.example.com:995\" listens on a host name (expected an IP "
                                 + "address: 192.0.2.10:995, [2001:db8::10]:995, 0.0.0.0:995)",
@@ -415,12 +428,14 @@ class RulesLoaderTest {
                 rules:
                 """ + DOMAIN_RULE.replace("allow: [partners]\n", "allow: [partners]\n      deny: [dialup]\n"));
 
-        assertThat(rules.clientSets().get("partners").domains().domains()).containsExactly("contoso.com", "partner.example");
+        assertThat(rules.clientSets().get("partners").domains().domains()).containsExactly("contoso.com",
+                "partner.example");
         assertThat(rules.clientSets().get("dialup").blocks()).isEmpty();
         Rule rule = rules.rule("partners-only").orElseThrow();
         assertThat(rule.access().allow().domains().domains()).containsExactly("contoso.com", "partner.example");
         assertThat(rule.access().deny().domains().domains()).containsExactly("dialup.example");
-        assertThat(rule.access().decide(InetAddress.getByName("198.51.100.4"))).isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
+        assertThat(rule.access().decide(InetAddress.getByName("198.51.100.4")))
+                .isEqualTo(AccessDecision.Pending.NAME_REQUIRED);
         assertThat(rules.usesDomains()).isTrue();
         assertThat(rules.dns()).isEqualTo(DnsSettings.defaults(rules.dns().position()));
         assertThat(rules.warnings()).isEmpty();
@@ -481,9 +496,11 @@ class RulesLoaderTest {
         PublishingRules rules = load("dns:\n  timeout: 1s\n" + MINIMAL_RULE);
 
         assertThat(rules.usesDomains()).isFalse();
-        assertThat(rules.warnings()).extracting(p -> p.toString().replace(dir.resolve("rules.yaml").toString(), "rules.yaml"))
-                .containsExactly("rules.yaml:1:1: dns: is not used: no enabled rule's access lists name a domain, so no "
-                        + "lookup is ever made");
+        assertThat(rules.warnings())
+                .extracting(p -> p.toString().replace(dir.resolve("rules.yaml").toString(), "rules.yaml"))
+                .containsExactly(
+                        "rules.yaml:1:1: dns: is not used: no enabled rule's access lists name a domain, so no "
+                                + "lookup is ever made");
     }
 
     @Test
@@ -583,12 +600,17 @@ class RulesLoaderTest {
                     transparent: true
                 """)).rules().get(0);
 
-        assertThat(rule.backend()).isEqualTo(new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
-                Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2), java.util.Optional.of(new Backend.HealthCheck(
-                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)), Backend.ProxyProtocol.V2, true));
-        assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[] {10, 1, 2, 3})).isTrue();
+        assertThat(
+                rule.backend()).isEqualTo(
+                        new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
+                                Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2),
+                                java.util.Optional.of(new Backend.HealthCheck(
+                                        Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)),
+                                Backend.ProxyProtocol.V2, true));
+        assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[]{10, 1, 2, 3})).isTrue();
         assertThat(load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n",
-                "    backend: { servers: [\"127.0.0.1:110\"], healthCheck: {} }\n")).rules().get(0).backend().healthCheck())
+                "    backend: { servers: [\"127.0.0.1:110\"], healthCheck: {} }\n")).rules().get(0).backend()
+                .healthCheck())
                 .hasValue(Backend.HealthCheck.DEFAULT);
     }
 
@@ -685,7 +707,8 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1:110"]
                 """;
         assertThat(problems(rules)).containsExactly(
-                "rules.yaml:2:3: certificates.mail.certificate: " + dir.resolve("huge.crt") + " is 300 MiB, more than a "
+                "rules.yaml:2:3: certificates.mail.certificate: " + dir.resolve("huge.crt")
+                        + " is 300 MiB, more than a "
                         + "certificate or key file may be (1 MiB) (used by rule a)",
                 "rules.yaml:2:3: certificates.mail.passphrase.file: " + dir.resolve("passphrase.txt") + " is 4.9 KiB, "
                         + "more than a passphrase file may be (4 KiB) (used by rule a)");
@@ -693,8 +716,9 @@ class RulesLoaderTest {
         Files.writeString(dir.resolve("mail.crt"), "not checked here");
         assertThat(problems(rules.replace("huge.crt", "mail.crt").replace("    backend:",
                 "    clientCertificate: { mode: require, trust: ca.pem }\n    backend:"))).containsExactly(
-                "rules.yaml:11:48: rules[0].clientCertificate.trust: " + dir.resolve("ca.pem") + " is 1.0 MiB, more "
-                        + "than a CA certificate file may be (1 MiB)");
+                        "rules.yaml:11:48: rules[0].clientCertificate.trust: " + dir.resolve("ca.pem")
+                                + " is 1.0 MiB, more "
+                                + "than a CA certificate file may be (1 MiB)");
     }
 
     @Test
@@ -756,7 +780,8 @@ class RulesLoaderTest {
                 """);
         assertThat(tcp.warnings()).extracting(Object::toString).containsExactly(
                 tcp.source() + ":6:44: rules[0].backend.greetingTimeout: is ignored: a tcp server need not greet",
-                tcp.source() + ":7:15: rules[0].limits.maxPreLoginConnections: is ignored: it applies to pop3, imap and "
+                tcp.source()
+                        + ":7:15: rules[0].limits.maxPreLoginConnections: is ignored: it applies to pop3, imap and "
                         + "smtp, whose clients log in");
     }
 
@@ -768,9 +793,11 @@ class RulesLoaderTest {
         assertThat(rules.warnings()).isEmpty();
         assertThat(load(MINIMAL_RULE).service().readOnlyAdmin()).isEmpty();
 
-        assertThat(problems("admin: { listen: \"127.0.0.1:9102\", readOnlyListen: \"127.0.0.1:9102\" }\n" + MINIMAL_RULE))
-                .containsExactly("rules.yaml:1:52: admin.readOnlyListen: 127.0.0.1:9102 is where admin.listen serves every "
-                        + "endpoint (expected another address or port)");
+        assertThat(
+                problems("admin: { listen: \"127.0.0.1:9102\", readOnlyListen: \"127.0.0.1:9102\" }\n" + MINIMAL_RULE))
+                .containsExactly(
+                        "rules.yaml:1:52: admin.readOnlyListen: 127.0.0.1:9102 is where admin.listen serves every "
+                                + "endpoint (expected another address or port)");
         PublishingRules off = load("admin: { enabled: false, readOnlyListen: \"0.0.0.0:9103\" }\n" + MINIMAL_RULE);
         assertThat(off.service().readOnlyAdmin()).isEmpty();
         assertThat(off.warnings()).extracting(Object::toString).singleElement().asString()
@@ -787,6 +814,7 @@ class RulesLoaderTest {
     void emptyOrMissingFileIsReported() throws Exception {
         assertThat(problems("")).containsExactly("rules.yaml:1:1: the file is empty (expected at least a rules: list)");
         assertThatThrownBy(() -> RulesLoader.load(dir.resolve("absent.yaml")))
-                .isInstanceOf(RulesException.class).hasMessageContaining("absent.yaml: cannot read the rules file (no such file)");
+                .isInstanceOf(RulesException.class)
+                .hasMessageContaining("absent.yaml: cannot read the rules file (no such file)");
     }
 }

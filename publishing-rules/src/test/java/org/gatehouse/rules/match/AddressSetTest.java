@@ -126,12 +126,17 @@ class AddressSetTest {
 
     @Test
     void refusesBadEntriesSayingWhatWasExpected() {
-        assertThatThrownBy(() -> AddressBlock.parse("10.0.0.0/33")).hasMessageContaining("\"10.0.0.0/33\" is not an address or CIDR (expected:");
-        assertThatThrownBy(() -> AddressBlock.parse("2001:db8::/129")).hasMessageContaining("is not an address or CIDR");
-        assertThatThrownBy(() -> AddressBlock.parse("mail.example.com")).hasMessageContaining("is not an address or CIDR");
-        assertThatThrownBy(() -> AddressBlock.parse("10.0.0.1/8")).hasMessageContaining("expected the network address, such as 10.0.0.0/8");
+        assertThatThrownBy(() -> AddressBlock.parse("10.0.0.0/33"))
+                .hasMessageContaining("\"10.0.0.0/33\" is not an address or CIDR (expected:");
+        assertThatThrownBy(() -> AddressBlock.parse("2001:db8::/129"))
+                .hasMessageContaining("is not an address or CIDR");
+        assertThatThrownBy(() -> AddressBlock.parse("mail.example.com"))
+                .hasMessageContaining("is not an address or CIDR");
+        assertThatThrownBy(() -> AddressBlock.parse("10.0.0.1/8"))
+                .hasMessageContaining("expected the network address, such as 10.0.0.0/8");
         assertThatThrownBy(() -> AddressBlock.parse("10.0.0.0/255.0.255.0")).hasMessageContaining("not contiguous");
-        assertThatThrownBy(() -> AddressBlock.parse("2001:db8::/ffff::")).hasMessageContaining("is not an address or CIDR");
+        assertThatThrownBy(() -> AddressBlock.parse("2001:db8::/ffff::"))
+                .hasMessageContaining("is not an address or CIDR");
     }
 
     private static String v4Text(long value) {
