@@ -8,6 +8,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,7 +44,7 @@ class ArchitectureTest {
 
     @Test
     void everyPackageIsInALayer() {
-        String[] known = java.util.stream.Stream.concat(LAYERS.stream(), java.util.stream.Stream.of("rules"))
+        String[] known = Stream.concat(LAYERS.stream(), Stream.of("rules"))
                 .map(l -> "org.gatehouse." + l + "..").toArray(String[]::new);
         classes().that().resideInAPackage("org.gatehouse..").should().resideInAnyPackage(known)
                 .because("every package of the gateway has its place in LAYERS")

@@ -1,6 +1,7 @@
 package org.gatehouse.bench;
 
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -53,7 +54,7 @@ public class AccessDecisionBenchmark {
         access = new Access(false, new ClientList(List.of("corp"), AddressSet.of(allow), DomainSet.empty()),
                 new ClientList(List.of("blocked"), AddressSet.of(List.of(AddressBlock.parse("10.0.66.0/24"))),
                         DomainSet.empty()));
-        limits = new Limits(10_000, 20, Optional.of(new Limits.Rate(1_000_000, java.time.Duration.ofSeconds(1))),
+        limits = new Limits(10_000, 20, Optional.of(new Limits.Rate(1_000_000, Duration.ofSeconds(1))),
                 Limits.DEFAULT_HANDSHAKE_TIMEOUT, Optional.empty());
         limiter = new ConnectionLimits().forRule("bench");
         clients = new InetAddress[CLIENTS];

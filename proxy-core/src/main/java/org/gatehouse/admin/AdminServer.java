@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -38,11 +39,15 @@ import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.WriteTimeoutException;
 import io.netty.handler.timeout.WriteTimeoutHandler;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -131,7 +136,7 @@ public final class AdminServer implements AutoCloseable {
 
     /** Binds {@code listen} serving every endpoint, with the default limits; fails when it cannot be bound. */
     public static AdminServer start(HostPort listen, Transport transport, Endpoints endpoints)
-            throws java.io.IOException {
+            throws IOException {
         return start(listen, transport, endpoints, false, Limits.DEFAULT, new SimpleMeterRegistry());
     }
 
@@ -141,7 +146,7 @@ public final class AdminServer implements AutoCloseable {
      * @param readOnly serve {@code /metrics}, {@code /healthz} and {@code /readyz} only (never reload)
      */
     public static AdminServer start(HostPort listen, Transport transport, Endpoints endpoints, boolean readOnly,
-            Limits limits, MeterRegistry registry) throws java.io.IOException {
+            Limits limits, MeterRegistry registry) throws IOException {
         requireNonNull(endpoints, "endpoints");
         requireNonNull(limits, "limits");
         String name = readOnly ? "read-only" : "admin";
@@ -177,7 +182,7 @@ public final class AdminServer implements AutoCloseable {
                                 new HttpObjectAggregator(limits.maxBody()) {
                                     @Override
                                     protected void handleOversizedMessage(ChannelHandlerContext ctx,
-                                            io.netty.handler.codec.http.HttpMessage oversized) throws Exception {
+                                            HttpMessage oversized) throws Exception {
                                         rejections.count("body-too-large"); // answered 413 and closed by Netty
                                         super.handleOversizedMessage(ctx, oversized);
                                     }
@@ -189,7 +194,7 @@ public final class AdminServer implements AutoCloseable {
                 .bind(listen.toSocketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new java.io.IOException(
+            throw new IOException(
                     (readOnly ? "read-only admin listener" : "admin endpoint") + " cannot listen on "
                             + listen + " (" + bound.cause().getMessage() + ")",
                     bound.cause());
@@ -359,7 +364,7 @@ public final class AdminServer implements AutoCloseable {
                 reason = "bad-request";
             }
             rejections.count(reason);
-            text(ctx, status, status.reasonPhrase().toLowerCase(java.util.Locale.ROOT) + "\n", false);
+            text(ctx, status, status.reasonPhrase().toLowerCase(Locale.ROOT) + "\n", false);
         }
 
         private static boolean isRead(HttpMethod method) {
@@ -386,7 +391,7 @@ public final class AdminServer implements AutoCloseable {
         private static FullHttpResponse response(ChannelHandlerContext ctx, HttpResponseStatus status,
                 String contentType,
                 String body, boolean headOnly) {
-            ByteBuf content = ByteBufUtil.encodeString(ctx.alloc(), java.nio.CharBuffer.wrap(body),
+            ByteBuf content = ByteBufUtil.encodeString(ctx.alloc(), CharBuffer.wrap(body),
                     StandardCharsets.UTF_8);
             int length = content.readableBytes();
             if (headOnly) {
@@ -407,7 +412,7 @@ public final class AdminServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof io.netty.handler.timeout.WriteTimeoutException) {
+            if (cause instanceof WriteTimeoutException) {
                 rejections.count("write-timeout");
             }
             log.debug("admin connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());

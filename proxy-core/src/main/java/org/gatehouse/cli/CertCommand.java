@@ -8,6 +8,7 @@ import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.gatehouse.rules.load.BoundedFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -117,8 +118,8 @@ final class CertCommand implements Callable<Integer> {
             try {
                 char[] password = passwordFile == null
                         ? null
-                        : new String(org.gatehouse.rules.load.BoundedFile.read(passwordFile,
-                                org.gatehouse.rules.load.BoundedFile.MAX_SECRET_FILE, "a password file"),
+                        : new String(BoundedFile.read(passwordFile,
+                                BoundedFile.MAX_SECRET_FILE, "a password file"),
                                 StandardCharsets.UTF_8).strip().toCharArray();
                 spec.commandLine().getOut().print(CertificateTool.show(file, password, key));
                 spec.commandLine().getOut().flush();

@@ -1,6 +1,7 @@
 package org.gatehouse.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.gatehouse.rules.Access;
@@ -8,6 +9,7 @@ import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Limits;
+import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 
@@ -58,7 +60,7 @@ final class RulesTable {
             return "-";
         }
         boolean challengeOff = !r.login().challengeResponseWithoutTls()
-                && r.login().policy() != org.gatehouse.rules.LoginPolicy.PLAINTEXT_ALLOWED;
+                && r.login().policy() != LoginPolicy.PLAINTEXT_ALLOWED;
         return r.login().policy().configName() + (challengeOff ? " (no challenge-response)" : "");
     }
 
@@ -98,7 +100,7 @@ final class RulesTable {
         return out.toString();
     }
 
-    private static String seconds(java.time.Duration d) {
+    private static String seconds(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 

@@ -2,6 +2,7 @@ package org.gatehouse.demo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +138,7 @@ final class DemoImapHandler extends LineHandler {
         byte[] message = messages.get(n - 1);
         ctx.write(ByteBufUtil.writeAscii(ctx.alloc(),
                 "* " + n + " FETCH (UID " + n + " BODY[] {" + message.length + "}\r\n"));
-        ctx.write(io.netty.buffer.Unpooled.wrappedBuffer(message));
+        ctx.write(Unpooled.wrappedBuffer(message));
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), ")\r\n" + tag + " OK FETCH completed\r\n"));
     }
 

@@ -16,6 +16,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -171,7 +172,7 @@ final class ClientLookup {
      */
     static ClientName classify(Throwable cause) {
         Throwable why = cause == null ? null : cause.getCause();
-        if (cause instanceof java.net.UnknownHostException && why == null) {
+        if (cause instanceof UnknownHostException && why == null) {
             return ClientName.NoName.NXDOMAIN; // NOERROR with no record of the type asked
         }
         if (why instanceof DnsErrorCauseException dns) {

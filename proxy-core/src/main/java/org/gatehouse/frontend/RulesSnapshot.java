@@ -3,6 +3,9 @@ package org.gatehouse.frontend;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.load.RulesLoader;
@@ -21,8 +24,8 @@ public record RulesSnapshot(PublishingRules rules, TlsContexts tls) {
     }
 
     /** Everything worth telling the operator about these rules: the file's warnings, then the certificates'. */
-    public java.util.List<org.gatehouse.rules.Problem> warnings() {
-        java.util.List<org.gatehouse.rules.Problem> all = new java.util.ArrayList<>(rules.warnings());
+    public List<Problem> warnings() {
+        List<Problem> all = new ArrayList<>(rules.warnings());
         all.addAll(tls.warnings());
         return all;
     }

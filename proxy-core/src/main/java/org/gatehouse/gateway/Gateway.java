@@ -81,7 +81,7 @@ public final class Gateway implements AutoCloseable {
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
         this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
-        this.serving = new AtomicReference<>(new Serving(initial, java.util.Map.of(), ClientNames.NONE, limits));
+        this.serving = new AtomicReference<>(new Serving(initial, Map.of(), ClientNames.NONE, limits));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
         this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins);
         this.listeners = new Listeners(transport, workers, metrics, (binding, rule) -> new FrontendInitializer(

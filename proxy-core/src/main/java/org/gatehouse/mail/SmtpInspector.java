@@ -1,6 +1,7 @@
 package org.gatehouse.mail;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayList;
@@ -232,7 +233,7 @@ public final class SmtpInspector extends MailInspector {
 
     /** A command as the gateway read it, for a server that must read exactly that (a chunk's size). */
     private static ByteBuf lineOf(ChannelHandlerContext ctx, SmtpCommand command) {
-        return io.netty.buffer.ByteBufUtil.writeAscii(ctx.alloc(), String.join(" ", command.words()) + "\r\n");
+        return ByteBufUtil.writeAscii(ctx.alloc(), String.join(" ", command.words()) + "\r\n");
     }
 
     private void auth(ChannelHandlerContext ctx, ByteBuf raw, SmtpCommand command) {

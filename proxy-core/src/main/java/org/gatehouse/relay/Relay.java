@@ -3,7 +3,9 @@ package org.gatehouse.relay;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 
 /** Closing and half-closing the two channels of a relay. */
@@ -59,8 +61,8 @@ final class Relay {
 
     /** Whether an inbound event says that the channel's peer will send nothing more. */
     static boolean isEndOfInput(Object evt) {
-        return evt == io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE
-                || (evt instanceof io.netty.handler.ssl.SslCloseCompletionEvent closed && closed.isSuccess());
+        return evt == ChannelInputShutdownEvent.INSTANCE
+                || (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess());
     }
 
     static boolean outputShutdown(Channel ch) {

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.gatehouse.admin.AdminServer;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
@@ -68,7 +69,7 @@ public final class Service implements AutoCloseable {
                     }
 
                     @Override
-                    public java.util.concurrent.CompletableFuture<Reloader.Outcome> reload() {
+                    public CompletableFuture<Reloader.Outcome> reload() {
                         return reloader.request("admin");
                     }
                 };

@@ -2,6 +2,7 @@ package org.gatehouse.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import java.util.Optional;
 import org.gatehouse.rules.Protocol;
 
@@ -96,6 +97,6 @@ public final class ProtocolReplies {
     }
 
     public static ByteBuf encode(ByteBufAllocator alloc, String line) {
-        return io.netty.buffer.ByteBufUtil.writeAscii(alloc, line);
+        return ByteBufUtil.writeAscii(alloc, line);
     }
 }

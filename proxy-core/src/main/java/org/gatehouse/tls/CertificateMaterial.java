@@ -1,5 +1,6 @@
 package org.gatehouse.tls;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
@@ -31,7 +33,7 @@ import org.gatehouse.rules.load.BoundedFile;
  */
 final class CertificateMaterial {
 
-    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+    private static final Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     /** A certificate with less than this left is warned about. */
     static final Duration EXPIRY_WARNING = Duration.ofDays(30);
@@ -76,7 +78,7 @@ final class CertificateMaterial {
 
     static TlsMaterial loadPkcs12(CertificateSource.Pkcs12 p12, char[] password) throws MaterialException {
         KeyStore store;
-        try (InputStream in = new java.io.ByteArrayInputStream(BoundedFile.read(p12.file(),
+        try (InputStream in = new ByteArrayInputStream(BoundedFile.read(p12.file(),
                 BoundedFile.MAX_CERTIFICATE_FILE, "a PKCS#12 file"))) {
             // BouncyCastle's reader also opens the older encryptions (RC2, 3DES) that Windows exports still use.
             store = KeyStore.getInstance("PKCS12", BOUNCY_CASTLE);

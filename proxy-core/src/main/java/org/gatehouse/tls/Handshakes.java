@@ -5,10 +5,14 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.Locale;
+import java.util.Optional;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
@@ -53,16 +57,16 @@ final class Handshakes {
     }
 
     /** The verified subject of the client's certificate, when the rule asks for one and the client sent it. */
-    private static java.util.Optional<String> clientCertificate(SSLSession tls) {
+    private static Optional<String> clientCertificate(SSLSession tls) {
         try {
-            java.security.cert.Certificate[] chain = tls.getPeerCertificates();
-            if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x509) {
-                return java.util.Optional.of(x509.getSubjectX500Principal().getName());
+            Certificate[] chain = tls.getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
+                return Optional.of(x509.getSubjectX500Principal().getName());
             }
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+        } catch (SSLPeerUnverifiedException e) {
             // no client certificate
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** The host name the client asked for in its ClientHello, if any. */

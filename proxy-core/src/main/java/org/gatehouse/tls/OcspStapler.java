@@ -1,14 +1,23 @@
 package org.gatehouse.tls;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x509.AccessDescription;
@@ -100,7 +109,7 @@ final class OcspStapler {
                 new JcaX509CertificateHolder(issuer), leaf.getSerialNumber());
         byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
         // Bounded in size and, body included, in time: a responder is a server on the network like any other.
-        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> fetching = HttpClient.newBuilder()
+        CompletableFuture<HttpResponse<byte[]>> fetching = HttpClient.newBuilder()
                 .connectTimeout(FETCH_TIMEOUT).build().sendAsync(
                         HttpRequest.newBuilder(responder).timeout(FETCH_TIMEOUT)
                                 .header("Content-Type", "application/ocsp-request")
@@ -108,11 +117,11 @@ final class OcspStapler {
                         info -> new LimitedBody());
         HttpResponse<byte[]> http;
         try {
-            http = fetching.get(2 * FETCH_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+            http = fetching.get(2 * FETCH_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
             fetching.cancel(true);
             throw new IOException("no complete answer within " + 2 * FETCH_TIMEOUT.toSeconds() + " s");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
         if (http.statusCode() != 200) {
@@ -147,24 +156,24 @@ final class OcspStapler {
 
     /** A response body read up to {@link #MAX_RESPONSE_BYTES}; a longer one fails, and the rest is not read. */
     private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final java.util.concurrent.CompletableFuture<byte[]> body = new java.util.concurrent.CompletableFuture<>();
-        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        private java.util.concurrent.Flow.Subscription subscription;
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
 
         @Override
-        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+        public CompletionStage<byte[]> getBody() {
             return body;
         }
 
         @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+        public void onSubscribe(Flow.Subscription s) {
             subscription = s;
             s.request(Long.MAX_VALUE);
         }
 
         @Override
-        public void onNext(java.util.List<java.nio.ByteBuffer> items) {
-            for (java.nio.ByteBuffer item : items) {
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer item : items) {
                 if (body.isDone()) {
                     return;
                 }

@@ -1,11 +1,14 @@
 package org.gatehouse.tls;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -31,7 +34,7 @@ import org.gatehouse.rules.load.BoundedFile;
 final class PemFiles {
 
     /** For the key-derivation and cipher algorithms of encrypted keys that the JDK's providers may lack. */
-    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+    private static final Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     private PemFiles() {
     }
@@ -51,7 +54,7 @@ final class PemFiles {
      */
     private static Reader bounded(Path file) throws IOException {
         byte[] bytes = BoundedFile.read(file, BoundedFile.MAX_CERTIFICATE_FILE, "a certificate or key file");
-        return new java.io.InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.US_ASCII);
+        return new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.US_ASCII);
     }
 
     static List<X509Certificate> readChain(Path file) throws PemException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.math.BigInteger;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -158,8 +160,8 @@ public final class SelfSignedCertificates {
     private static Set<String> normalized(Collection<String> names) {
         Set<String> out = new HashSet<>();
         for (String n : names) {
-            out.add(IpLiteral.toInetAddress(n).map(java.net.InetAddress::getHostAddress)
-                    .orElse(n.toLowerCase(java.util.Locale.ROOT)));
+            out.add(IpLiteral.toInetAddress(n).map(InetAddress::getHostAddress)
+                    .orElse(n.toLowerCase(Locale.ROOT)));
         }
         return out;
     }

@@ -15,13 +15,17 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +41,7 @@ import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.TlsPolicy;
 import org.gatehouse.rules.TlsSettings;
+import org.gatehouse.rules.load.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +91,7 @@ public final class TlsContexts {
         this.byRule = Map.copyOf(byRule);
         this.expiries = Map.copyOf(expiries);
         this.warnings = List.copyOf(warnings);
-        this.staplers = new java.util.IdentityHashMap<>(staplers);
+        this.staplers = new IdentityHashMap<>(staplers);
         rotateTicketKeys();
     }
 
@@ -120,7 +125,7 @@ public final class TlsContexts {
 
     /** Fetches OCSP responses that are missing or half-way through their validity; called periodically. */
     public void refreshOcspResponses() {
-        new java.util.HashSet<>(staplers.values()).forEach(OcspStapler::refreshIfDue);
+        new HashSet<>(staplers.values()).forEach(OcspStapler::refreshIfDue);
     }
 
     /** Hands the certificate's current OCSP response to a new engine, when stapling is on and a response is at hand. */
@@ -242,7 +247,7 @@ public final class TlsContexts {
             }
         }
         Map<String, OcspStapler> staplerByCertificate = staplers(rules, materials, engine, mode, warnings);
-        Map<SslContext, OcspStapler> staplers = new java.util.IdentityHashMap<>();
+        Map<SslContext, OcspStapler> staplers = new IdentityHashMap<>();
         Map<String, RuleContexts> byRule = new LinkedHashMap<>();
         List<SslContext> all = new ArrayList<>();
         for (Rule rule : rules.enabledRules()) {
@@ -397,13 +402,13 @@ public final class TlsContexts {
     }
 
     /** The CA certificates a rule trusts for client certificates, read within the certificate-file bound. */
-    private static java.io.InputStream trustedCas(Path file) throws CertificateMaterial.MaterialException {
+    private static InputStream trustedCas(Path file) throws CertificateMaterial.MaterialException {
         try {
-            return new java.io.ByteArrayInputStream(org.gatehouse.rules.load.BoundedFile.read(file,
-                    org.gatehouse.rules.load.BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file"));
+            return new ByteArrayInputStream(BoundedFile.read(file,
+                    BoundedFile.MAX_CERTIFICATE_FILE, "a CA certificate file"));
         } catch (IOException e) {
             throw new CertificateMaterial.MaterialException(".clientCertificate.trust",
-                    e instanceof org.gatehouse.rules.load.BoundedFile.TooLargeException
+                    e instanceof BoundedFile.TooLargeException
                             ? e.getMessage()
                             : "cannot read " + file
                                     + " (" + e.getClass().getSimpleName() + ")");

@@ -1,5 +1,7 @@
 package org.gatehouse.tls;
 
+import java.util.ArrayList;
+
 import java.util.List;
 import org.gatehouse.rules.TlsPolicy;
 import org.gatehouse.rules.TlsSettings;
@@ -62,7 +64,7 @@ final class TlsPolicies {
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
-        List<String> out = new java.util.ArrayList<>(a);
+        List<String> out = new ArrayList<>(a);
         out.addAll(b);
         return List.copyOf(out);
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.session.Transport;
+import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
@@ -94,7 +95,7 @@ class AdminEndpointTest {
     @Test
     void metricsInPrometheusTextAndOpenMetricsWithTheGatewaysMeters() throws Exception {
         someTraffic();
-        org.gatehouse.testing.Eventually.until("the session's end is counted",
+        Eventually.until("the session's end is counted",
                 () -> gateway.counter("gatehouse.relay.bytes", "rule", "pop3s", "direction", "backend-to-client") > 0);
 
         HttpResponse<String> text = get("/metrics");

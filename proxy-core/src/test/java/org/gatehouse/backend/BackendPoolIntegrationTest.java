@@ -3,10 +3,12 @@ package org.gatehouse.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.FakeBackend;
@@ -215,7 +217,7 @@ class BackendPoolIntegrationTest {
         start("backend: { servers: [\"%s\"], sendProxyProtocol: v1 }".formatted(v1.hostPort()));
 
         Socket client = new Socket();
-        client.bind(new java.net.InetSocketAddress("127.0.0.5", 0));
+        client.bind(new InetSocketAddress("127.0.0.5", 0));
         client.connect(gateway.address("pop3"));
         try (LineClient c = new LineClient(client)) {
             assertThat(c.readLine()).isEqualTo("+OK v1 ready");
@@ -231,7 +233,7 @@ class BackendPoolIntegrationTest {
         start("backend: { servers: [\"%s\"], sendProxyProtocol: v2, healthCheck: { interval: 1s, timeout: 500ms } }"
                 .formatted(v2.hostPort()));
         Socket second = new Socket();
-        second.bind(new java.net.InetSocketAddress("127.0.0.6", 0));
+        second.bind(new InetSocketAddress("127.0.0.6", 0));
         second.connect(gateway.address("pop3"));
         try (LineClient c = new LineClient(second)) {
             assertThat(c.readLine()).isEqualTo("+OK v2 ready");
@@ -239,7 +241,7 @@ class BackendPoolIntegrationTest {
         Eventually.until("a health check came in too", () -> v2.proxyHeaders().size() >= 2);
         byte[] proxied = v2.proxyHeaders().stream().filter(h -> h[12] == 0x21).findFirst().orElseThrow();
         assertThat(proxied[13]).as("TCP over IPv4").isEqualTo((byte) 0x11);
-        assertThat(java.util.Arrays.copyOfRange(proxied, 16, 20)).containsExactly(127, 0, 0, 6);
+        assertThat(Arrays.copyOfRange(proxied, 16, 20)).containsExactly(127, 0, 0, 6);
         assertThat(((proxied[24] & 0xff) << 8) | (proxied[25] & 0xff)).isEqualTo(second.getLocalPort());
         assertThat(v2.proxyHeaders()).anyMatch(h -> h[12] == 0x20).as("health checks send LOCAL");
     }

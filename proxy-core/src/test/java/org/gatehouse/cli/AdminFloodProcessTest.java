@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -133,7 +134,7 @@ class AdminFloodProcessTest {
     private void pipelineWithoutReading() throws IOException {
         Socket s = new Socket();
         s.setReceiveBufferSize(4096);
-        s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), adminPort), 5_000);
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), adminPort), 5_000);
         attackers.add(s);
         byte[] requests = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20000).getBytes(StandardCharsets.US_ASCII);
         Thread writer = new Thread(() -> {

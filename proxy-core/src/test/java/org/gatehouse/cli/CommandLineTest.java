@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Stream;
 import org.gatehouse.login.PlaintextLogins;
@@ -40,7 +41,7 @@ class CommandLineTest {
         for (Path file : files) {
             // A copy, so that check never touches the repository's own state folder.
             Path copy = dir.resolve(file.getFileName());
-            Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
             assertThat(run("check", "--rules", copy.toString())).as(file + ": " + err).isZero();
             assertThat(out.toString()).contains("RULE").contains(": OK, ");
         }

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -177,7 +178,7 @@ class SecretsNeverWrittenTest {
             }
         } catch (SocketTimeoutException e) {
             // quiet: the gateway waits for more
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             // reset after a refusal
         }
     }

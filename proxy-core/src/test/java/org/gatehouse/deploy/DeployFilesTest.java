@@ -5,16 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -112,10 +117,10 @@ class DeployFilesTest {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         List<Path> files;
         try (Stream<Path> walk = Files.walk(Path.of("..", "conf"))) {
-            files = new java.util.ArrayList<>(walk.filter(p -> p.toString().endsWith(".yaml")).toList());
+            files = new ArrayList<>(walk.filter(p -> p.toString().endsWith(".yaml")).toList());
         }
         files.add(Path.of("..", "interop", "publishing-rules.yaml"));
-        List<JsonNode> rules = new java.util.ArrayList<>();
+        List<JsonNode> rules = new ArrayList<>();
         for (Path file : files) {
             rules.add(yaml.readTree(file.toFile()));
         }
@@ -125,7 +130,7 @@ class DeployFilesTest {
         for (JsonNode r : rules) {
             String listen = r.path("admin").path("listen").asText("127.0.0.1:9102");
             String host = listen.substring(0, listen.lastIndexOf(':')).replace("[", "").replace("]", "");
-            assertThat(java.net.InetAddress.getByName(host).isLoopbackAddress()).as(listen).isTrue();
+            assertThat(InetAddress.getByName(host).isLoopbackAddress()).as(listen).isTrue();
         }
         String readOnly = kubernetesRules.path("admin").path("readOnlyListen").asText();
         assertThat(readOnly).isEqualTo("0.0.0.0:9103");
@@ -170,7 +175,7 @@ class DeployFilesTest {
             var pop3 = backend.address(Protocol.POP3);
             String pop3At = pop3.getAddress().getHostAddress() + ":" + pop3.getPort();
             String dead;
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 dead = "127.0.0.1:" + s.getLocalPort();
             }
             try (TestGateway gateway = TestGateway.start(dir,
@@ -206,8 +211,8 @@ class DeployFilesTest {
             assertThat(c.readLine()).startsWith("+OK");
             assertThat(c.command("QUIT")).startsWith("+OK");
         }
-        try (java.net.Socket notTls = gateway.plain("pop3s")) {
-            notTls.getOutputStream().write("USER nobody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (Socket notTls = gateway.plain("pop3s")) {
+            notTls.getOutputStream().write("USER nobody\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(notTls.getInputStream().readAllBytes()).isNotNull();
         }
         try (LineClient c = new LineClient(gateway.plain("audit"))) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,7 +157,7 @@ class PreLoginLimitsTest {
     @Test
     void anSmtpClientThatSendsMailIsPastLoginAsFarAsTheCapAndTheTimeoutAreConcerned() throws Exception {
         try (DemoMailServer demo = DemoMailServer.start(Transport.detect());
-                TestGateway smtp = TestGateway.start(java.nio.file.Files.createDirectories(dir.resolve("smtp")), """
+                TestGateway smtp = TestGateway.start(Files.createDirectories(dir.resolve("smtp")), """
                         rules:
                           - name: mx
                             listen: ["127.0.0.1:0"]

@@ -9,10 +9,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import javax.net.ssl.SSLSocket;
@@ -290,7 +292,7 @@ class PublishingIntegrationTest {
             while (s.getInputStream().read() != -1) {
                 count++;
             }
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             assertThat(reset.getMessage()).contains("reset");
         }
         return count;
@@ -321,6 +323,6 @@ class PublishingIntegrationTest {
     }
 
     static String sha256(byte[] data) throws Exception {
-        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
 }

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +27,7 @@ import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestGateway;
 import org.gatehouse.testing.TestRules;
+import org.gatehouse.tls.TlsContexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -135,7 +140,7 @@ class ReloadIntegrationTest {
 
     @Test
     void anAddressThatCannotBeBoundChangesNothing() throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Reloader.Outcome outcome = reload(rules(rule("a", portA, "plaintext-allowed"),
                     rule("c", taken.getLocalPort(), "plaintext-allowed")));
 
@@ -177,7 +182,7 @@ class ReloadIntegrationTest {
                     backend: ["%s"]
                 """.formatted(portC, pop3);
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + rules(starttls));
-        org.gatehouse.tls.TlsContexts before = gateway.gateway().snapshot().tls();
+        TlsContexts before = gateway.gateway().snapshot().tls();
         try (LineClient held = connect(portC)) {
             assertThat(held.readLine()).startsWith(GREETING);
 
@@ -212,8 +217,8 @@ class ReloadIntegrationTest {
         Thread writer = new Thread(() -> {
             for (int i = 0; writing.get() && i < 5_000; i++) { // bounded: 5,000 lines, 100 s at most
                 try {
-                    Files.writeString(neighbour, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.APPEND);
+                    Files.writeString(neighbour, "line " + i + "\n", StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
                     Thread.sleep(20);
                 } catch (IOException | InterruptedException e) {
                     return;
@@ -262,16 +267,16 @@ class ReloadIntegrationTest {
         Files.createSymbolicLink(folder.resolve("..data"), first.getFileName());
         Path link = folder.resolve("rules.yaml.link");
         Files.createSymbolicLink(link, Path.of("..data", "rules.yaml"));
-        Files.move(link, gateway.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(link, gateway.file(), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
         assertThat(Files.isSymbolicLink(gateway.file())).isTrue();
 
         Path second = Files.createDirectory(folder.resolve("..2026_11_24_02"));
         Files.writeString(second.resolve("rules.yaml"), rules(rule("a", portA, "plaintext-allowed"),
                 rule("b", portB, "plaintext-allowed"), rule("c", portC, "plaintext-allowed")));
         Path newData = Files.createSymbolicLink(folder.resolve("..data_tmp"), second.getFileName());
-        Files.move(newData, folder.resolve("..data"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(newData, folder.resolve("..data"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
 
         Eventually.until("rule c is listening",
                 () -> gateway.gateway().listeners().stream().anyMatch(l -> l.rule().equals("c")));

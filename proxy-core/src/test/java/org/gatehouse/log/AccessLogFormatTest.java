@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.Socket;
 import java.nio.file.Path;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.session.Transport;
@@ -40,11 +45,11 @@ class AccessLogFormatTest {
                 + TestRules.rule("pop3s", "pop3", "implicit", b.getAddress().getHostAddress() + ":" + b.getPort()));
         LogCapture.clear();
 
-        java.net.Socket plain = gateway.plain("pop3s");
-        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) gateway.clientContext().getSocketFactory()
+        Socket plain = gateway.plain("pop3s");
+        SSLSocket tls = (SSLSocket) gateway.clientContext().getSocketFactory()
                 .createSocket(plain, "127.0.0.1", plain.getPort(), true);
-        javax.net.ssl.SSLParameters parameters = tls.getSSLParameters();
-        parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName("mail.example.test")));
+        SSLParameters parameters = tls.getSSLParameters();
+        parameters.setServerNames(List.of(new SNIHostName("mail.example.test")));
         tls.setSSLParameters(parameters);
         try (LineClient c = new LineClient(tls)) {
             assertThat(c.readLine()).startsWith("+OK");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.gatehouse.demo.DemoMailServer;
 import org.gatehouse.rules.Protocol;
@@ -178,7 +179,7 @@ class RealClientsTest {
     }
 
     private static List<String> concat(List<String> head, String... tail) {
-        List<String> all = new java.util.ArrayList<>(head);
+        List<String> all = new ArrayList<>(head);
         all.addAll(List.of(tail));
         return all;
     }

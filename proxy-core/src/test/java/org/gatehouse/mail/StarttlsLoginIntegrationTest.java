@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.SSLSocket;
@@ -224,7 +225,7 @@ class StarttlsLoginIntegrationTest {
     }
 
     private static List<String> readSmtpReply(LineClient c) throws Exception {
-        List<String> lines = new java.util.ArrayList<>();
+        List<String> lines = new ArrayList<>();
         String line;
         do {
             line = c.readLine();

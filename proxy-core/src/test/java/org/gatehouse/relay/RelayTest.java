@@ -14,6 +14,7 @@ import io.netty.resolver.DefaultAddressResolverGroup;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.metrics.GatewayMetrics;
@@ -176,7 +177,7 @@ class RelayTest {
             session.end();
         } finally {
             pools.close();
-            loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }

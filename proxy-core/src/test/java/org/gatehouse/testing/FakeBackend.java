@@ -1,5 +1,6 @@
 package org.gatehouse.testing;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,9 +11,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,16 +57,16 @@ public final class FakeBackend implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
-    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch closing = new CountDownLatch(1);
     private volatile Mode mode;
     /** Connections served at once, as a server at its process limit: the next ones wait in the listen queue. */
-    private final java.util.concurrent.Semaphore slots;
+    private final Semaphore slots;
     private volatile ProxyHeader proxyHeader = ProxyHeader.NONE;
 
     private FakeBackend(String name, int port, Mode mode, int maxConcurrent) throws IOException {
         this.name = name;
         this.mode = mode;
-        this.slots = new java.util.concurrent.Semaphore(maxConcurrent);
+        this.slots = new Semaphore(maxConcurrent);
         this.server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -162,7 +166,7 @@ public final class FakeBackend implements AutoCloseable {
                     line.append((char) c);
                     continue;
                 }
-                String command = line.toString().trim().toUpperCase(java.util.Locale.ROOT);
+                String command = line.toString().trim().toUpperCase(Locale.ROOT);
                 line.setLength(0);
                 if (command.startsWith("QUIT") || command.endsWith("LOGOUT")) {
                     out.write(("+OK " + name + " bye\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -185,7 +189,7 @@ public final class FakeBackend implements AutoCloseable {
     private void readProxyHeader(InputStream in) throws IOException {
         switch (proxyHeader) {
             case V1 -> {
-                java.io.ByteArrayOutputStream header = new java.io.ByteArrayOutputStream();
+                ByteArrayOutputStream header = new ByteArrayOutputStream();
                 int c;
                 while ((c = in.read()) >= 0) {
                     header.write(c);

@@ -1,5 +1,7 @@
 package org.gatehouse.testing;
 
+import java.io.BufferedInputStream;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +18,7 @@ public final class LineClient implements AutoCloseable {
 
     public LineClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
         this.out = socket.getOutputStream();
     }
 

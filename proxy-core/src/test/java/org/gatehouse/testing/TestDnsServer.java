@@ -16,12 +16,14 @@ import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
 import io.netty.handler.codec.dns.DatagramDnsResponse;
 import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
 import io.netty.handler.codec.dns.DefaultDnsPtrRecord;
+import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DefaultDnsRawRecord;
 import io.netty.handler.codec.dns.DnsQuestion;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -31,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An authoritative-looking DNS server on 127.0.0.1 (UDP, a free port) for tests: PTR, A and AAAA records set by the
@@ -173,7 +176,7 @@ public final class TestDnsServer implements AutoCloseable {
         DatagramDnsResponse response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
         response.setRecursionAvailable(true);
         response.setRecursionDesired(query.isRecursionDesired());
-        response.addRecord(DnsSection.QUESTION, new io.netty.handler.codec.dns.DefaultDnsQuestion(q.name(), q.type()));
+        response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(q.name(), q.type()));
         List<DnsRecord> answers = new ArrayList<>();
         boolean exists = ptr.containsKey(name) || addresses.containsKey(name);
         if (servfail.contains(name)) {
@@ -226,7 +229,7 @@ public final class TestDnsServer implements AutoCloseable {
         if (b.length == 4) {
             return String.format("%d.%d.%d.%d.in-addr.arpa", b[3] & 0xff, b[2] & 0xff, b[1] & 0xff, b[0] & 0xff);
         }
-        String hex = String.format("%032x", new java.math.BigInteger(1, b));
+        String hex = String.format("%032x", new BigInteger(1, b));
         for (int i = hex.length() - 1; i >= 0; i--) {
             out.append(hex.charAt(i)).append('.');
         }
@@ -240,6 +243,6 @@ public final class TestDnsServer implements AutoCloseable {
             held.clear();
         }
         channel.close().awaitUninterruptibly();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 }

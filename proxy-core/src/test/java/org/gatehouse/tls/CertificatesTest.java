@@ -3,16 +3,22 @@ package org.gatehouse.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.RulesException;
+import org.gatehouse.rules.Secret;
+import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.load.RulesLoader;
 import org.gatehouse.testing.TestCertificates;
 import org.gatehouse.testing.TestCertificates.Ca;
@@ -53,7 +59,7 @@ class CertificatesTest {
         return contexts;
     }
 
-    private final List<TlsContexts> built = new java.util.ArrayList<>();
+    private final List<TlsContexts> built = new ArrayList<>();
 
     @org.junit.jupiter.api.AfterEach
     void releaseContexts() {
@@ -257,27 +263,27 @@ class CertificatesTest {
     @Test
     void filesThatGrewPastTheirBoundSinceTheCheckAreRefusedWithoutBeingRead() throws Exception {
         Path huge = dir.resolve("huge.pem");
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+        try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
             f.setLength(300L * 1024 * 1024); // sparse
         }
         KeyPair ec = TestCertificates.ec();
         write("mail.crt", TestCertificates.pem(ca.sign(ec, "mail.example.test"), ca.certificate()));
         write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
-        org.gatehouse.rules.SourcePosition here = org.gatehouse.rules.SourcePosition.unknown("test");
+        SourcePosition here = SourcePosition.unknown("test");
         String tooLarge = huge + " is 300 MiB, more than ";
 
-        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new CertificateSource.PemFiles("mail",
                 huge, dir.resolve("mail.key"), here)))
                 .hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
-        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new CertificateSource.PemFiles("mail",
                 dir.resolve("mail.crt"), huge, here)))
                 .hasMessage(tooLarge + "a certificate or key file may be (1 MiB)");
-        assertThatThrownBy(() -> CertificateMaterial.loadPem(new org.gatehouse.rules.CertificateSource.PemFiles("mail",
+        assertThatThrownBy(() -> CertificateMaterial.loadPem(new CertificateSource.PemFiles("mail",
                 dir.resolve("mail.crt"), dir.resolve("mail.key"),
-                java.util.Optional.of(new org.gatehouse.rules.Secret.File(huge)), false, false, here)))
+                Optional.of(new Secret.File(huge)), false, false, here)))
                 .hasMessage(tooLarge + "a passphrase file may be (4 KiB)");
-        assertThatThrownBy(() -> CertificateMaterial.loadPkcs12(new org.gatehouse.rules.CertificateSource.Pkcs12("mail",
-                huge, java.util.Optional.empty(), false, false, here)))
+        assertThatThrownBy(() -> CertificateMaterial.loadPkcs12(new CertificateSource.Pkcs12("mail",
+                huge, Optional.empty(), false, false, here)))
                 .hasMessage(tooLarge + "a PKCS#12 file may be (1 MiB)");
     }
 }

@@ -3,14 +3,18 @@ package org.gatehouse.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.netty.handler.ssl.OpenSsl;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.FakeBackend;
+import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestCertificates;
 import org.gatehouse.testing.TestCertificates.Ca;
 import org.gatehouse.testing.TestGateway;
@@ -27,7 +31,7 @@ class OcspStaplingTest {
     @Test
     void theResponderAnswerIsStapledToTheHandshake() throws Exception {
         ExternalTool.require("openssl");
-        Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), "OCSP stapling needs the OpenSSL engine");
+        Assumptions.assumeTrue(OpenSsl.isAvailable(), "OCSP stapling needs the OpenSSL engine");
         Ca ca = Ca.create("Stapling CA");
         AtomicInteger asked = new AtomicInteger();
         HttpServer responder = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -82,9 +86,9 @@ class OcspStaplingTest {
 
     @Test
     void anOversizedResponderAnswerIsNotReadWholeNorStapled() throws Exception {
-        Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), "OCSP stapling needs the OpenSSL engine");
+        Assumptions.assumeTrue(OpenSsl.isAvailable(), "OCSP stapling needs the OpenSSL engine");
         Ca ca = Ca.create("Stapling CA");
-        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong sent = new AtomicLong();
         HttpServer responder = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         responder.createContext("/ocsp", exchange -> {
             try (exchange) {
@@ -95,7 +99,7 @@ class OcspStaplingTest {
                     exchange.getResponseBody().write(chunk);
                     sent.addAndGet(chunk.length);
                 }
-            } catch (java.io.IOException readerLeft) {
+            } catch (IOException readerLeft) {
                 // the gateway stopped reading: what this test wants
             }
         });
@@ -105,7 +109,7 @@ class OcspStaplingTest {
         Files.writeString(dir.resolve("mail.crt"), TestCertificates.pem(ca.signWithOcsp(keys, url, "mail.example.test"),
                 ca.certificate()));
         Files.writeString(dir.resolve("mail.key"), TestCertificates.pkcs8(keys.getPrivate()));
-        org.gatehouse.testing.LogCapture.clear();
+        LogCapture.clear();
         try (FakeBackend backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
                 TestGateway gateway = TestGateway.start(dir,
                         """
@@ -115,7 +119,7 @@ class OcspStaplingTest {
                                   - { name: stapled, listen: ["127.0.0.1:0"], protocol: pop3, certificate: mail, backend: ["%s"] }
                                 """
                                 .formatted(backend.hostPort()))) {
-            assertThat(org.gatehouse.testing.LogCapture.lines())
+            assertThat(LogCapture.lines())
                     .anySatisfy(l -> assertThat(l).contains("OCSP fetch failed")
                             .contains("larger than 64 KiB").contains("no response is stapled"));
             assertThat(sent.get()).as("bytes the responder got to send").isLessThan(50L * 1024 * 1024);

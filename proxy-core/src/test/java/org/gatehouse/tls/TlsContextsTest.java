@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -69,7 +73,7 @@ class TlsContextsTest {
     }
 
     private static TlsEngine engine(String which) {
-        return which.equals("jdk") ? new TlsEngine(io.netty.handler.ssl.SslProvider.JDK, "JDK") : TlsEngine.detect();
+        return which.equals("jdk") ? new TlsEngine(SslProvider.JDK, "JDK") : TlsEngine.detect();
     }
 
     @ParameterizedTest
@@ -81,7 +85,7 @@ class TlsContextsTest {
         PublishingRules rules = rules("mail.crt", "mail.key");
 
         TlsContexts contexts = TlsContexts.build(rules, engine(which), TlsContexts.Mode.CHECK);
-        SSLEngine engine = ((io.netty.handler.ssl.SslHandler) contexts
+        SSLEngine engine = ((SslHandler) contexts
                 .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000)).engine();
         contexts.release(); // the engine keeps its own reference
         try {
@@ -94,7 +98,7 @@ class TlsContextsTest {
                         "TLS_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+|TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+");
             });
         } finally {
-            io.netty.util.ReferenceCountUtil.release(engine);
+            ReferenceCountUtil.release(engine);
         }
     }
 
@@ -109,14 +113,14 @@ class TlsContextsTest {
         assertThat(contexts.tryRetain()).as("a connection's reference").isTrue();
         contexts.release(); // the owner's
         assertThat(contexts.released()).isFalse();
-        io.netty.handler.ssl.SslHandler handler = (io.netty.handler.ssl.SslHandler) contexts.newHandler(
+        SslHandler handler = (SslHandler) contexts.newHandler(
                 rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000);
         contexts.release(); // the connection's
         assertThat(contexts.released()).isTrue();
         assertThat(contexts.tryRetain()).as("no reference can be taken once freed").isFalse();
         contexts.rotateTicketKeys(); // harmless once freed
         assertThat(handler.engine().getEnabledProtocols()).as("an engine made before keeps its context").isNotEmpty();
-        io.netty.util.ReferenceCountUtil.release(handler.engine());
+        ReferenceCountUtil.release(handler.engine());
         assertThatThrownBy(contexts::release).isInstanceOf(IllegalStateException.class);
     }
 
@@ -146,10 +150,10 @@ class TlsContextsTest {
         for (String key : List.of("traditional.key", "pkcs8.key")) {
             PublishingRules rules = rules("mail.crt", key);
             TlsContexts contexts = TlsContexts.build(rules, TlsEngine.detect(), TlsContexts.Mode.CHECK);
-            io.netty.channel.ChannelHandler handler = contexts
+            ChannelHandler handler = contexts
                     .newHandler(rules.rule("pop3s").orElseThrow(), ByteBufAllocator.DEFAULT, 10_000);
-            assertThat(handler).isInstanceOf(io.netty.handler.ssl.SslHandler.class);
-            io.netty.util.ReferenceCountUtil.release(((io.netty.handler.ssl.SslHandler) handler).engine());
+            assertThat(handler).isInstanceOf(SslHandler.class);
+            ReferenceCountUtil.release(((SslHandler) handler).engine());
             contexts.release();
         }
         assertThat(Files.readString(dir.resolve("traditional.key")))

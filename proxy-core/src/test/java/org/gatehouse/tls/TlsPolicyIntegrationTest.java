@@ -3,12 +3,18 @@ package org.gatehouse.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.math.BigInteger;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -102,7 +108,7 @@ class TlsPolicyIntegrationTest {
         if (clientKeys != null) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
-            keys.setKeyEntry("me", clientKeys.getPrivate(), "x".toCharArray(), new java.security.cert.Certificate[]{
+            keys.setKeyEntry("me", clientKeys.getPrivate(), "x".toCharArray(), new Certificate[]{
                     clientCertificate, ca.certificate()});
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, "x".toCharArray());
@@ -169,7 +175,7 @@ class TlsPolicyIntegrationTest {
     /** openssl at security level 0 still offers TLS 1.1, which the JDK's client no longer does. */
     private ExternalTool.Result openssl(String rule, String... options) throws Exception {
         ExternalTool.require("openssl");
-        List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-ign_eof", "-connect",
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-ign_eof", "-connect",
                 "127.0.0.1:" + gateway.address(rule).getPort(), "-servername", "mail.example.test"));
         command.addAll(List.of(options));
         return ExternalTool.run(command, "QUIT\r\n", 30);
@@ -183,7 +189,7 @@ class TlsPolicyIntegrationTest {
         assertThat(tls10.exitCode()).as(tls10.output()).isNotZero();
 
         ExternalTool.Result legacy = openssl("legacy", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0");
-        if (gateway.gateway().snapshot().tls().engine().provider() != io.netty.handler.ssl.SslProvider.JDK) {
+        if (gateway.gateway().snapshot().tls().engine().provider() != SslProvider.JDK) {
             assertThat(legacy.output()).as(legacy.output()).contains("Protocol  : TLSv1.1");
             assertThat(legacy.output()).contains("+OK backend");
         } else {
@@ -212,7 +218,7 @@ class TlsPolicyIntegrationTest {
             try (SSLSocket s = connect(client(null, null), "client-cert", null)) {
                 new LineClient(s).readLine(); // TLS 1.3 reports the refusal at the first read
             }
-        }).isInstanceOf(java.io.IOException.class);
+        }).isInstanceOf(IOException.class);
 
         KeyPair alice = TestCertificates.ec();
         X509Certificate aliceCert = ca.sign(alice, "alice.example.test");
@@ -237,7 +243,7 @@ class TlsPolicyIntegrationTest {
     @Test
     void ticketsOutliveOneKeyRotationButNotTwo() throws Exception {
         ExternalTool.require("openssl");
-        Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), "session tickets are the OpenSSL engine's");
+        Assumptions.assumeTrue(OpenSsl.isAvailable(), "session tickets are the OpenSSL engine's");
         Path ticket = dir.resolve("t.pem");
         assertThat(openssl("intermediate", "-tls1_2", "-sess_out", ticket.toString()).output()).contains("+OK backend");
 
@@ -256,7 +262,7 @@ class TlsPolicyIntegrationTest {
         SSLContext client = client(null, null);
         try (SSLSocket before = connect(client, "intermediate", null); LineClient c = new LineClient(before)) {
             assertThat(c.readLine()).startsWith("+OK backend");
-            java.math.BigInteger oldSerial = ((X509Certificate) before.getSession().getPeerCertificates()[0])
+            BigInteger oldSerial = ((X509Certificate) before.getSession().getPeerCertificates()[0])
                     .getSerialNumber();
 
             certificate("mail", "mail.example.test"); // renewed: a new key and certificate in the same files

@@ -3,6 +3,9 @@ package org.gatehouse.rules;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,8 +37,8 @@ public record PublishingRules(
         requireNonNull(source, "source");
         requireNonNull(stateDir, "stateDir");
         requireNonNull(service, "service");
-        certificates = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(certificates));
-        clientSets = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clientSets));
+        certificates = Collections.unmodifiableMap(new LinkedHashMap<>(certificates));
+        clientSets = Collections.unmodifiableMap(new LinkedHashMap<>(clientSets));
         requireNonNull(dns, "dns");
         rules = List.copyOf(rules);
         warnings = List.copyOf(warnings);
@@ -62,7 +65,7 @@ public record PublishingRules(
 
     /** The certificates that enabled rules use, in file order. */
     public List<CertificateSource> certificatesInUse() {
-        var used = new java.util.HashSet<String>();
+        var used = new HashSet<String>();
         for (Rule r : enabledRules()) {
             used.addAll(r.tls().certificates());
         }

@@ -15,6 +15,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.gatehouse.session.Transport;
 
 /**
@@ -81,7 +83,7 @@ final class Backends implements AutoCloseable {
 
                 @Override
                 protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
-                    String command = line.toString(StandardCharsets.US_ASCII).trim().toUpperCase(java.util.Locale.ROOT);
+                    String command = line.toString(StandardCharsets.US_ASCII).trim().toUpperCase(Locale.ROOT);
                     if (command.startsWith("QUIT")) {
                         ctx.writeAndFlush(ascii("+OK bye\r\n")).addListener(ChannelFutureListener.CLOSE);
                     } else {
@@ -167,6 +169,6 @@ final class Backends implements AutoCloseable {
                 c.close();
             }
         }
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -1,5 +1,6 @@
 package org.gatehouse.bench.load;
 
+import io.netty.channel.Channel;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -9,9 +10,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -114,7 +119,7 @@ public final class Bench {
 
     private static void deleteRecursively(Path dir) throws IOException {
         try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
@@ -166,14 +171,14 @@ public final class Bench {
         int count = quick ? 200 : 2_000;
         Thread.sleep(500);
         long before = t.rssKb();
-        List<io.netty.channel.Channel> open = client.holdOpen(t.echo, count);
+        List<Channel> open = client.holdOpen(t.echo, count);
         try {
             client.checkAlive(open);
             Thread.sleep(500);
             long after = t.rssKb();
             add(t, "idle_rss", (after - before) / (double) open.size());
         } finally {
-            open.forEach(io.netty.channel.Channel::close);
+            open.forEach(Channel::close);
         }
     }
 
@@ -350,11 +355,11 @@ public final class Bench {
 
     /** One ECDSA P-256 certificate and key for all three proxies, as PEM and as HAProxy's combined file. */
     static void writeCertificate(Path dir) throws Exception {
-        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
-        generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair keys = generator.generateKeyPair();
         String cert = SelfSignedCertificates.toPem(SelfSignedCertificates.selfSign(keys, List.of("bench.example.test",
-                "127.0.0.1"), java.time.Instant.now()));
+                "127.0.0.1"), Instant.now()));
         String key = SelfSignedCertificates.toPem(new JcaPKCS8Generator(keys.getPrivate(), null));
         Files.writeString(dir.resolve("cert.pem"), cert);
         Files.writeString(dir.resolve("key.pem"), key);

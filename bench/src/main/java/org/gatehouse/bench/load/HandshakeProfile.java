@@ -2,6 +2,7 @@ package org.gatehouse.bench.load;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.gatehouse.session.Transport;
 
 /**
@@ -42,6 +43,6 @@ public final class HandshakeProfile {
 
     /** "library-default" as the enum constant LIBRARY_DEFAULT. */
     private static String word(String arg) {
-        return arg.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        return arg.toUpperCase(Locale.ROOT).replace('-', '_');
     }
 }

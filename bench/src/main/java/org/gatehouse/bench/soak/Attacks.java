@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +40,7 @@ final class Attacks {
     private final Soak.Target target;
     private final Map<String, AtomicInteger> counts = new LinkedHashMap<>();
     private final AtomicInteger surprises = new AtomicInteger();
-    private final List<String> surprising = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> surprising = Collections.synchronizedList(new ArrayList<>());
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private volatile boolean stopped;
@@ -193,7 +195,7 @@ final class Attacks {
         try (Socket s = connect("imap", 10_000)) {
             counts.get("long-line").incrementAndGet();
             byte[] a = new byte[64 * 1024];
-            java.util.Arrays.fill(a, (byte) 'a');
+            Arrays.fill(a, (byte) 'a');
             for (int i = 0; i < 16; i++) {
                 s.getOutputStream().write(a);
             }

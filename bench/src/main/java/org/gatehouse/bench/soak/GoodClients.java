@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,8 +38,8 @@ final class GoodClients {
     private final SSLSocketFactory tls = trustingAll();
     private final Map<String, AtomicInteger> served = new LinkedHashMap<>();
     private final Map<String, AtomicInteger> failed = new LinkedHashMap<>();
-    private final Map<String, Long> slowestMillis = new java.util.concurrent.ConcurrentHashMap<>();
-    private final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, Long> slowestMillis = new ConcurrentHashMap<>();
+    private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
 
     GoodClients(Soak.Target target) {
         this.target = target;
@@ -62,7 +66,7 @@ final class GoodClients {
                     } catch (Exception | AssertionError e) {
                         failed.get(kind).incrementAndGet();
                         if (failures.size() < 10) {
-                            failures.add(kind + " at " + java.time.Instant.now() + ": " + e);
+                            failures.add(kind + " at " + Instant.now() + ": " + e);
                         }
                     }
                     Soak.sleepQuietly(250);
@@ -219,7 +223,7 @@ final class GoodClients {
                 }
             }}, null);
             return context.getSocketFactory();
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
     }

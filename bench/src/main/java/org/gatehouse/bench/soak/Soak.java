@@ -1,5 +1,6 @@
 package org.gatehouse.bench.soak;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,9 +10,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The soak: a running Gatehouse (started by {@code bench/soak}, with Dovecot and Postfix behind it) under good and
@@ -104,7 +108,7 @@ public final class Soak {
             t.setDaemon(true);
             return t;
         });
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        List<Future<?>> running = new ArrayList<>();
         running.addAll(good.start(pool, end));
         running.addAll(attacks.start(pool, end));
         long interval = Math.max(1_000_000_000L, duration.toNanos() / 400);
@@ -120,10 +124,10 @@ public final class Soak {
             }
         }
         attacks.stop();
-        for (java.util.concurrent.Future<?> f : running) {
+        for (Future<?> f : running) {
             try {
                 f.get(60, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 f.cancel(true);
             }
         }
@@ -247,7 +251,7 @@ public final class Soak {
         }
     }
 
-    static void closeQuietly(java.io.Closeable c) {
+    static void closeQuietly(Closeable c) {
         if (c == null) {
             return;
         }

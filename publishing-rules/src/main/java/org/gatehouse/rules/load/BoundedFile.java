@@ -3,7 +3,9 @@ package org.gatehouse.rules.load;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Reads the files the rules name (the rules file itself, certificates, keys, PKCS#12 files, passphrase files) with a
@@ -43,7 +45,7 @@ public final class BoundedFile {
     public static byte[] read(Path file, int max, String what) throws IOException {
         if (!Files.isRegularFile(file)) {
             if (!Files.exists(file)) {
-                throw new java.nio.file.NoSuchFileException(file.toString());
+                throw new NoSuchFileException(file.toString());
             }
             throw new IOException(file + " is not a regular file");
         }
@@ -75,12 +77,12 @@ public final class BoundedFile {
         if (bytes >= 1024 * 1024) {
             return bytes % (1024 * 1024) == 0
                     ? bytes / (1024 * 1024) + " MiB"
-                    : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+                    : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
         }
         if (bytes >= 1024) {
             return bytes % 1024 == 0
                     ? bytes / 1024 + " KiB"
-                    : String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+                    : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
         }
         return bytes + " bytes";
     }

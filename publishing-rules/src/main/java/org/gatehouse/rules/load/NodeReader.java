@@ -1,10 +1,14 @@
 package org.gatehouse.rules.load;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.SourcePosition;
 import org.gatehouse.rules.load.YamlNode.Entry;
@@ -85,36 +89,36 @@ final class NodeReader {
 
     Optional<Boolean> bool(YamlNode node, String path) {
         if (node instanceof Scalar s && s.type() == ScalarType.BOOLEAN) {
-            return Optional.of(Boolean.parseBoolean(s.text().toLowerCase(java.util.Locale.ROOT)));
+            return Optional.of(Boolean.parseBoolean(s.text().toLowerCase(Locale.ROOT)));
         }
         problem(node.position(), path, "expected true or false, found " + describe(node));
         return Optional.empty();
     }
 
-    private static final java.util.regex.Pattern DURATION_PART = java.util.regex.Pattern
+    private static final Pattern DURATION_PART = Pattern
             .compile("(\\d{1,9})(ms|s|m|h|d)");
 
     /**
      * A duration written with units, as {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 1d} or a sum such as
      * {@code 1h30m}; a bare number is refused, since its unit would be a guess.
      */
-    Optional<java.time.Duration> duration(YamlNode node, String path, java.time.Duration min, java.time.Duration max) {
+    Optional<Duration> duration(YamlNode node, String path, Duration min, Duration max) {
         if (!(node instanceof Scalar s) || (s.type() != ScalarType.STRING && s.type() != ScalarType.INTEGER)) {
             problem(node.position(), path, "expected a duration such as 500ms, 2s, 5m or 1h, found " + describe(node));
             return Optional.empty();
         }
         String text = s.text().trim();
-        java.util.regex.Matcher m = DURATION_PART.matcher(text);
-        java.time.Duration total = java.time.Duration.ZERO;
+        Matcher m = DURATION_PART.matcher(text);
+        Duration total = Duration.ZERO;
         int end = 0;
         while (m.find() && m.start() == end) {
             long n = Long.parseLong(m.group(1));
             total = total.plus(switch (m.group(2)) {
-                case "ms" -> java.time.Duration.ofMillis(n);
-                case "s" -> java.time.Duration.ofSeconds(n);
-                case "m" -> java.time.Duration.ofMinutes(n);
-                case "h" -> java.time.Duration.ofHours(n);
-                default -> java.time.Duration.ofDays(n);
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
             });
             end = m.end();
         }
@@ -130,8 +134,8 @@ final class NodeReader {
         return Optional.of(total);
     }
 
-    private static String show(java.time.Duration d) {
-        return d.isZero() ? "0s" : d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    private static String show(Duration d) {
+        return d.isZero() ? "0s" : d.toString().substring(2).toLowerCase(Locale.ROOT);
     }
 
     /** A whole number from {@code min} to {@code max}. */

@@ -3,8 +3,11 @@ package org.gatehouse.rules.load;
 import static org.gatehouse.rules.load.NodeReader.index;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +63,7 @@ public final class RulesLoader {
         String text;
         try {
             byte[] bytes = BoundedFile.read(file, BoundedFile.MAX_RULES_FILE, "a rules file");
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new RulesException(new Problem(SourcePosition.unknown(file.toString()), "", "is not UTF-8 text"));
         } catch (BoundedFile.TooLargeException e) {
@@ -139,8 +142,8 @@ public final class RulesLoader {
     }
 
     private static String describe(IOException e) {
-        return e instanceof java.nio.file.NoSuchFileException
+        return e instanceof NoSuchFileException
                 ? "no such file"
-                : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString();
+                : e instanceof AccessDeniedException ? "permission denied" : e.toString();
     }
 }

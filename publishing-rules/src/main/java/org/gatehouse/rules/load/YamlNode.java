@@ -1,5 +1,7 @@
 package org.gatehouse.rules.load;
 
+import java.util.Collections;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +20,7 @@ sealed interface YamlNode {
     /** A mapping; keys keep the order they were written in. */
     record MapNode(Map<String, Entry> entries, SourcePosition position) implements YamlNode {
         public MapNode {
-            entries = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+            entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
         }
 
         @Override

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.RulesException;
 import org.gatehouse.rules.SourcePosition;
@@ -68,7 +69,7 @@ final class YamlReader {
         if (message == null || message.isBlank()) {
             return "unreadable YAML";
         }
-        java.util.StringJoiner out = new java.util.StringJoiner("; ");
+        StringJoiner out = new StringJoiner("; ");
         for (String line : message.split("\n")) {
             if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
                 out.add(line.trim());

@@ -3,11 +3,13 @@ package org.gatehouse.rules.load;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.gatehouse.rules.AccessDecision;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.CertificateSource;
@@ -555,7 +557,7 @@ class RulesLoaderTest {
                 accessLog: { format: json }
                 """ + MINIMAL_RULE);
 
-        assertThat(rules.service()).isEqualTo(new ServiceSettings(java.util.Optional.of(new HostPort("::1", 9200)),
+        assertThat(rules.service()).isEqualTo(new ServiceSettings(Optional.of(new HostPort("::1", 9200)),
                 Duration.ofMinutes(2), ServiceSettings.AccessLogFormat.JSON));
         assertThat(load("admin: { enabled: false }\n" + MINIMAL_RULE).service().admin()).isEmpty();
     }
@@ -604,7 +606,7 @@ class RulesLoaderTest {
                 rule.backend()).isEqualTo(
                         new Backend(List.of(new HostPort("10.0.0.5", 110), new HostPort("10.0.0.6", 110)),
                                 Backend.Balance.ROUND_ROBIN, Duration.ofSeconds(2),
-                                java.util.Optional.of(new Backend.HealthCheck(
+                                Optional.of(new Backend.HealthCheck(
                                         Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2)),
                                 Backend.ProxyProtocol.V2, true));
         assertThat(rule.acceptProxyProtocol().orElseThrow().addresses().contains(new byte[]{10, 1, 2, 3})).isTrue();
@@ -633,11 +635,11 @@ class RulesLoaderTest {
                 """);
 
         assertThat(rules.rule("a").orElseThrow().limits()).isEqualTo(new Limits(500, 0,
-                java.util.Optional.of(new Limits.Rate(60, Duration.ofMinutes(1))), Limits.DEFAULT_HANDSHAKE_TIMEOUT,
-                java.util.Optional.of(Duration.ofMinutes(2))));
+                Optional.of(new Limits.Rate(60, Duration.ofMinutes(1))), Limits.DEFAULT_HANDSHAKE_TIMEOUT,
+                Optional.of(Duration.ofMinutes(2))));
         assertThat(rules.rule("b").orElseThrow().limits()).isEqualTo(new Limits(500, 20,
-                java.util.Optional.of(new Limits.Rate(10, Duration.ofSeconds(1))), Duration.ofSeconds(5),
-                java.util.Optional.of(Duration.ofMinutes(2))));
+                Optional.of(new Limits.Rate(10, Duration.ofSeconds(1))), Duration.ofSeconds(5),
+                Optional.of(Duration.ofMinutes(2))));
         assertThat(Limits.defaults().idleTimeoutFor(Protocol.IMAP)).hasValue(Duration.ofMinutes(30));
         assertThat(Limits.defaults().idleTimeoutFor(Protocol.TCP)).isEmpty();
     }
@@ -675,7 +677,7 @@ class RulesLoaderTest {
     @Test
     void aRulesFileOverItsSizeBoundIsRefusedWithoutBeingRead() throws Exception {
         Path huge = dir.resolve("huge.yaml");
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+        try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
             f.setLength(300L * 1024 * 1024); // sparse: no disk used
         }
         assertThatThrownBy(() -> RulesLoader.load(huge)).isInstanceOf(RulesException.class)
@@ -687,7 +689,7 @@ class RulesLoaderTest {
 
     @Test
     void certificateAndPassphraseFilesOverTheirSizeBoundsAreProblemsAtTheCertificate() throws Exception {
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("huge.crt").toFile(), "rw")) {
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("huge.crt").toFile(), "rw")) {
             f.setLength(300L * 1024 * 1024);
         }
         Files.writeString(dir.resolve("mail.key"), "not checked here");

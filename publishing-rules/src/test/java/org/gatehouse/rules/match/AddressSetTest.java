@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -92,7 +94,7 @@ class AddressSetTest {
         // 100,000 scattered /32 and /128 entries: every one matches, its neighbours don't (unless also listed).
         Random random = new Random(42);
         List<AddressBlock> blocks = new ArrayList<>();
-        java.util.Set<Long> v4 = new java.util.HashSet<>();
+        Set<Long> v4 = new HashSet<>();
         List<byte[]> v6 = new ArrayList<>();
         while (v4.size() < 50_000) {
             long value = random.nextInt() & 0xffffffffL;
