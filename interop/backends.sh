@@ -183,14 +183,14 @@ CONF
   printf 'demo@example.test example.test/demo/\n' > "$conf/vmailbox"
   # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, a second smtpd that
   # does not offer CHUNKING (so BDAT is not framing it knows), and a third for interop/models.sh: its own log name,
-  # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, and what it queues
-  # discarded.
+  # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, what it queues
+  # discarded, and no delay after errors (the model answers each read before the next, and so should the server).
   awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" '
     /^smtp +inet/ {
       print "127.0.0.1:" port " inet n - n - - smtpd"
       print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
       print "127.0.0.1:" models " inet n - n - - smtpd -o syslog_name=postfix-models -o smtpd_client_port_logging=yes" \
-        " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard:"
+        " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard: -o smtpd_error_sleep_time=0"
       next
     }
     /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }

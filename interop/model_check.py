@@ -2,23 +2,24 @@
 
     model_check.py send PROTOCOL PORT MODELS OUT [--rawlog DIR] [--log FILE] FILE...
         For each fuzz input FILE (first byte: the read size, (b & 0x3f) + 1; the rest: what the client sends), one
-        connection straight to the server on PORT (no gateway): the greeting, then the bytes in reads of that size,
-        after each read the server's replies until it is quiet (bounded waits, longer where the model, MODELS, answered
-        that read: the server should pace like the model, which answers each read before the next), then the end of
-        input (a half-close) and the server's last words. One JSON line per session to OUT: the file, the client's
-        port, what came back, whether the server closed before the client's end of input, and (Dovecot, with its login
-        rawlog in DIR) the bytes Dovecot read.
+        connection straight to the server on PORT (no gateway), one session at a time: the greeting, then the bytes in
+        reads of that size, after each read the server's replies (as many as the model, MODELS, gave to that read,
+        within a bounded wait, then until it is quiet: the server paces like the model, which answers each read before
+        the next), then the end of input (a half-close) and the server's last words. One JSON line per session to OUT:
+        the file, the client's port, what came back, whether the server closed before the client's end of input, and
+        for Dovecot the bytes its login process read (its rawlog in DIR) and its log (FILE) while the session lasted.
 
     model_check.py compare PROTOCOL MODELS SESSIONS LOG
         Compares, input by input, what the model read (MODELS: the JSON lines of ModelReading) with what the server
-        read (SESSIONS, and LOG: Postfix's log with debug_peer_list, or Dovecot's with auth_debug):
+        read (SESSIONS, and for SMTP LOG: Postfix's log, with debug_peer_list and the client's port):
           SMTP   the commands Postfix logged as read ("< client: line", without the SASL responses that follow a 334)
                  against the model's commands(), both normalized (verb in upper case, words joined by one space, and
                  what Postfix's log censors as "?" censored alike); the SASL logins Postfix attempted (mechanism)
                  against the model's logins(); messages queued against messages(); reply codes; who closed.
-          POP3   the authentication requests Dovecot's login process made (mechanism; USER/PASS is PLAIN) against the
-          IMAP   model's logins(); the replies (POP3: +OK, -ERR, +; IMAP: each tagged status with its tag, +, * BAD,
-                 * BYE), in order, against the model's; who closed; the bytes Dovecot read (rawlog) against those sent.
+          POP3   the logins Dovecot's authentication server read in the session (mechanism; USER/PASS and LOGIN are
+          IMAP   PLAIN) against the model's logins(); the replies (POP3: +OK, -ERR, +; IMAP: each tagged status with
+                 its tag, +, * BAD, * BYE), in order, against the model's; who closed; the bytes Dovecot read (rawlog)
+                 against those sent.
         Prints one line per input, and for a mismatch both readings; exit status 1 on any mismatch.
 
 Loopback only; every read has a deadline.
@@ -248,7 +249,7 @@ def postfix_sessions(log):
             s["after_334"] = rest.startswith("334 ")
             if re.match(r"^\d{3}( |$)", rest):
                 s["codes"].append(rest[:3])
-            if re.match(r"^250 2\.0\.0 Ok: queued as ", rest):
+            if re.match(r"^250 2\.0\.0 Ok: (\d+ bytes )?queued as ", rest):
                 s["queued"] += 1
         elif kind == "warning:":
             # A failed attempt, unless Postfix refused it before its SASL server read credentials: a mechanism it
@@ -278,9 +279,11 @@ def dovecot_logins(window, port):
             requests[m.group(1)] = {"mech": m.group(2).upper(), "credentials": "resp" in fields, "done": False}
             order.append(m.group(1))
             continue
-        m = re.search(r"client in: CONT\t(\d+)", line)
-        if m and m.group(1) in requests:
-            requests[m.group(1)]["credentials"] = True
+        # "CONT<hidden>" without auth_debug_passwords: the session's requests run one at a time, so it is the last one.
+        m = re.search(r"client in: CONT(?:\t(\d+))?", line)
+        request = (m.group(1) or (order[-1] if order else None)) if m else None
+        if request in requests:
+            requests[request]["credentials"] = True
         m = re.search(r"client passdb out: (OK|FAIL)\t(\d+)", line)
         if m and m.group(2) in requests:
             requests[m.group(2)]["done"] = True
