@@ -85,9 +85,9 @@ CONF
 start_dovecot_models() {
   # For interop/models.sh only: what a client's bytes make Dovecot do, with nothing else on it. Every
   # authentication request is logged (auth_debug, with the client's port); failures are answered without the usual
-  # delays (auth_failure_delay, nodelay, no per-IP penalty: the model answers each read before the next, and so
-  # should the server); the login processes keep a rawlog of what they read (models.sh creates the folders, under
-  # base_dir/login, where the chrooted login processes find them).
+  # delays (auth_failure_delay = 0 leaves the auth server's 0.5 s timer tick; no per-IP penalty: the model answers
+  # each read before the next, and so should the server); the login processes keep a rawlog of what they read
+  # (models.sh creates the folders, under base_dir/login, where the chrooted login processes find them).
   local d="$T/dovecot-models"
   mkdir -p "$d/run" "$d/state"
   printf 'alice:{PLAIN}model-secret\n' > "$d/users"
@@ -109,7 +109,6 @@ default_internal_user = dovecot
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $d/users
-  default_fields = nodelay=yes
 }
 userdb {
   driver = static
