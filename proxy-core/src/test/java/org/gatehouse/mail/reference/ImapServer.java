@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * the end of a line are a literal wherever they stand (inside quotes too, with or without "+" or "-"), though it offers
  * no LITERAL+.
  */
-public final class ImapServer implements ReferenceServer {
+public final class ImapServer extends ModelServer {
 
     private static final Set<String> MECHANISMS = Set.of("PLAIN", "LOGIN", "CRAM-MD5");
     private static final Pattern LOOSE_LITERAL = Pattern.compile("~?\\{(\\d{1,18})([+-]?)\\}$");
@@ -42,13 +42,6 @@ public final class ImapServer implements ReferenceServer {
     private static final int AUTH_BUFFER = 8192;
     private static final int MAX_LINE = 8192;
     private static final int MAX_BAD_COMMANDS = 3;
-
-    private final String name;
-    private final boolean lenient;
-    private final LineReader in;
-    private final List<Login> logins = new ArrayList<>();
-    private final List<String> commands = new ArrayList<>();
-    private boolean closed;
 
     private enum State {
         COMMAND,
@@ -73,9 +66,7 @@ public final class ImapServer implements ReferenceServer {
     private int badCommands;
 
     private ImapServer(String name, boolean lenient) {
-        this.name = name;
-        this.lenient = lenient;
-        this.in = new LineReader(lenient ? LineReader.Rules.lenient(0) : LineReader.Rules.lfOnly(0));
+        super(name, lenient, lenient ? LineReader.Rules.lenient(0) : LineReader.Rules.lfOnly(0));
     }
 
     public static ImapServer dovecot() {
@@ -84,11 +75,6 @@ public final class ImapServer implements ReferenceServer {
 
     public static ImapServer lenient() {
         return new ImapServer("lenient-imap", true);
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     @Override
@@ -538,25 +524,5 @@ public final class ImapServer implements ReferenceServer {
         state = State.COMMAND;
         args.clear();
         return reply;
-    }
-
-    @Override
-    public List<Login> logins() {
-        return logins;
-    }
-
-    @Override
-    public List<String> commands() {
-        return commands;
-    }
-
-    @Override
-    public int messages() {
-        return 0;
-    }
-
-    @Override
-    public boolean closed() {
-        return closed;
     }
 }

@@ -1,6 +1,5 @@
 package org.gatehouse.mail.reference;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -25,7 +24,7 @@ import java.util.Set;
  * {@link #lenient()} is the most lenient legacy server: CR alone also ends a line, a NUL ends what it reads of one,
  * lines are read in 255-octet pieces, words split on any whitespace, and the command is its first four letters.
  */
-public final class Pop3Server implements ReferenceServer {
+public final class Pop3Server extends ModelServer {
 
     private static final Set<String> MECHANISMS = Set.of("PLAIN", "LOGIN", "CRAM-MD5");
     private static final int NAME_MAX = 8;
@@ -33,21 +32,13 @@ public final class Pop3Server implements ReferenceServer {
     private static final int AUTH_BUFFER = 8192;
     private static final int MAX_BAD_COMMANDS = 3;
 
-    private final String name;
-    private final boolean lenient;
-    private final LineReader in;
-    private final List<Login> logins = new ArrayList<>();
-    private final List<String> commands = new ArrayList<>();
-    private boolean closed;
     private String user;
     private String mechanism;
     private int saslStep;
     private int badCommands;
 
     private Pop3Server(String name, boolean lenient) {
-        this.name = name;
-        this.lenient = lenient;
-        this.in = new LineReader(lenient ? LineReader.Rules.lenient(255) : LineReader.Rules.lfOnly(0));
+        super(name, lenient, lenient ? LineReader.Rules.lenient(255) : LineReader.Rules.lfOnly(0));
     }
 
     public static Pop3Server dovecot() {
@@ -56,11 +47,6 @@ public final class Pop3Server implements ReferenceServer {
 
     public static Pop3Server lenient() {
         return new Pop3Server("lenient-pop3", true);
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     @Override
@@ -288,25 +274,5 @@ public final class Pop3Server implements ReferenceServer {
         logins.add(new Login("AUTH", mechanism, !mechanism.equals("CRAM-MD5")));
         mechanism = null;
         return "-ERR [AUTH] Authentication failed.\r\n";
-    }
-
-    @Override
-    public List<Login> logins() {
-        return logins;
-    }
-
-    @Override
-    public List<String> commands() {
-        return commands;
-    }
-
-    @Override
-    public int messages() {
-        return 0;
-    }
-
-    @Override
-    public boolean closed() {
-        return closed;
     }
 }

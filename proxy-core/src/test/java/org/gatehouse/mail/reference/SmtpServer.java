@@ -36,7 +36,7 @@ import java.util.Set;
  * commands are read in 512-octet pieces, the verb is its first four letters, and neither PIPELINING nor CHUNKING is
  * offered, so it reads a BDAT chunk as commands.
  */
-public final class SmtpServer implements ReferenceServer {
+public final class SmtpServer extends ModelServer {
 
     private static final Set<String> MECHANISMS = Set.of("PLAIN", "LOGIN", "CRAM-MD5");
     private static final int LINE_LIMIT = 2048;
@@ -44,13 +44,7 @@ public final class SmtpServer implements ReferenceServer {
     private static final int JUNK_COMMAND_LIMIT = 100;
     private static final long MESSAGE_SIZE_LIMIT = 10240000;
 
-    private final String name;
-    private final boolean lenient;
-    private final LineReader in;
-    private final List<Login> logins = new ArrayList<>();
-    private final List<String> commands = new ArrayList<>();
     private int messages;
-    private boolean closed;
 
     private enum State {
         COMMANDS,
@@ -81,9 +75,7 @@ public final class SmtpServer implements ReferenceServer {
     private int junk;
 
     private SmtpServer(String name, boolean lenient) {
-        this.name = name;
-        this.lenient = lenient;
-        this.in = new LineReader(lenient ? LineReader.Rules.lenient(512) : LineReader.Rules.postfix(LINE_LIMIT));
+        super(name, lenient, lenient ? LineReader.Rules.lenient(512) : LineReader.Rules.postfix(LINE_LIMIT));
     }
 
     public static SmtpServer postfix() {
@@ -92,11 +84,6 @@ public final class SmtpServer implements ReferenceServer {
 
     public static SmtpServer lenient() {
         return new SmtpServer("lenient-smtp", true);
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     @Override
@@ -606,22 +593,7 @@ public final class SmtpServer implements ReferenceServer {
     }
 
     @Override
-    public List<Login> logins() {
-        return logins;
-    }
-
-    @Override
-    public List<String> commands() {
-        return commands;
-    }
-
-    @Override
     public int messages() {
         return messages;
-    }
-
-    @Override
-    public boolean closed() {
-        return closed;
     }
 }
