@@ -46,6 +46,12 @@ final class Target implements AutoCloseable {
         echo = freePort();
     }
 
+    /** The POP3 server behind the greeter rule: the benchmark's own, or a real one (bench/run --dovecot). */
+    private int greeterBackend() {
+        String real = System.getProperty("bench.pop3.backend");
+        return real == null ? backends.greeter : Integer.parseInt(real);
+    }
+
     String name() {
         return kind.name().toLowerCase(Locale.ROOT);
     }
@@ -96,7 +102,7 @@ final class Target implements AutoCloseable {
                   bench: { certificate: cert.pem, privateKey: key.pem }
                 rules:
                 """);
-        y.append(rule("greeter", greeter, "pop3", backends.greeter)).append("    login: plaintext-allowed\n");
+        y.append(rule("greeter", greeter, "pop3", greeterBackend())).append("    login: plaintext-allowed\n");
         y.append(rule("bulk", bulk, "tcp", backends.bulk));
         y.append(rule("sink", sink, "tcp", backends.sink));
         y.append(rule("echo", echo, "tcp", backends.echo));
@@ -118,7 +124,7 @@ final class Target implements AutoCloseable {
                 + dir.resolve("logs").resolve("stunnel.out") + "\n"
                 + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem")
                 + "\nsslVersionMin = TLSv1.2\n");
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+        String[][] services = {{"greeter", "" + greeter, "" + greeterBackend()},
                 {"bulk", "" + bulk, "" + backends.bulk},
                 {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
@@ -147,7 +153,7 @@ final class Target implements AutoCloseable {
                           timeout server 10m
                         """
                         .formatted(Runtime.getRuntime().availableProcessors()));
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+        String[][] services = {{"greeter", "" + greeter, "" + greeterBackend()},
                 {"bulk", "" + bulk, "" + backends.bulk},
                 {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
