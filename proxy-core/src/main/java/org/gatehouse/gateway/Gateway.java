@@ -11,6 +11,7 @@ import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,6 +98,12 @@ public final class Gateway implements AutoCloseable {
             throws GatewayException {
         requireNonNull(rules, "rules");
         requireNonNull(metrics, "metrics");
+        try {
+            PlaintextLogins.probeWritable(rules.rules().stateDir());
+        } catch (IOException e) {
+            throw new GatewayException("stateDir " + rules.rules().stateDir()
+                    + " cannot be written (" + e + "): the plaintext-login report would be lost", e);
+        }
         Gateway gateway = new Gateway(requireNonNull(transport, "transport"), rules, metrics);
         log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(),
                 rules.tls().engine().description(),

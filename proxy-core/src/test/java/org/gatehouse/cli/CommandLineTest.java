@@ -147,6 +147,29 @@ class CommandLineTest {
                 .contains("nothing was started");
     }
 
+    /** The report would otherwise be lost without a word ("check" said OK, "run" warned every 10 seconds). */
+    @Test
+    void aStateDirThatCannotBeWrittenFailsCheckAndRun() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("occupied"), "a file where the state folder should be");
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, """
+                stateDir: %s/state
+                rules:
+                  - name: pop3
+                    listen: ["127.0.0.1:0"]
+                    protocol: pop3
+                    tls: none
+                    login: audit
+                    backend: ["127.0.0.1:110"]
+                """.formatted(notAFolder));
+
+        for (String command : List.of("check", "run")) {
+            assertThat(run(command, "--rules", file.toString())).as(command).isEqualTo(Main.EXIT_INVALID_RULES);
+        }
+        assertThat(err.toString()).contains(file + ":1:11: stateDir: " + notAFolder + "/state cannot be written: "
+                + notAFolder + " is not a folder");
+    }
+
     @Test
     void helpAndVersionWork() {
         assertThat(run("--help")).isZero();

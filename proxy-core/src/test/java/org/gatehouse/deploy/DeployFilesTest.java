@@ -113,7 +113,9 @@ class DeployFilesTest {
 
         // As mounted in the pod: the ConfigMap in rules/, the TLS Secret in tls/ beside it.
         Path rules = Files.createDirectories(dir.resolve("rules")).resolve("publishing-rules.yaml");
-        Files.writeString(rules, rulesText.asText());
+        // stateDir as the pod has it (an emptyDir volume), here a folder the test may write whoever runs it.
+        Files.writeString(rules, rulesText.asText().replace("stateDir: /var/lib/gatehouse",
+                "stateDir: " + dir.resolve("state")));
         Path tls = Files.createDirectories(dir.resolve("tls"));
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
