@@ -170,6 +170,18 @@ class CommandLineTest {
                 + notAFolder + " is not a folder");
     }
 
+    /** "0.1.0-SNAPSHOT" alone did not say which build an operator runs. */
+    @Test
+    void versionNamesTheCommitAndTheBuildDate() throws Exception {
+        Process git = new ProcessBuilder("git", "rev-parse", "--short=10", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes()).strip();
+        assertThat(git.waitFor()).as(head).isZero();
+
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).containsPattern("gatehouse \\d+\\.\\d+\\.\\d+\\S* \\(commit " + head
+                + "( with uncommitted changes)?, built \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)");
+    }
+
     @Test
     void helpAndVersionWork() {
         assertThat(run("--help")).isZero();
