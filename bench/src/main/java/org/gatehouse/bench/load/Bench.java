@@ -296,7 +296,8 @@ public final class Bench {
                 .append(" MiB each way; ").append(quick ? 200 : 5_000).append(" round trips of 32 bytes; ")
                 .append(quick ? 200 : 2_000)
                 .append(" idle TLS connections, each with its backend connection, on a freshly")
-                .append(" started proxy (Gatehouse with -Xms256m -Xmx256m)\n\n")
+                .append(" started proxy (Gatehouse as packaged: deploy/debian/gatehouse with the JVM settings, warm-up and")
+                .append(" class-data archive of deploy/debian/gatehouse.default)\n\n")
                 .append(table).append('\n')
                 .append("![ratio to HAProxy](").append(chartName(out)).append(")\n");
         String start = "<!-- side-by-side:start -->\n";

@@ -82,17 +82,22 @@ final class Target implements AutoCloseable {
         }
     }
 
-    /** The JVM with a pinned heap; GATEHOUSE_BENCH_JAVA_OPTS adds options (a profiler, say) for a closer look. */
+    /**
+     * The packaged command: deploy/debian/gatehouse with the JVM settings of deploy/debian/gatehouse.default, its
+     * warm-up and its class-data archive (built in bench/target by the first start). GATEHOUSE_BENCH_JAVA_OPTS adds
+     * options (a profiler, say) for a closer look.
+     */
     private List<String> gatehouseCommand() throws IOException {
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xms256m", "-Xmx256m"));
+        String defaults = Files.readString(Path.of("deploy", "debian", "gatehouse.default"));
         String extra = System.getenv("GATEHOUSE_BENCH_JAVA_OPTS");
         if (extra != null && !extra.isBlank()) {
-            command.addAll(List.of(extra.trim().split("\\s+")));
+            defaults += "\nJAVA_OPTS=\"$JAVA_OPTS " + extra.trim() + "\"\n";
         }
-        command.addAll(List.of("-jar", jar.toString(), "run", "--rules", writeGatehouse().toString()));
-        return command;
+        Path file = Files.writeString(dir.resolve("gatehouse.default"), defaults);
+        return List.of("env", "GATEHOUSE_DEFAULTS=" + file, "GATEHOUSE_JAR=" + jar.toAbsolutePath(),
+                "GATEHOUSE_CDS=" + Path.of("bench", "target", "gatehouse.jsa").toAbsolutePath(),
+                "JAVA_HOME=" + System.getProperty("java.home"), "sh", "deploy/debian/gatehouse", "run", "--rules",
+                writeGatehouse().toString());
     }
 
     private Path writeGatehouse() throws IOException {
