@@ -49,6 +49,15 @@ public final class HandshakeProfile {
 
     private static void profileOpenssl(Target proxy, int seconds) throws Exception {
         OpensslClient openssl = new OpensslClient();
+        if (System.getenv("PROFILE_RTT") != null) {
+            // Round trips of 32 bytes on one connection, as bench/run measures them, several times over.
+            for (int i = 1; i <= Integer.parseInt(System.getenv("PROFILE_RTT")); i++) {
+                OpensslClient.RoundTrips rtt = openssl.roundTrips(proxy.echo, 5_000);
+                System.out.printf("round trips %d: p50 %.0f µs, p99 %.0f µs%n", i, rtt.p50Nanos() / 1e3,
+                        rtt.p99Nanos() / 1e3);
+            }
+            return;
+        }
         String windows = System.getenv("PROFILE_WINDOWS");
         if (windows != null) {
             // The warm-up itself: CPU per handshake in consecutive 5 s windows from the proxy's start.
