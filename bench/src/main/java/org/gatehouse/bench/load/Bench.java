@@ -70,6 +70,7 @@ public final class Bench {
     private final Map<String, String> negotiatedPq = new LinkedHashMap<>();
     private final Map<String, String> negotiatedOpenssl = new LinkedHashMap<>();
     private final OpensslClient openssl = new OpensslClient();
+    private String loadAtStart = "?";
 
     private Bench(boolean quick) {
         this.quick = quick;
@@ -92,6 +93,7 @@ public final class Bench {
     }
 
     private void run(Path out, Path jar) throws Exception {
+        loadAtStart = loadAverage();
         Path dir = Files.createTempDirectory("gatehouse-bench");
         writeCertificate(dir);
         Transport transport = Transport.detect();
@@ -280,7 +282,9 @@ public final class Bench {
                 .append(quick ? " --quick (a smoke run: too short to mean anything)" : "")
                 .append(" on ").append(LocalDate.now()).append(", one process per proxy on loopback, medians of ")
                 .append(quick ? 1 : 3).append(" interleaved rounds.\n\n")
-                .append("- machine: ").append(machine()).append('\n')
+                .append("- machine: ").append(machine()).append("; load average (1 min) ").append(loadAtStart)
+                .append(" at the start, ").append(loadAverage()).append(" at the end (other work on the machine shows")
+                .append(" as high figures for all three alike)\n")
                 .append("- versions: Gatehouse ")
                 .append(version("java", "-jar", "proxy-core/target/gatehouse.jar", "--version"))
                 .append("; ").append(version("stunnel4", "-version")).append("; ").append(version("haproxy", "-v"))
@@ -362,6 +366,14 @@ public final class Bench {
         g.drawLine(oneX, 70, oneX, height - 10);
         g.dispose();
         ImageIO.write(image, "png", png.toFile());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     private static String machine() {
