@@ -173,7 +173,7 @@ public final class Session {
     }
 
     /** The reverse-DNS answer, if the access gate asked for one. */
-    Optional<ClientName> clientName() {
+    public Optional<ClientName> clientName() {
         return Optional.ofNullable(clientName);
     }
 
