@@ -89,7 +89,7 @@ final class ClientIdentityExchange extends ChannelInboundHandlerAdapter {
                 broken(ctx);
                 return;
             }
-            ByteBuf raw = input.readRetainedSlice(length);
+            ByteBuf raw = input.readBytes(length); // a copy: discardReadBytes below moves what a slice would see
             String line = raw.toString(raw.readerIndex(), trimmed(raw), StandardCharsets.ISO_8859_1);
             if (inGreeting) {
                 greeting.addComponent(true, raw);
@@ -98,7 +98,10 @@ final class ClientIdentityExchange extends ChannelInboundHandlerAdapter {
             }
             step(ctx, dialogue.read(line));
         }
-        if (!done && input.readableBytes() > MAX_LINE) {
+        if (done) {
+            return; // removed, its buffers released
+        }
+        if (input.readableBytes() > MAX_LINE) {
             broken(ctx);
             return;
         }
@@ -142,7 +145,7 @@ final class ClientIdentityExchange extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(timeout.handler());
         }
         ByteBuf toClient = greeting;
-        ByteBuf rest = input.readableBytes() > 0 ? input.readRetainedSlice(input.readableBytes()) : null;
+        ByteBuf rest = input.readableBytes() > 0 ? input.readBytes(input.readableBytes()) : null;
         greeting = null;
         ctx.pipeline().remove(this);
         handover.relay();
