@@ -14,6 +14,11 @@ MODELS_POP3_PORT=21111
 MODELS_IMAP_PORT=21144
 MODELS_SMTP_PORT=21027
 MODELS_SASL_PORT=21127
+# interop/identity.sh: an smtpd that authorizes XCLIENT from the gateway's 127.0.0.1 only, and a Dovecot that trusts the gateway's
+# 127.0.0.1 (login_trusted_networks) and so takes POP3 XCLIENT and IMAP ID x-originating-ip from it.
+XCLIENT_SMTP_PORT=21028
+IDENTITY_POP3_PORT=21112
+IDENTITY_IMAP_PORT=21145
 
 ensure_mail_user() {
   id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
@@ -153,6 +158,20 @@ CONF
   echo $! >> "$T/pids"
 }
 
+start_dovecot_identity() {
+  # For interop/identity.sh: the main Dovecot's users and mailbox, with the gateway's address trusted, so that the
+  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=).
+  local d="$T/dovecot-identity"
+  mkdir -p "$d/run" "$d/state"
+  sed -e "s|^base_dir = .*|base_dir = $d/run/|" -e "s|^state_dir = .*|state_dir = $d/state|" \
+    -e "s|^log_path = .*|log_path = $T/dovecot-identity.log|" -e "s|port = $POP3_PORT|port = $IDENTITY_POP3_PORT|" \
+    -e "s|port = $IMAP_PORT|port = $IDENTITY_IMAP_PORT|" -e "/inet_listener sasl/,/}/d" \
+    "$T/dovecot/dovecot.conf" > "$d/dovecot.conf"
+  printf 'login_trusted_networks = 127.0.0.1/32\n' >> "$d/dovecot.conf"
+  dovecot -F -c "$d/dovecot.conf" > "$T/dovecot-identity.out" 2>&1 &
+  echo $! >> "$T/pids"
+}
+
 start_postfix() {
   local conf="$T/postfix"
   mkdir -p "$conf" "$T/postfix-queue" "$T/postfix-data" "$T/vmail"
@@ -187,12 +206,15 @@ CONF
   # does not offer CHUNKING (so BDAT is not framing it knows), and a third for interop/models.sh: its own log name,
   # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, what it queues
   # discarded, and no delay after errors (the model answers each read before the next, and so should the server).
-  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" '
+  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" \
+    -v xclient="$XCLIENT_SMTP_PORT" '
     /^smtp +inet/ {
       print "127.0.0.1:" port " inet n - n - - smtpd"
       print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
       print "127.0.0.1:" models " inet n - n - - smtpd -o syslog_name=postfix-models -o smtpd_client_port_logging=yes" \
         " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard: -o smtpd_error_sleep_time=0"
+      print "127.0.0.1:" xclient " inet n - n - - smtpd -o syslog_name=postfix-xclient" \
+        " -o smtpd_authorized_xclient_hosts=127.0.0.1/32 -o smtpd_client_port_logging=yes"
       next
     }
     /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }

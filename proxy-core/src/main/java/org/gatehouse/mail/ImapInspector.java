@@ -180,6 +180,18 @@ public final class ImapInspector extends MailInspector {
                     authenticate(ctx, raw, command);
                 }
             }
+            case "ID" -> {
+                current = new Command(tag, Kind.OTHER);
+                if (identityByGateway() && (line.toUpperCase(Locale.ROOT).contains("X-") || line.contains("{"))) {
+                    // Dovecot takes x-originating-ip and the like from the trusted gateway: only the gateway's own.
+                    refuse(ctx, raw, command, tag + " NO ID fields x-* are the gateway's to send\r\n",
+                            "client-identity");
+                } else {
+                    expect(current);
+                    forward(ctx, raw);
+                    afterLine(ctx, command);
+                }
+            }
             case "COMPRESS" -> {
                 // Compressed bytes could not be read for a login: RFC 4978 allows it only after one anyway.
                 current = new Command(tag, Kind.OTHER);

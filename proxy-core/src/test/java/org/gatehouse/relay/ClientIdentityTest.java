@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
@@ -119,13 +121,17 @@ class ClientIdentityTest {
         try (LineClient c = from77("smtp")) {
             port = c.socket().getLocalPort();
             assertThat(c.readLine()).isEqualTo("220 backend.example.test ESMTP first");
+            // XCLIENT is offered to the gateway, not shown to the client; the client's own is never passed on.
             assertThat(c.command("EHLO client.example")).isEqualTo("250-backend.example.test");
-            assertThat(c.readLine()).startsWith("250-XCLIENT");
             assertThat(c.readLine()).isEqualTo("250 8BITMIME");
+            assertThat(c.command("XCLIENT ADDR=10.9.9.9")).isEqualTo("550 5.7.0 XCLIENT is the gateway's to send");
+            assertThat(c.command("XFORWARD ADDR=10.9.9.9")).isEqualTo("550 5.7.0 XFORWARD is the gateway's to send");
             assertThat(c.command("QUIT")).isEqualTo("221 2.0.0 Bye");
         }
         assertThat(postfix.read()).containsExactly("EHLO [127.0.0.1]",
                 "XCLIENT ADDR=127.0.0.77 PORT=" + port + " NAME=[UNAVAILABLE]", "EHLO client.example", "QUIT");
+        assertThat(gateway.counter("gatehouse.commands.refused", "rule", "smtp", "reason", "client-identity"))
+                .isEqualTo(2);
         assertThat(gateway.counter("gatehouse.backend.client.identity", "rule", "smtp", "result", "sent"))
                 .isEqualTo(1);
     }
@@ -152,9 +158,16 @@ class ClientIdentityTest {
         try (LineClient c = from77("pop3")) {
             port = c.socket().getLocalPort();
             assertThat(c.readLine()).isEqualTo("+OK Dovecot ready.");
+            assertThat(c.command("CAPA")).isEqualTo("+OK");
+            List<String> capa = new ArrayList<>();
+            for (String line = c.readLine(); !".".equals(line); line = c.readLine()) {
+                capa.add(line);
+            }
+            assertThat(capa).contains("TOP").doesNotContain("XCLIENT"); // offered to the gateway only
+            assertThat(c.command("XCLIENT ADDR=10.9.9.9")).isEqualTo("-ERR XCLIENT is the gateway's to send");
             assertThat(c.command("QUIT")).isEqualTo("+OK Logging out");
         }
-        assertThat(dovecotPop3.read()).containsExactly("CAPA", "XCLIENT ADDR=127.0.0.77 PORT=" + port, "QUIT");
+        assertThat(dovecotPop3.read()).containsExactly("CAPA", "XCLIENT ADDR=127.0.0.77 PORT=" + port, "CAPA", "QUIT");
         assertThat(gateway.counter("gatehouse.backend.client.identity", "rule", "pop3", "result", "sent"))
                 .isEqualTo(1);
     }
@@ -167,12 +180,16 @@ class ClientIdentityTest {
             // The greeting the server sent first, through the mail inspector (which says LOGINDISABLED without TLS).
             assertThat(c.readLine()).isEqualTo("* OK [CAPABILITY IMAP4rev1 SASL-IR ID IDLE LOGINDISABLED] Dovecot ready.");
             assertThat(c.command("a1 NOOP")).isEqualTo("a1 OK NOOP completed.");
+            assertThat(c.command("a3 ID (\"name\" \"x\" \"X-Originating-IP\" \"10.9.9.9\")"))
+                    .isEqualTo("a3 NO ID fields x-* are the gateway's to send");
+            assertThat(c.command("a4 ID (\"name\" \"Thunderbird\")")).isEqualTo("* ID (\"name\" \"Dovecot\")");
+            assertThat(c.readLine()).isEqualTo("a4 OK ID completed.");
             assertThat(c.command("a2 LOGOUT")).isEqualTo("* BYE Logging out");
             assertThat(c.readLine()).isEqualTo("a2 OK Logout completed.");
         }
         assertThat(dovecotImap.read()).containsExactly(
                 "gh2 ID (\"x-originating-ip\" \"127.0.0.77\" \"x-originating-port\" \"" + port + "\")", "a1 NOOP",
-                "a2 LOGOUT");
+                "a4 ID (\"name\" \"Thunderbird\")", "a2 LOGOUT");
         assertThat(gateway.counter("gatehouse.backend.client.identity", "rule", "imap", "result", "sent"))
                 .isEqualTo(1);
     }
