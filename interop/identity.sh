@@ -4,8 +4,8 @@
 
 IDENTITY_CLIENT=127.0.0.77
 
-log_shows() { # FILE TEXT: TEXT appears in FILE within 10 s (servers write their logs a moment after the fact)
-  for _ in $(seq 1 50); do
+log_shows() { # FILE TEXT: TEXT appears in FILE within 30 s (servers write their logs a moment after the fact)
+  for _ in $(seq 1 150); do
     grep -qF -- "$2" "$1" 2>/dev/null && return 0
     sleep 0.2
   done

@@ -136,7 +136,8 @@ final class ClientIdentityExchange extends ChannelInboundHandlerAdapter {
             String rule = session.rule().name();
             String method = session.rule().backend().clientIdentity().configName();
             LOG.warn("identity/" + rule + "/" + server, () -> "backend " + (outcome == Outcome.REFUSED
-                    ? "refused" : "does not offer") + " the client's address rule=" + rule + " backend=" + server
+                    ? "refused"
+                    : "does not offer") + " the client's address rule=" + rule + " backend=" + server
                     + " clientIdentity=" + method + " client=" + session.client()
                     + ": the server sees the gateway's address (see docs/rules-reference.md, clientIdentity)");
         }
@@ -163,7 +164,8 @@ final class ClientIdentityExchange extends ChannelInboundHandlerAdapter {
         session.outcome(Session.Outcome.BACKEND_UNAVAILABLE, "client-identity");
         LOG.warn("identity-broken/" + session.rule().name() + "/" + server, () -> "backend sent more than "
                 + MAX_LINES + " lines or a line over " + MAX_LINE + " bytes in answer to the client-identity "
-                + "commands rule=" + session.rule().name() + " backend=" + server + ": clients get \"try again later\"");
+                + "commands rule=" + session.rule().name() + " backend=" + server
+                + ": clients get \"try again later\"");
         handover.fail();
         ctx.close();
     }

@@ -54,7 +54,8 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf buf && buf.isReadable() && ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null) {
+        if (msg instanceof ByteBuf buf && buf.isReadable()
+                && ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null) {
             // It spoke: greeted, or said why not, which the client reads as it is. With a client-identity dialogue,
             // the timeout covers the dialogue too, and the dialogue removes it.
             ctx.pipeline().remove(this);
@@ -71,10 +72,12 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
         session.meters().rejected("greeting-timeout");
         session.meters().greetingTimeout(server.toString());
         pool.greetingTimedOut(server, "no greeting within " + timeoutMillis + " ms from a client's connection");
-        String what = ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null ? "greet"
+        String what = ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null
+                ? "greet"
                 : "greet and answer the client-identity commands";
-        LOG.warn("silent/" + rule + "/" + server, () -> "backend did not " + what + " rule=" + rule + " backend=" + server
-                + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
+        LOG.warn("silent/" + rule + "/" + server,
+                () -> "backend did not " + what + " rule=" + rule + " backend=" + server
+                        + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
         Relay.sayAndClose(frontend, ProtocolReplies.backendSilent(session.rule().protocol()));
         ctx.channel().close(); // after the line is queued: the relay closes the client once it is written
     }

@@ -101,7 +101,8 @@ interface IdentityDialogue {
 
     /** An SMTP address literal (RFC 5321 4.1.3): {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}. */
     static String addressLiteral(InetSocketAddress address) {
-        return address.getAddress() instanceof Inet6Address ? "[IPv6:" + address(address) + "]"
+        return address.getAddress() instanceof Inet6Address
+                ? "[IPv6:" + address(address) + "]"
                 : "[" + address(address) + "]";
     }
 }

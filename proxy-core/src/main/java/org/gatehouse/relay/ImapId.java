@@ -16,7 +16,9 @@ final class ImapId implements IdentityDialogue {
     static final String ID_TAG = "gh2";
 
     private enum State {
-        GREETING, CAPABILITY, ID
+        GREETING,
+        CAPABILITY,
+        ID
     }
 
     private final InetSocketAddress client;
@@ -39,7 +41,8 @@ final class ImapId implements IdentityDialogue {
                 if (code >= 0) {
                     int end = upper.indexOf(']', code);
                     idOffered = offersId(upper.substring(code + 1, end < 0 ? upper.length() : end));
-                    return idOffered ? new Step(true, List.of(idCommand()), Outcome.PENDING)
+                    return idOffered
+                            ? new Step(true, List.of(idCommand()), Outcome.PENDING)
                             : Step.ended(true, Outcome.NOT_OFFERED);
                 }
                 state = State.CAPABILITY;

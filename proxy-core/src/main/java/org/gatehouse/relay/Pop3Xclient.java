@@ -4,13 +4,17 @@ import java.net.InetSocketAddress;
 import java.util.Locale;
 
 /**
- * Dovecot's POP3 XCLIENT (pop3-login, for clients in {@code login_trusted_networks}): after the {@code +OK} greeting,
- * {@code CAPA} to see XCLIENT offered, then {@code XCLIENT ADDR= PORT=}, answered {@code +OK} or {@code -ERR}.
+ * Dovecot's POP3 XCLIENT (pop3-login, for clients in {@code login_trusted_networks}): Dovecot 2.3 offers it in the
+ * greeting's response code ({@code +OK [XCLIENT] Dovecot ready.}), not in CAPA; a server that does not say so there is
+ * asked with {@code CAPA}. Then {@code XCLIENT ADDR= PORT=}, answered {@code +OK} or {@code -ERR}.
  */
 final class Pop3Xclient implements IdentityDialogue {
 
     private enum State {
-        GREETING, CAPA_STATUS, CAPA_LIST, XCLIENT
+        GREETING,
+        CAPA_STATUS,
+        CAPA_LIST,
+        XCLIENT
     }
 
     private final InetSocketAddress client;
@@ -27,6 +31,10 @@ final class Pop3Xclient implements IdentityDialogue {
             case GREETING -> {
                 if (!line.startsWith("+OK")) {
                     return Step.ended(true, Outcome.SKIPPED);
+                }
+                if (line.toUpperCase(Locale.ROOT).startsWith("+OK [XCLIENT]")) {
+                    state = State.XCLIENT;
+                    return Step.endOfGreeting(command());
                 }
                 state = State.CAPA_STATUS;
                 return Step.endOfGreeting("CAPA");
@@ -48,11 +56,15 @@ final class Pop3Xclient implements IdentityDialogue {
                     return Step.ended(false, Outcome.NOT_OFFERED);
                 }
                 state = State.XCLIENT;
-                return Step.send("XCLIENT ADDR=" + IdentityDialogue.address(client) + " PORT=" + client.getPort());
+                return Step.send(command());
             }
             default -> {
                 return Step.ended(false, line.startsWith("+OK") ? Outcome.SENT : Outcome.REFUSED);
             }
         }
+    }
+
+    private String command() {
+        return "XCLIENT ADDR=" + IdentityDialogue.address(client) + " PORT=" + client.getPort();
     }
 }

@@ -18,7 +18,9 @@ import java.util.Set;
 final class SmtpXclient implements IdentityDialogue {
 
     private enum State {
-        GREETING, EHLO, XCLIENT
+        GREETING,
+        EHLO,
+        XCLIENT
     }
 
     private final InetSocketAddress client;

@@ -234,6 +234,14 @@ public final class TlsContexts {
                     material = used || Files.exists(p12.file()) ? CertificateMaterial.loadPkcs12(p12) : null;
                 } else if (source instanceof CertificateSource.SelfSigned self && used) {
                     material = selfSigned(rules.stateDir(), self, mode);
+                } else if (source instanceof CertificateSource.Acme acme && used) {
+                    AcmeFiles.Loaded loaded = AcmeFiles.load(rules.stateDir(), acme);
+                    material = loaded.material();
+                    if (loaded.temporary()) {
+                        warnings.add(new Problem(source.position(), path, "no certificate from the ACME CA yet: a "
+                                + "temporary self-signed one for " + String.join(", ", acme.names())
+                                + " is served until the CA issues it"));
+                    }
                 }
                 if (material != null) {
                     Optional<String> warning = CertificateMaterial.checkValidity(material, source.allowExpired(), now);

@@ -67,6 +67,14 @@ class IdentityDialogueTest {
     }
 
     @Test
+    void pop3TakesXclientFromDovecotsGreetingCode() {
+        IdentityDialogue pop3 = dialogue(ClientIdentity.XCLIENT, Protocol.POP3);
+        assertThat(pop3.read("+OK [XCLIENT] Dovecot (Debian) ready."))
+                .isEqualTo(Step.endOfGreeting("XCLIENT ADDR=127.0.0.77 PORT=40123"));
+        assertThat(pop3.read("+OK Updated")).isEqualTo(Step.ended(false, Outcome.SENT));
+    }
+
+    @Test
     void pop3ReadsCapaThenSendsXclient() {
         IdentityDialogue pop3 = dialogue(ClientIdentity.XCLIENT, Protocol.POP3);
         assertThat(pop3.read("+OK Dovecot ready.")).isEqualTo(Step.endOfGreeting("CAPA"));

@@ -63,7 +63,8 @@ final class ScriptedMailServer implements AutoCloseable {
         try (s) {
             s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            BufferedReader in = new BufferedReader(
+                    new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
             write(out, greeting);
             String line;
             while ((line = in.readLine()) != null) {
