@@ -19,6 +19,10 @@ MODELS_SASL_PORT=21127
 XCLIENT_SMTP_PORT=21028
 IDENTITY_POP3_PORT=21112
 IDENTITY_IMAP_PORT=21145
+# interop/acme.sh: Pebble (Let's Encrypt's test CA) and the gateway's http-01 listener it validates against.
+PEBBLE_PORT=21400
+PEBBLE_MANAGEMENT_PORT=21401
+ACME_HTTP01_PORT=21080
 
 ensure_mail_user() {
   id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
@@ -232,6 +236,33 @@ start_dnsmasq() {
   # PTR and A/AAAA records: 127.0.0.2 and ::1 are in partner.example (forward-confirmed); 127.0.0.3 has no name.
   dnsmasq --no-daemon --keep-in-foreground --port "$DNS_PORT" --listen-address 127.0.0.1 --bind-interfaces \
     --no-resolv --no-hosts --conf-file=/dev/null --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-queries \
-    --host-record=client.partner.example,127.0.0.2 --host-record=v6.partner.example,::1 > "$T/dnsmasq.out" 2>&1 &
+    --host-record=client.partner.example,127.0.0.2 --host-record=v6.partner.example,::1 \
+    --host-record=mail.acme.example.test,127.0.0.1 > "$T/dnsmasq.out" 2>&1 &
   echo $! >> "$T/pids"
+}
+
+start_pebble() {
+  # Pebble ships no certificate for its own HTTPS listener: a CA and a certificate for localhost, made here. It
+  # validates http-01 against the gateway's listener on $ACME_HTTP01_PORT, with names from dnsmasq.
+  local d="$T/pebble"
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=interop Pebble listener CA" \
+    -keyout "$d/ca.key" -out "$T/pebble-ca.pem" >/dev/null 2>&1
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" -keyout "$d/key.pem" \
+    -out "$d/cert.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost\n' > "$d/ext"
+  openssl x509 -req -in "$d/cert.csr" -CA "$T/pebble-ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext" -out "$d/cert.pem" >/dev/null 2>&1
+  cat > "$d/pebble.json" <<CONF
+{"pebble": {"listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$PEBBLE_MANAGEMENT_PORT",
+  "certificate": "$d/cert.pem", "privateKey": "$d/key.pem", "httpPort": $ACME_HTTP01_PORT, "tlsPort": 21443,
+  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+CONF
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$d/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+    > "$T/pebble.log" 2>&1 &
+  echo $! >> "$T/pids"
+  for _ in $(seq 1 50); do # listening before the gateway starts, whose first order is at once
+    (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_PORT") 2>/dev/null && break
+    sleep 0.2
+  done
 }
