@@ -12,7 +12,8 @@ acme_issued() {
   case "$issuer" in *Pebble*) ;; *) echo "served issuer: $issuer"; grep -i acme "$T/gatehouse.log" | tail; tail -5 "$T/pebble.log"; return 1 ;; esac
   grep -q "ACME certificate issued certificate=acme" "$T/gatehouse.log" || { echo "no issue logged"; return 1; }
   # Pebble validated over http-01 against the gateway, not some other way.
-  grep -qi "http-01" "$T/pebble.log" || { echo "Pebble's log names no http-01 validation:"; tail "$T/pebble.log"; return 1; }
+  grep -qF "validate w/ HTTP: http://mail.acme.example.test:21080/.well-known/acme-challenge/" "$T/pebble.log" \
+    || { echo "Pebble's log names no http-01 validation against the gateway:"; tail "$T/pebble.log"; return 1; }
   "${CURL[@]}" "pop3s://127.0.0.1:22998/1" -u "$USERPASS" > "$T/o" && contains "$T/o" "Subject: hello through Gatehouse"
 }
 

@@ -44,8 +44,8 @@ assert p.stat()[0] >= 1
 p.quit()
 print("pop3 from", source, "ok")
 PY
-  log_shows "$T/dovecot-identity.log" "pop3-login: Login: user=<$DEMO_USER>" || return 1
-  grep -E "pop3-login: Login: user=<$DEMO_USER>.* rip=$IDENTITY_CLIENT, lip=127.0.0.1" "$T/dovecot-identity.log" \
+  log_shows "$T/dovecot-identity.log" "pop3-login: Info: Login: user=<$DEMO_USER>" || return 1
+  grep -E "pop3-login: Info: Login: user=<$DEMO_USER>.* rip=$IDENTITY_CLIENT, lip=127.0.0.1" "$T/dovecot-identity.log" \
     || { echo "Dovecot did not log rip=$IDENTITY_CLIENT:"; tail -5 "$T/dovecot-identity.log"; return 1; }
 }
 
@@ -62,8 +62,8 @@ assert i.welcome.startswith(b"* OK"), i.welcome
 i.login(user, password); i.select("INBOX"); i.logout()
 print("imap from", source, "ok")
 PY
-  log_shows "$T/dovecot-identity.log" "imap-login: Login: user=<$DEMO_USER>" || return 1
-  grep -E "imap-login: Login: user=<$DEMO_USER>.* rip=$IDENTITY_CLIENT, lip=127.0.0.1" "$T/dovecot-identity.log" \
+  log_shows "$T/dovecot-identity.log" "imap-login: Info: Login: user=<$DEMO_USER>" || return 1
+  grep -E "imap-login: Info: Login: user=<$DEMO_USER>.* rip=$IDENTITY_CLIENT, lip=127.0.0.1" "$T/dovecot-identity.log" \
     || { echo "Dovecot did not log rip=$IDENTITY_CLIENT:"; tail -5 "$T/dovecot-identity.log"; return 1; }
 }
 

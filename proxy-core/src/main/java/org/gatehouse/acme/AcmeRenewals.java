@@ -6,12 +6,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,7 +25,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.CertificateSource.Acme;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.session.Transport;
@@ -117,7 +118,7 @@ public final class AcmeRenewals implements AutoCloseable {
     }
 
     private void listen(List<Acme> certificates, Transport transport) throws IOException {
-        Map<String, Acme> byAddress = new java.util.LinkedHashMap<>();
+        Map<String, Acme> byAddress = new LinkedHashMap<>();
         for (Acme acme : certificates) {
             acme.http01().ifPresent(hp -> byAddress.putIfAbsent(hp.toString(), acme));
         }
@@ -128,7 +129,7 @@ public final class AcmeRenewals implements AutoCloseable {
     }
 
     /** Where the http-01 listeners listen (tests bind port 0). */
-    List<java.net.InetSocketAddress> http01Addresses() {
+    List<InetSocketAddress> http01Addresses() {
         return listeners.stream().map(Http01Responder::address).toList();
     }
 
@@ -193,17 +194,6 @@ public final class AcmeRenewals implements AutoCloseable {
         }
     }
 
-    /** Re-reads when each certificate is due (after the clock moved, in tests). */
-    void reschedule() {
-        for (State state : states.values()) {
-            if (state.next != null) {
-                state.next.cancel(false);
-            }
-            runAfter(state, AcmeFiles.issuedChain(stateDir, state.acme.name())
-                    .map(c -> delayUntilRenewal(c.get(0))).orElse(Duration.ZERO));
-        }
-    }
-
     private void run(State state) {
         Acme acme = state.acme;
         try {
@@ -247,10 +237,5 @@ public final class AcmeRenewals implements AutoCloseable {
     public void close() {
         thread.shutdownNow();
         listeners.forEach(Http01Responder::close);
-    }
-
-    /** Whether {@code source} is one this class keeps. */
-    public static boolean manages(CertificateSource source) {
-        return source instanceof Acme;
     }
 }

@@ -307,15 +307,6 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         finishIfDrained(ctx);
     }
 
-    /**
-     * Whether the gateway tells the server the client's address in the protocol ({@code clientIdentity: xclient} or
-     * {@code imap-id}): the server trusts the gateway's connection for it, so the client's own XCLIENT, XFORWARD or
-     * ID fields are never passed on, and the server's offer of them never shown.
-     */
-    protected final boolean identityByGateway() {
-        return session.rule().backend().clientIdentity().inBand();
-    }
-
     /** Answers the client from the gateway, after the replies to the commands it sent before. */
     protected final void reply(ChannelHandlerContext ctx, String text) {
         later(ctx, () -> ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), text)));

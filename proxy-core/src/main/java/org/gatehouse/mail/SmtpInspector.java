@@ -196,7 +196,7 @@ public final class SmtpInspector extends MailInspector {
             case "BDAT" -> chunk(ctx, raw);
             case "XEXCH50" -> exchangeBlob(ctx, raw, command);
             case "XCLIENT", "XFORWARD" -> {
-                if (identityByGateway()) {
+                if (session.identityByGateway()) {
                     raw.release();
                     session.meters().commandRefused("client-identity");
                     reply(ctx, "550 5.7.0 " + command.verb() + " is the gateway's to send\r\n");
@@ -413,7 +413,7 @@ public final class SmtpInspector extends MailInspector {
                 }
                 case "XEXCH50" -> xexch50 = true;
                 case "XCLIENT", "XFORWARD" -> {
-                    if (identityByGateway()) {
+                    if (session.identityByGateway()) {
                         continue; // offered to the gateway, which says the client's address itself
                     }
                 }
