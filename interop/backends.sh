@@ -14,6 +14,15 @@ MODELS_POP3_PORT=21111
 MODELS_IMAP_PORT=21144
 MODELS_SMTP_PORT=21027
 MODELS_SASL_PORT=21127
+# interop/identity.sh: an smtpd that authorizes XCLIENT from the gateway's 127.0.0.1 only, and a Dovecot that trusts the gateway's
+# 127.0.0.1 (login_trusted_networks) and so takes POP3 XCLIENT and IMAP ID x-originating-ip from it.
+XCLIENT_SMTP_PORT=21028
+IDENTITY_POP3_PORT=21112
+IDENTITY_IMAP_PORT=21145
+# interop/acme.sh: Pebble (Let's Encrypt's test CA) and the gateway's http-01 listener it validates against.
+PEBBLE_PORT=21400
+PEBBLE_MANAGEMENT_PORT=21401
+ACME_HTTP01_PORT=21080
 
 ensure_mail_user() {
   id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
@@ -153,6 +162,20 @@ CONF
   echo $! >> "$T/pids"
 }
 
+start_dovecot_identity() {
+  # For interop/identity.sh: the main Dovecot's users and mailbox, with the gateway's address trusted, so that the
+  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=).
+  local d="$T/dovecot-identity"
+  mkdir -p "$d/run" "$d/state"
+  sed -e "s|^base_dir = .*|base_dir = $d/run/|" -e "s|^state_dir = .*|state_dir = $d/state|" \
+    -e "s|^log_path = .*|log_path = $T/dovecot-identity.log|" -e "s|port = $POP3_PORT|port = $IDENTITY_POP3_PORT|" \
+    -e "s|port = $IMAP_PORT|port = $IDENTITY_IMAP_PORT|" -e "/inet_listener sasl/,/}/d" \
+    "$T/dovecot/dovecot.conf" > "$d/dovecot.conf"
+  printf 'login_trusted_networks = 127.0.0.1/32\n' >> "$d/dovecot.conf"
+  dovecot -F -c "$d/dovecot.conf" > "$T/dovecot-identity.out" 2>&1 &
+  echo $! >> "$T/pids"
+}
+
 start_postfix() {
   local conf="$T/postfix"
   mkdir -p "$conf" "$T/postfix-queue" "$T/postfix-data" "$T/vmail"
@@ -187,12 +210,15 @@ CONF
   # does not offer CHUNKING (so BDAT is not framing it knows), and a third for interop/models.sh: its own log name,
   # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, what it queues
   # discarded, and no delay after errors (the model answers each read before the next, and so should the server).
-  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" '
+  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" \
+    -v xclient="$XCLIENT_SMTP_PORT" '
     /^smtp +inet/ {
       print "127.0.0.1:" port " inet n - n - - smtpd"
       print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
       print "127.0.0.1:" models " inet n - n - - smtpd -o syslog_name=postfix-models -o smtpd_client_port_logging=yes" \
         " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard: -o smtpd_error_sleep_time=0"
+      print "127.0.0.1:" xclient " inet n - n - - smtpd -o syslog_name=postfix-xclient" \
+        " -o smtpd_authorized_xclient_hosts=127.0.0.1/32 -o smtpd_client_port_logging=yes"
       next
     }
     /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }
@@ -210,6 +236,33 @@ start_dnsmasq() {
   # PTR and A/AAAA records: 127.0.0.2 and ::1 are in partner.example (forward-confirmed); 127.0.0.3 has no name.
   dnsmasq --no-daemon --keep-in-foreground --port "$DNS_PORT" --listen-address 127.0.0.1 --bind-interfaces \
     --no-resolv --no-hosts --conf-file=/dev/null --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-queries \
-    --host-record=client.partner.example,127.0.0.2 --host-record=v6.partner.example,::1 > "$T/dnsmasq.out" 2>&1 &
+    --host-record=client.partner.example,127.0.0.2 --host-record=v6.partner.example,::1 \
+    --host-record=mail.acme.example.test,127.0.0.1 > "$T/dnsmasq.out" 2>&1 &
   echo $! >> "$T/pids"
+}
+
+start_pebble() {
+  # Pebble ships no certificate for its own HTTPS listener: a CA and a certificate for localhost, made here. It
+  # validates http-01 against the gateway's listener on $ACME_HTTP01_PORT, with names from dnsmasq.
+  local d="$T/pebble"
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=interop Pebble listener CA" \
+    -keyout "$d/ca.key" -out "$T/pebble-ca.pem" >/dev/null 2>&1
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" -keyout "$d/key.pem" \
+    -out "$d/cert.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost\n' > "$d/ext"
+  openssl x509 -req -in "$d/cert.csr" -CA "$T/pebble-ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext" -out "$d/cert.pem" >/dev/null 2>&1
+  cat > "$d/pebble.json" <<CONF
+{"pebble": {"listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$PEBBLE_MANAGEMENT_PORT",
+  "certificate": "$d/cert.pem", "privateKey": "$d/key.pem", "httpPort": $ACME_HTTP01_PORT, "tlsPort": 21443,
+  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+CONF
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$d/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+    > "$T/pebble.log" 2>&1 &
+  echo $! >> "$T/pids"
+  for _ in $(seq 1 50); do # listening before the gateway starts, whose first order is at once
+    (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_PORT") 2>/dev/null && break
+    sleep 0.2
+  done
 }

@@ -32,6 +32,7 @@ class ArchitectureTest {
             "relay", // backend connection and byte relay
             "frontend", // a client connection's pipeline, and the snapshot it reads
             "gateway", // listeners, the swap, reload
+            "acme", // ACME certificates: issue, renew, answer challenges
             "admin", // the HTTP endpoint
             "service", // gateway, reloader and admin endpoint run as one
             "demo", // the built-in demo mail server

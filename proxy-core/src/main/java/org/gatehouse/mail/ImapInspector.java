@@ -180,6 +180,7 @@ public final class ImapInspector extends MailInspector {
                     authenticate(ctx, raw, command);
                 }
             }
+            case "ID" -> id(ctx, raw, command, line);
             case "COMPRESS" -> {
                 // Compressed bytes could not be read for a login: RFC 4978 allows it only after one anyway.
                 current = new Command(tag, Kind.OTHER);
@@ -192,6 +193,22 @@ public final class ImapInspector extends MailInspector {
                 forward(ctx, raw);
                 afterLine(ctx, command);
             }
+        }
+    }
+
+    /**
+     * ID: where the gateway tells the server the client's address with it, Dovecot takes x-originating-ip and the like
+     * from the trusted gateway's connection, so a client's own x- fields (or literals that could hide them) are refused.
+     */
+    private void id(ChannelHandlerContext ctx, ByteBuf raw, ImapLine command, String line) {
+        current = new Command(command.tag(), Kind.OTHER);
+        if (session.identityByGateway() && (line.toUpperCase(Locale.ROOT).contains("X-") || line.contains("{"))) {
+            refuse(ctx, raw, command, command.tag() + " NO ID fields x-* are the gateway's to send\r\n",
+                    "client-identity");
+        } else {
+            expect(current);
+            forward(ctx, raw);
+            afterLine(ctx, command);
         }
     }
 

@@ -120,6 +120,15 @@ public final class Pop3Inspector extends MailInspector {
             }
             case "LIST", "UIDL" -> forward(ctx, raw, arg.isEmpty() ? Kind.BLOCK : Kind.SINGLE);
             case "TOP", "RETR" -> forward(ctx, raw, Kind.BLOCK);
+            case "XCLIENT" -> {
+                if (session.identityByGateway()) {
+                    raw.release();
+                    session.meters().commandRefused("client-identity");
+                    reply(ctx, "-ERR XCLIENT is the gateway's to send\r\n");
+                } else {
+                    forward(ctx, raw, Kind.SINGLE);
+                }
+            }
             default -> forward(ctx, raw, Kind.SINGLE);
         }
     }
@@ -317,6 +326,7 @@ public final class Pop3Inspector extends MailInspector {
         String[] words = line.trim().split(" +");
         return switch (words[0].toUpperCase(Locale.ROOT)) {
             case "STLS" -> null; // the backend's own: TLS is the gateway's to offer
+            case "XCLIENT" -> session.identityByGateway() ? null : line;
             case "USER" -> guard.refusesPlaintext(tlsActive) ? null : line;
             case "SASL" -> {
                 StringBuilder kept = new StringBuilder(words[0]);

@@ -195,6 +195,15 @@ public final class SmtpInspector extends MailInspector {
             }
             case "BDAT" -> chunk(ctx, raw);
             case "XEXCH50" -> exchangeBlob(ctx, raw, command);
+            case "XCLIENT", "XFORWARD" -> {
+                if (session.identityByGateway()) {
+                    raw.release();
+                    session.meters().commandRefused("client-identity");
+                    reply(ctx, "550 5.7.0 " + command.verb() + " is the gateway's to send\r\n");
+                } else {
+                    forward(ctx, raw, Kind.SINGLE, 0);
+                }
+            }
             case "MAIL" -> {
                 forward(ctx, raw, Kind.SINGLE, 0);
                 loggedIn(ctx); // a mail transaction: as far as a relay without a login gets
@@ -403,6 +412,11 @@ public final class SmtpInspector extends MailInspector {
                     continue; // BDAT is not passed on (see chunk)
                 }
                 case "XEXCH50" -> xexch50 = true;
+                case "XCLIENT", "XFORWARD" -> {
+                    if (session.identityByGateway()) {
+                        continue; // offered to the gateway, which says the client's address itself
+                    }
+                }
                 default -> {
                 }
             }

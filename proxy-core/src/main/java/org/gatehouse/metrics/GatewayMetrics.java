@@ -175,6 +175,7 @@ public final class GatewayMetrics {
         private final LabelledCounter abandoned;
         private final LabelledCounter exhausted;
         private final LabelledCounter greetingTimeouts;
+        private final LabelledCounter clientIdentity;
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
@@ -189,6 +190,10 @@ public final class GatewayMetrics {
                     "Connections refused or ended because the process ran out of a resource", rule, "resource");
             this.greetingTimeouts = new LabelledCounter(registry, "gatehouse.backend.greeting.timeouts",
                     "Backend connections whose server did not greet within the greeting timeout", rule, "backend");
+            this.clientIdentity = new LabelledCounter(registry, "gatehouse.backend.client.identity",
+                    "Backend connections that were told the client's address in the protocol (XCLIENT, IMAP ID), by "
+                            + "result",
+                    rule, "result");
             this.rejected = new LabelledCounter(registry, "gatehouse.connections.rejected",
                     "Connections refused or ended before relaying, by reason", rule, "reason");
             this.backendFailures = new LabelledCounter(registry, "gatehouse.backend.connect.failures",
@@ -275,6 +280,14 @@ public final class GatewayMetrics {
         /** A backend server that accepted a connection and did not greet within the pool's greeting timeout. */
         public void greetingTimeout(String backend) {
             greetingTimeouts.increment(backend);
+        }
+
+        /**
+         * How telling a backend the client's address in its protocol ended: sent, not-offered, refused, skipped or
+         * broken.
+         */
+        public void clientIdentity(String result) {
+            clientIdentity.increment(result);
         }
 
         public String rule() {

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * Opens the backend connection once the client is ready for it (right away, or after the TLS handshake), on the
  * client's own event loop, trying the pool's healthy servers in its balance order; no client byte is forwarded before
  * one accepts, so moving on to the next server is always safe. On success it sends the PROXY header if the rule asks
- * for one, installs a {@link RelayHandler} on each side and replaces itself; when no server accepts (or none is
+ * for one (or lets {@link ClientIdentityExchange} tell the server the client's address in its protocol first, holding
+ * the client's bytes meanwhile), installs a {@link RelayHandler} on each side and replaces itself; when no server accepts (or none is
  * healthy), the client gets its protocol's "try again later" and a close.
  */
 public final class BackendConnector extends ChannelInboundHandlerAdapter {
@@ -236,7 +237,39 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
             ProxyHeaders.send(backendChannel, pool.settings().sendProxyProtocol(), session.client(),
                     (InetSocketAddress) frontend.localAddress());
         }
-        // Hand the early bytes over before the relay takes this handler's place.
+        Backend.ClientIdentity identity = pool.settings().clientIdentity();
+        if (identity.inBand() && session.rule().protocol().isMail()) {
+            // The server hears the client's address first: client bytes wait here (bounded) until that is done.
+            IdentityDialogue dialogue = IdentityDialogue.of(identity, session.rule().protocol(), session.client(),
+                    session.clientName().flatMap(n -> n.verifiedNames().stream().findFirst()),
+                    (InetSocketAddress) backendChannel.localAddress());
+            backendChannel.pipeline().addBefore(PipelineNames.RELAY, PipelineNames.CLIENT_IDENTITY,
+                    new ClientIdentityExchange(dialogue, session, server.toString(),
+                            new ClientIdentityExchange.Handover() {
+                                @Override
+                                public void relay() {
+                                    handOver(ctx, backendChannel);
+                                }
+
+                                @Override
+                                public void fail() {
+                                    session.meters().rejected("client-identity");
+                                    Relay.sayAndClose(frontend, ProtocolReplies.backendUnavailable(
+                                            session.rule().protocol()));
+                                }
+                            }));
+            Relay.setReading(backendChannel, true);
+            return;
+        }
+        handOver(ctx, backendChannel);
+    }
+
+    /** The relay takes over on both sides, with the client's early bytes handed to the server first. */
+    private void handOver(ChannelHandlerContext ctx, Channel backendChannel) {
+        Channel frontend = ctx.channel();
+        if (ctx.isRemoved()) {
+            return; // the client is gone (and its backend connection closing)
+        }
         Object msg;
         while ((msg = pending.poll()) != null) {
             if (msg instanceof ByteBuf buf) {

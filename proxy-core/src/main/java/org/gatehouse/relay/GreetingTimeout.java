@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * connection still in its queue) gets the client its protocol's temporary error ({@code -ERR [SYS/TEMP]},
  * {@code * BYE [UNAVAILABLE]}, {@code 421 4.4.2}) instead of a wait for the idle timeout; it counts against the server's
  * health (a failed check, where the pool has health checks) and is logged once per interval. Removes itself at the
- * first byte.
+ * first byte, or where the pool tells the client's address in the protocol, when {@link ClientIdentityExchange} is
+ * done.
  */
 final class GreetingTimeout extends ChannelInboundHandlerAdapter {
 
@@ -53,8 +54,11 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf buf && buf.isReadable()) {
-            ctx.pipeline().remove(this); // it spoke: greeted, or said why not, which the client reads as it is
+        if (msg instanceof ByteBuf buf && buf.isReadable()
+                && ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null) {
+            // It spoke: greeted, or said why not, which the client reads as it is. With a client-identity dialogue,
+            // the timeout covers the dialogue too, and the dialogue removes it.
+            ctx.pipeline().remove(this);
         }
         ctx.fireChannelRead(msg);
     }
@@ -68,19 +72,13 @@ final class GreetingTimeout extends ChannelInboundHandlerAdapter {
         session.meters().rejected("greeting-timeout");
         session.meters().greetingTimeout(server.toString());
         pool.greetingTimedOut(server, "no greeting within " + timeoutMillis + " ms from a client's connection");
-        LOG.warn("silent/" + rule + "/" + server, () -> "backend did not greet rule=" + rule + " backend=" + server
-                + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
-        ProtocolReplies.backendSilent(session.rule().protocol()).ifPresentOrElse(line -> {
-            // Past the mail inspector, which would take the line for the greeting it waits for.
-            ChannelHandlerContext inspector = frontend.pipeline().context(PipelineNames.INSPECT);
-            ByteBuf bytes = ProtocolReplies.encode(frontend.alloc(), line);
-            if (inspector != null) {
-                inspector.writeAndFlush(bytes);
-            } else {
-                frontend.writeAndFlush(bytes);
-            }
-            Relay.closeOnFlush(frontend);
-        }, frontend::close);
+        String what = ctx.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null
+                ? "greet"
+                : "greet and answer the client-identity commands";
+        LOG.warn("silent/" + rule + "/" + server,
+                () -> "backend did not " + what + " rule=" + rule + " backend=" + server
+                        + " greetingTimeout_ms=" + timeoutMillis + ": clients get \"try again later\"");
+        Relay.sayAndClose(frontend, ProtocolReplies.backendSilent(session.rule().protocol()));
         ctx.channel().close(); // after the line is queued: the relay closes the client once it is written
     }
 }

@@ -1,12 +1,17 @@
 package org.gatehouse.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
+import java.util.Optional;
+import org.gatehouse.session.PipelineNames;
+import org.gatehouse.session.ProtocolReplies;
 
 /** Closing and half-closing the two channels of a relay. */
 final class Relay {
@@ -21,6 +26,23 @@ final class Relay {
         } else {
             ch.close();
         }
+    }
+
+    /**
+     * Gives a client whose backend failed it before the relay began its protocol's {@code line} (if it has one) and
+     * closes it once written. The line goes past the mail inspector, which would take it for the greeting it waits for.
+     */
+    static void sayAndClose(Channel frontend, Optional<String> line) {
+        line.ifPresentOrElse(text -> {
+            ChannelHandlerContext inspector = frontend.pipeline().context(PipelineNames.INSPECT);
+            ByteBuf bytes = ProtocolReplies.encode(frontend.alloc(), text);
+            if (inspector != null) {
+                inspector.writeAndFlush(bytes);
+            } else {
+                frontend.writeAndFlush(bytes);
+            }
+            closeOnFlush(frontend);
+        }, frontend::close);
     }
 
     /**

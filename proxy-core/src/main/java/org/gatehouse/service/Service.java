@@ -8,6 +8,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.gatehouse.acme.AcmeRenewals;
 import org.gatehouse.admin.AdminServer;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
@@ -33,12 +37,15 @@ public final class Service implements AutoCloseable {
     private final Reloader reloader;
     private final AdminServer admin;
     private final AdminServer readOnlyAdmin;
+    private final AcmeRenewals acme;
 
-    private Service(Gateway gateway, Reloader reloader, AdminServer admin, AdminServer readOnlyAdmin) {
+    private Service(Gateway gateway, Reloader reloader, AdminServer admin, AdminServer readOnlyAdmin,
+            AcmeRenewals acme) {
         this.gateway = gateway;
         this.reloader = reloader;
         this.admin = admin;
         this.readOnlyAdmin = readOnlyAdmin;
+        this.acme = acme;
     }
 
     /**
@@ -53,8 +60,11 @@ public final class Service implements AutoCloseable {
         Reloader reloader = new Reloader(gateway, source, file, metrics.registry());
         AdminServer admin = null;
         AdminServer readOnlyAdmin = null;
+        AcmeRenewals acme = null;
         try {
             reloader.watch(WATCH_QUIET_PERIOD);
+            acme = AcmeRenewals.start(initial.rules(), transport, () -> swapCertificates(reloader),
+                    metrics.registry()).orElse(null);
             var listen = initial.rules().service().admin();
             if (listen.isPresent()) {
                 AdminServer.Endpoints endpoints = new AdminServer.Endpoints() {
@@ -87,11 +97,32 @@ public final class Service implements AutoCloseable {
             if (admin != null) {
                 admin.close();
             }
+            if (acme != null) {
+                acme.close();
+            }
             reloader.close();
             gateway.close();
             throw new GatewayException(initial.rules().source() + ": " + e.getMessage(), e);
         }
-        return new Service(gateway, reloader, admin, readOnlyAdmin);
+        return new Service(gateway, reloader, admin, readOnlyAdmin, acme);
+    }
+
+    /** A new ACME certificate is in the state folder: the reload serves it to new handshakes. */
+    private static boolean swapCertificates(Reloader reloader) {
+        try {
+            return reloader.request("acme").get(2, TimeUnit.MINUTES).success();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("reload for a new ACME certificate did not finish: {}", e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The ACME renewals, if any certificate in use is an {@code acme:} one. */
+    public Optional<AcmeRenewals> acme() {
+        return Optional.ofNullable(acme);
     }
 
     public Gateway gateway() {
@@ -128,6 +159,9 @@ public final class Service implements AutoCloseable {
 
     @Override
     public void close() {
+        if (acme != null) {
+            acme.close();
+        }
         reloader.close();
         gateway.close();
         if (admin != null) {

@@ -57,6 +57,8 @@ public final class PipelineNames {
     public static final String RELAY = "relay";
     /** On the backend connection of a mail rule, before the relay. */
     public static final String GREETING_TIMEOUT = "greeting-timeout";
+    /** On the backend connection of a mail rule with clientIdentity xclient or imap-id, before the relay. */
+    public static final String CLIENT_IDENTITY = "client-identity";
 
     private PipelineNames() {
     }

@@ -91,6 +91,15 @@ public final class Session {
     }
 
     /** The client: the TCP peer, or the address a trusted load balancer's PROXY header named. */
+    /**
+     * Whether the gateway tells the server the client's address in the protocol ({@code clientIdentity: xclient} or
+     * {@code imap-id}): the server trusts the gateway's connection for it, so the client's own XCLIENT, XFORWARD or
+     * ID fields are never passed on, and the server's offer of them never shown.
+     */
+    public boolean identityByGateway() {
+        return rule.backend().clientIdentity().inBand();
+    }
+
     public InetSocketAddress client() {
         return client;
     }
@@ -173,7 +182,7 @@ public final class Session {
     }
 
     /** The reverse-DNS answer, if the access gate asked for one. */
-    Optional<ClientName> clientName() {
+    public Optional<ClientName> clientName() {
         return Optional.ofNullable(clientName);
     }
 

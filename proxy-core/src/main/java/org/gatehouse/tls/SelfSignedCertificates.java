@@ -174,7 +174,7 @@ public final class SelfSignedCertificates {
         return out.toString();
     }
 
-    private static void writeAtomically(Path target, String content, boolean secret) throws IOException {
+    static void writeAtomically(Path target, String content, boolean secret) throws IOException {
         Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
         try {
             if (secret) {

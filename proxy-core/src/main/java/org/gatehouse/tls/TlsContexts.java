@@ -227,14 +227,7 @@ public final class TlsContexts {
             boolean used = inUse.contains(source.name());
             String path = "certificates." + source.name();
             try {
-                TlsMaterial material = null;
-                if (source instanceof CertificateSource.PemFiles pem) {
-                    material = used || exists(pem) ? CertificateMaterial.loadPem(pem) : null;
-                } else if (source instanceof CertificateSource.Pkcs12 p12) {
-                    material = used || Files.exists(p12.file()) ? CertificateMaterial.loadPkcs12(p12) : null;
-                } else if (source instanceof CertificateSource.SelfSigned self && used) {
-                    material = selfSigned(rules.stateDir(), self, mode);
-                }
+                TlsMaterial material = material(source, used, rules.stateDir(), mode, warnings);
                 if (material != null) {
                     Optional<String> warning = CertificateMaterial.checkValidity(material, source.allowExpired(), now);
                     warning.ifPresent(w -> warnings.add(new Problem(source.position(), path, w)));
@@ -355,6 +348,27 @@ public final class TlsContexts {
                 + (rule.tls().certificates().size() > 1 ? "s cover" : " covers")
                 + " (" + String.join(", ", covered) + "): clients connecting to " + publicName.get()
                 + " will warn that the name does not match"));
+    }
+
+    /** The certificate's key and chain, or null for one no enabled rule uses and whose files are not there. */
+    private static TlsMaterial material(CertificateSource source, boolean used, Path stateDir, Mode mode,
+            List<Problem> warnings) throws CertificateMaterial.MaterialException {
+        if (source instanceof CertificateSource.PemFiles pem) {
+            return used || exists(pem) ? CertificateMaterial.loadPem(pem) : null;
+        } else if (source instanceof CertificateSource.Pkcs12 p12) {
+            return used || Files.exists(p12.file()) ? CertificateMaterial.loadPkcs12(p12) : null;
+        } else if (source instanceof CertificateSource.SelfSigned self && used) {
+            return selfSigned(stateDir, self, mode);
+        } else if (source instanceof CertificateSource.Acme acme && used) {
+            AcmeFiles.Loaded loaded = AcmeFiles.load(stateDir, acme);
+            if (loaded.temporary()) {
+                warnings.add(new Problem(source.position(), "certificates." + source.name(), "no certificate from "
+                        + "the ACME CA yet: a temporary self-signed one for " + String.join(", ", acme.names())
+                        + " is served until the CA issues it"));
+            }
+            return loaded.material();
+        }
+        return null;
     }
 
     private static boolean exists(CertificateSource.PemFiles pem) {

@@ -114,6 +114,29 @@ class CommandLineTest {
     }
 
     @Test
+    void checkSaysWhatServersMustTrustForClientIdentityWithoutConnectingToThem() throws Exception {
+        Path rules = dir.resolve("rules.yaml");
+        Files.writeString(rules, """
+                rules:
+                  - name: smtp
+                    listen: ["127.0.0.1:10025"]
+                    protocol: smtp
+                    tls: none
+                    backend: { servers: ["127.0.0.1:9"], clientIdentity: xclient }
+                  - name: imap
+                    listen: ["127.0.0.1:10143"]
+                    protocol: imap
+                    tls: none
+                    backend: { servers: ["127.0.0.1:9"], clientIdentity: imap-id }
+                """);
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("note: rule smtp: clientIdentity xclient needs its servers to trust this "
+                + "gateway's address (Postfix: smtpd_authorized_xclient_hosts)")
+                .contains("note: rule imap: clientIdentity imap-id needs its servers to trust this gateway's address "
+                        + "(Dovecot: login_trusted_networks)");
+    }
+
+    @Test
     void checkSaysHowDomainsAreVerified() throws Exception {
         Path copy = dir.resolve("rules.yaml");
         Files.copy(Path.of("..", "conf", "examples", "partner-domains.yaml"), copy);

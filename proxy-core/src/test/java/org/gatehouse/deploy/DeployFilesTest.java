@@ -212,6 +212,9 @@ class DeployFilesTest {
             }
             try (TestGateway gateway = TestGateway.start(dir,
                     TestGateway.CERTIFICATES
+                            // An ACME certificate (its CA is a closed port: the orders fail, the metrics exist).
+                            + "  public:\n    acme: { directory: \"https://127.0.0.1:" + dead.split(":")[1]
+                            + "/dir\", names: [mail.example.com], http01: \"127.0.0.1:0\" }\n"
                             + """
                                     dns: { servers: ["%s"], timeout: 500ms }
                                     clientSets:
@@ -220,6 +223,7 @@ class DeployFilesTest {
                                       - { name: pop3s, listen: ["127.0.0.1:0"], protocol: pop3, certificate: test, backend: ["%s"] }
                                       - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"] }
                                       - { name: dead, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, backend: ["%s"] }
+                                      - { name: acme, listen: ["127.0.0.1:0"], protocol: pop3, certificate: public, backend: ["%s"] }
                                       - name: partners
                                         listen: ["127.0.0.1:0"]
                                         protocol: pop3
@@ -227,7 +231,7 @@ class DeployFilesTest {
                                         backend: ["%s"]
                                         access: { allow: [partners] }
                                     """
-                                    .formatted(dns.hostPort(), pop3At, pop3At, dead, pop3At))) {
+                                    .formatted(dns.hostPort(), pop3At, pop3At, dead, pop3At, pop3At))) {
                 traffic(gateway);
                 HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create(gateway.adminUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());

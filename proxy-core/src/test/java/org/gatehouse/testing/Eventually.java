@@ -1,5 +1,6 @@
 package org.gatehouse.testing;
 
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -14,10 +15,15 @@ public final class Eventually {
     }
 
     public static void until(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + LIMIT_MILLIS * 1_000_000;
+        until(what, Duration.ofMillis(LIMIT_MILLIS), condition);
+    }
+
+    /** With a longer bound, for what waits on another process (a CA validating and issuing). */
+    public static void until(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("not true after " + LIMIT_MILLIS / 1000 + " s: " + what);
+                throw new AssertionError("not true after " + limit.toSeconds() + " s: " + what);
             }
             Thread.sleep(10);
         }

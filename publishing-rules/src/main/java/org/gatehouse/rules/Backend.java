@@ -18,10 +18,14 @@ import java.util.Optional;
  * @param transparent       whether the backend connection is opened from the client's own address (Linux
  *                          IP_TRANSPARENT; written {@code transparent: true} on the rule)
  * @param greetingTimeout   mail rules: how long a server that accepted a connection may take to send its greeting
+ * @param inBandIdentity    mail rules: the client's address told in the server's own protocol after its greeting
+ *                          ({@code xclient} or {@code imap-id}), or {@code NONE}; the PROXY header and transparent
+ *                          connections are {@code sendProxyProtocol} and {@code transparent}
  */
 public record Backend(List<HostPort> servers, Balance balance, Duration connectTimeout,
         Optional<HealthCheck> healthCheck,
-        ProxyProtocol sendProxyProtocol, boolean transparent, Duration greetingTimeout) {
+        ProxyProtocol sendProxyProtocol, boolean transparent, Duration greetingTimeout,
+        ClientIdentity inBandIdentity) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_GREETING_TIMEOUT = Duration.ofSeconds(15);
@@ -36,6 +40,17 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
         requireNonNull(healthCheck, "healthCheck");
         requireNonNull(sendProxyProtocol, "sendProxyProtocol");
         requireNonNull(greetingTimeout, "greetingTimeout");
+        requireNonNull(inBandIdentity, "inBandIdentity");
+        if (!inBandIdentity.inBand() && inBandIdentity != ClientIdentity.NONE) {
+            throw new IllegalArgumentException(inBandIdentity.configName() + " is not told in the server's protocol");
+        }
+    }
+
+    /** The settings without an in-band identity. */
+    public Backend(List<HostPort> servers, Balance balance, Duration connectTimeout, Optional<HealthCheck> healthCheck,
+            ProxyProtocol sendProxyProtocol, boolean transparent, Duration greetingTimeout) {
+        this(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent, greetingTimeout,
+                ClientIdentity.NONE);
     }
 
     /** The settings as before the greeting timeout existed; it takes its default. */
@@ -52,12 +67,72 @@ public record Backend(List<HostPort> servers, Balance balance, Duration connectT
     /** The same settings with other servers (the demo points mail rules at its own). */
     public Backend withServers(List<HostPort> newServers) {
         return new Backend(newServers, balance, connectTimeout, healthCheck, sendProxyProtocol, transparent,
-                greetingTimeout);
+                greetingTimeout, inBandIdentity);
     }
 
     /** The same settings, with connections opened from the client's address or not. */
     public Backend withTransparent(boolean value) {
-        return new Backend(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, value, greetingTimeout);
+        return new Backend(servers, balance, connectTimeout, healthCheck, sendProxyProtocol, value, greetingTimeout,
+                inBandIdentity);
+    }
+
+    /** How the server learns the client's address, as {@code clientIdentity} would say it (the first that applies). */
+    public ClientIdentity clientIdentity() {
+        if (inBandIdentity != ClientIdentity.NONE) {
+            return inBandIdentity;
+        }
+        return switch (sendProxyProtocol) {
+            case V1 -> ClientIdentity.PROXY_V1;
+            case V2 -> ClientIdentity.PROXY_V2;
+            case OFF -> transparent ? ClientIdentity.TRANSPARENT : ClientIdentity.NONE;
+        };
+    }
+
+    /**
+     * How a backend learns the real client's address: not at all, a PROXY protocol header before any byte, a connection
+     * from the client's own address, or in the server's own protocol after its greeting (SMTP/POP3 {@code XCLIENT},
+     * IMAP {@code ID}) for servers that read neither of the others.
+     */
+    public enum ClientIdentity implements ConfigWord {
+        NONE("none", false),
+        PROXY_V1("proxy-v1", false),
+        PROXY_V2("proxy-v2", false),
+        TRANSPARENT("transparent", false),
+        /** Postfix {@code smtpd_authorized_xclient_hosts}; Dovecot's POP3 and submission from trusted networks. */
+        XCLIENT("xclient", true),
+        /** IMAP {@code ID ("x-originating-ip" …)}: Dovecot's {@code login_trusted_networks}. */
+        IMAP_ID("imap-id", true);
+
+        private final String configName;
+        private final boolean inBand;
+
+        ClientIdentity(String configName, boolean inBand) {
+            this.configName = configName;
+            this.inBand = inBand;
+        }
+
+        @Override
+        public String configName() {
+            return configName;
+        }
+
+        /** Whether it is said in the server's own protocol after its greeting. */
+        public boolean inBand() {
+            return inBand;
+        }
+
+        /** Whether a rule of this protocol can use it. */
+        public boolean appliesTo(Protocol protocol) {
+            return switch (this) {
+                case XCLIENT -> protocol == Protocol.SMTP || protocol == Protocol.POP3;
+                case IMAP_ID -> protocol == Protocol.IMAP;
+                default -> true;
+            };
+        }
+
+        public static Optional<ClientIdentity> fromConfigName(String word) {
+            return ConfigWord.parse(ClientIdentity.class, word);
+        }
     }
 
     /** Which server a new connection tries first; the others follow, healthy ones only, until one accepts. */

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
+import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.load.NodeReader.Item;
 import org.gatehouse.rules.load.YamlNode.Entry;
 import org.gatehouse.rules.load.YamlNode.MapNode;
@@ -17,7 +18,7 @@ import org.gatehouse.rules.load.YamlNode.MapNode;
 final class BackendSection {
 
     private static final Set<String> BACKEND_KEYS = Set.of("servers", "balance", "connectTimeout", "healthCheck",
-            "sendProxyProtocol", "greetingTimeout");
+            "sendProxyProtocol", "greetingTimeout", "clientIdentity");
     private static final Set<String> HEALTH_CHECK_KEYS = Set.of("interval", "timeout", "rise", "fall");
 
     private final LoadContext ctx;
@@ -28,8 +29,11 @@ final class BackendSection {
         this.in = ctx.in();
     }
 
-    /** {@code backend:} as a list of servers (the short form) or as a map with the pool's settings; null after a problem. */
-    Backend read(YamlNode node, String path) {
+    /**
+     * {@code backend:} as a list of servers (the short form) or as a map with the pool's settings; null after a problem.
+     * {@code protocol} (null when the rule's is unreadable) decides which {@code clientIdentity} applies.
+     */
+    Backend read(YamlNode node, String path, Protocol protocol) {
         if (!(node instanceof MapNode map)) {
             List<HostPort> servers = servers(node, path);
             return servers.isEmpty() ? null : Backend.of(servers);
@@ -61,10 +65,50 @@ final class BackendSection {
                 .flatMap(e -> in.duration(e.value(), child(path, "greetingTimeout"), Duration.ofSeconds(1),
                         Duration.ofMinutes(5)))
                 .orElse(Backend.DEFAULT_GREETING_TIMEOUT);
+        Backend.ClientIdentity identity = clientIdentity(map, path, protocol);
         if (ctx.problemCount() > before || servers.isEmpty()) {
             return null;
         }
-        return new Backend(servers, balance, connectTimeout, healthCheck, proxy, false, greetingTimeout);
+        return switch (identity) {
+            case PROXY_V1 -> new Backend(servers, balance, connectTimeout, healthCheck, Backend.ProxyProtocol.V1,
+                    false, greetingTimeout);
+            case PROXY_V2 -> new Backend(servers, balance, connectTimeout, healthCheck, Backend.ProxyProtocol.V2,
+                    false, greetingTimeout);
+            case TRANSPARENT -> new Backend(servers, balance, connectTimeout, healthCheck, proxy, true,
+                    greetingTimeout);
+            default -> new Backend(servers, balance, connectTimeout, healthCheck, proxy, false, greetingTimeout,
+                    identity);
+        };
+    }
+
+    /**
+     * {@code clientIdentity:}, the one key for how the server learns the client's address. The older
+     * {@code sendProxyProtocol} (and the rule's {@code transparent}) still work; saying the PROXY header twice is a
+     * problem, since the two could disagree.
+     */
+    private Backend.ClientIdentity clientIdentity(MapNode map, String path, Protocol protocol) {
+        Optional<Entry> entry = in.entry(map, "clientIdentity");
+        if (entry.isEmpty()) {
+            return Backend.ClientIdentity.NONE;
+        }
+        String key = child(path, "clientIdentity");
+        Backend.ClientIdentity identity = in.text(entry.get().value(), key)
+                .flatMap(s -> ctx.word(s, key, Backend.ClientIdentity.fromConfigName(s.text()),
+                        "none, proxy-v1, proxy-v2, transparent, xclient or imap-id"))
+                .orElse(Backend.ClientIdentity.NONE);
+        if (protocol != null && !identity.appliesTo(protocol)) {
+            in.problem(entry.get().value().position(), key, identity.configName() + " does not apply to "
+                    + protocol.configName() + " rules (expected " + (protocol == Protocol.TCP
+                            ? "none, proxy-v1, proxy-v2 or transparent: a tcp server has no protocol to say it in"
+                            : "xclient for smtp and pop3, imap-id for imap, or none, proxy-v1, proxy-v2, transparent")
+                    + ")");
+        }
+        if (identity != Backend.ClientIdentity.NONE) {
+            in.entry(map, "sendProxyProtocol").ifPresent(e -> in.problem(e.keyPosition(),
+                    child(path, "sendProxyProtocol"), "and clientIdentity both say how the server learns the client "
+                            + "(expected one of them: clientIdentity: proxy-v1 or proxy-v2 replaces sendProxyProtocol)"));
+        }
+        return identity;
     }
 
     private List<HostPort> servers(YamlNode node, String path) {

@@ -26,7 +26,8 @@ final class CertificatesSection {
     private static final Set<String> PEM_KEYS = Set.of("certificate", "privateKey", "passphrase");
     private static final Set<String> PKCS12_KEYS = Set.of("pkcs12", "password");
     private static final Set<String> CERT_KEYS = Set.of("certificate", "privateKey", "passphrase", "pkcs12", "password",
-            "allowExpired", "ocspStapling", "selfSigned");
+            "allowExpired", "ocspStapling", "selfSigned", "acme");
+
     private static final Set<String> SECRET_KEYS = Set.of("env", "file");
 
     private final LoadContext ctx;
@@ -56,11 +57,12 @@ final class CertificatesSection {
     private Optional<CertificateSource> certificate(Entry e, MapNode def, String path) {
         in.onlyKeys(def, path, CERT_KEYS);
         boolean selfSigned = def.entries().containsKey("selfSigned");
+        boolean acme = def.entries().containsKey("acme");
         boolean pem = def.entries().keySet().stream().anyMatch(PEM_KEYS::contains);
         boolean pkcs12 = def.entries().keySet().stream().anyMatch(PKCS12_KEYS::contains);
-        if ((selfSigned ? 1 : 0) + (pem ? 1 : 0) + (pkcs12 ? 1 : 0) > 1) {
+        if ((selfSigned ? 1 : 0) + (pem ? 1 : 0) + (pkcs12 ? 1 : 0) + (acme ? 1 : 0) > 1) {
             in.problem(def.position(), path, "mixes "
-                    + (selfSigned ? "selfSigned, " : "") + (pem
+                    + (acme ? "acme, " : "") + (selfSigned ? "selfSigned, " : "") + (pem
                             ? "PEM files (certificate, "
                                     + "privateKey), "
                             : "")
@@ -78,6 +80,9 @@ final class CertificatesSection {
         }
         if (selfSigned) {
             return selfSigned(e, def, path);
+        }
+        if (acme) {
+            return new AcmeSection(ctx, this::secret).read(e, def.entries().get("acme").value(), child(path, "acme"));
         }
         return pemFiles(e, def, path, allowExpired, ocsp);
     }
@@ -139,7 +144,7 @@ final class CertificatesSection {
      * Where a passphrase or password is read from: {@code { env: VARIABLE }} or {@code { file: PATH }}. Written inline,
      * it would sit in a file that is copied, versioned and printed: refused. Null after a problem.
      */
-    private Secret secret(YamlNode node, String path) {
+    Secret secret(YamlNode node, String path) {
         if (node instanceof YamlNode.Scalar) {
             in.problem(node.position(), path,
                     "is written in the rules file (expected where to read it: { env: VARIABLE } "

@@ -72,7 +72,7 @@ final class RuleSection {
         LoginSettings login = login(map, path, protocol);
         SmtpSettings smtp = smtp(map, path, protocol);
         List<String> certNames = tlsSection.certificateNames(map, path, tlsMode);
-        Backend backend = backend(map, path);
+        Backend backend = backend(map, path, protocol);
         Access access = in.entry(map, "access").map(e -> accessSection.read(e.value(), child(path, "access")))
                 .orElse(Access.any());
         Limits limits = limits(map, path, protocol);
@@ -181,11 +181,12 @@ final class RuleSection {
     }
 
     /** The backend, told whether the rule is transparent (which is the rule's key, not the backend's). */
-    private Backend backend(MapNode map, String path) {
+    private Backend backend(MapNode map, String path, Protocol protocol) {
         boolean transparent = in.entry(map, "transparent").flatMap(e -> in.bool(e.value(), child(path, "transparent")))
                 .orElse(false);
-        return in.required(map, path, "backend").map(e -> backendSection.read(e.value(), child(path, "backend")))
-                .map(b -> b.withTransparent(transparent)).orElse(null);
+        return in.required(map, path, "backend")
+                .map(e -> backendSection.read(e.value(), child(path, "backend"), protocol))
+                .map(b -> transparent ? b.withTransparent(true) : b).orElse(null);
     }
 
     /** The rule's limits over the file's; a tcp rule ignores, with a warning, the ones about logging in and greeting. */

@@ -631,6 +631,63 @@ class RulesLoaderTest {
     }
 
     @Test
+    void clientIdentityNamesEveryWayAndMapsOntoTheOlderKeys() throws Exception {
+        String pool = "    backend: { servers: [\"127.0.0.1:110\"], clientIdentity: %s }\n";
+        Backend xclient = load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n", pool.formatted("xclient")))
+                .rules().get(0).backend();
+        assertThat(xclient.inBandIdentity()).isEqualTo(Backend.ClientIdentity.XCLIENT);
+        assertThat(xclient.clientIdentity()).isEqualTo(Backend.ClientIdentity.XCLIENT);
+        Backend v2 = load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n", pool.formatted("proxy-v2")))
+                .rules().get(0).backend();
+        assertThat(v2.sendProxyProtocol()).isEqualTo(Backend.ProxyProtocol.V2);
+        assertThat(v2.clientIdentity()).isEqualTo(Backend.ClientIdentity.PROXY_V2);
+        Backend transparent = load(MINIMAL_RULE.replace("    backend: [\"127.0.0.1:110\"]\n",
+                pool.formatted("transparent"))).rules().get(0).backend();
+        assertThat(transparent.transparent()).isTrue();
+        assertThat(transparent.clientIdentity()).isEqualTo(Backend.ClientIdentity.TRANSPARENT);
+        Backend imapId = load(MINIMAL_RULE.replace("protocol: pop3", "protocol: imap")
+                .replace("    backend: [\"127.0.0.1:110\"]\n", pool.formatted("imap-id"))).rules().get(0).backend();
+        assertThat(imapId.inBandIdentity()).isEqualTo(Backend.ClientIdentity.IMAP_ID);
+        assertThat(load(MINIMAL_RULE).rules().get(0).backend().clientIdentity()).isEqualTo(Backend.ClientIdentity.NONE);
+    }
+
+    @Test
+    void clientIdentityThatDoesNotFitTheProtocolOrRepeatsTheProxyHeaderIsRefusedAtItsPlace() throws Exception {
+        assertThat(problems("""
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10143"]
+                    protocol: imap
+                    tls: none
+                    backend: { servers: ["127.0.0.1:143"], clientIdentity: xclient }
+                  - name: b
+                    listen: ["127.0.0.1:10025"]
+                    protocol: tcp
+                    tls: none
+                    backend: { servers: ["127.0.0.1:25"], clientIdentity: imap-id }
+                  - name: c
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    backend: { servers: ["127.0.0.1:110"], sendProxyProtocol: v1, clientIdentity: proxy-v2 }
+                  - name: d
+                    listen: ["127.0.0.1:10111"]
+                    protocol: pop3
+                    tls: none
+                    backend: { servers: ["127.0.0.1:110"], clientIdentity: xclient-v2 }
+                """)).containsExactly(
+                "rules.yaml:6:60: rules[0].backend.clientIdentity: xclient does not apply to imap rules (expected "
+                        + "xclient for smtp and pop3, imap-id for imap, or none, proxy-v1, proxy-v2, transparent)",
+                "rules.yaml:11:59: rules[1].backend.clientIdentity: imap-id does not apply to tcp rules (expected "
+                        + "none, proxy-v1, proxy-v2 or transparent: a tcp server has no protocol to say it in)",
+                "rules.yaml:16:44: rules[2].backend.sendProxyProtocol: and clientIdentity both say how the server "
+                        + "learns the client (expected one of them: clientIdentity: proxy-v1 or proxy-v2 replaces "
+                        + "sendProxyProtocol)",
+                "rules.yaml:21:60: rules[3].backend.clientIdentity: \"xclient-v2\" (expected none, proxy-v1, proxy-v2, "
+                        + "transparent, xclient or imap-id)");
+    }
+
+    @Test
     void limitsSetForTheFileApplyToEveryRuleUnlessARuleOverridesThem() throws Exception {
         PublishingRules rules = load("""
                 limits: { maxConnections: 500, connectionRatePerClient: 60/min, idleTimeout: 2m }
