@@ -139,7 +139,7 @@ final class CertificatesSection {
      * Where a passphrase or password is read from: {@code { env: VARIABLE }} or {@code { file: PATH }}. Written inline,
      * it would sit in a file that is copied, versioned and printed: refused. Null after a problem.
      */
-    private Secret secret(YamlNode node, String path) {
+    Secret secret(YamlNode node, String path) {
         if (node instanceof YamlNode.Scalar) {
             in.problem(node.position(), path,
                     "is written in the rules file (expected where to read it: { env: VARIABLE } "
