@@ -41,11 +41,12 @@ public final class Guards {
             log.warn("cannot read the account protection state {}; starting without it: {}", file, e.toString());
         }
         AccountGuard guard = new AccountGuard(state, fingerprints, System::currentTimeMillis, registry);
+        Gauge.builder("gatehouse.protection.store.up", guard, g -> g.storeUp() ? 1 : 0)
+                .description("1 while account protection's store answers (always, for the embedded store)")
+                .register(registry);
         if (store.shared()) {
             RedisStore redis = new RedisStore(guard, store.redis().orElseThrow());
             guard.share(redis, store.failOpen());
-            Gauge.builder("gatehouse.protection.store.up", guard, g -> g.storeUp() ? 1 : 0)
-                    .description("1 while the shared account protection store answers").register(registry);
             log.info("account protection shares its state store={} onFailure={}", describe(store),
                     store.failOpen() ? "open" : "closed");
         }
