@@ -126,10 +126,7 @@ public final class AccountGuard implements AutoCloseable {
                 meters.reported(rule, "refuse-login");
                 log.wouldRefuse(rule, address, key, method, refusal);
             } else {
-                meters.refused(rule, refusal);
-                meters.login(rule, LoginResult.REFUSED);
-                log.refused(rule, address, key, method, refusal);
-                return Attempt.refused(refusal);
+                return refuse(s, rule, address, key, method, refusal, now);
             }
         }
         String network = network(client);
@@ -140,14 +137,28 @@ public final class AccountGuard implements AutoCloseable {
         if (taken < 0) {
             // Only in report mode, or attempts raced past the check: enforce refuses, report counts.
             if (s.mode() == Mode.ENFORCE) {
-                meters.refused(rule, "user-blocked");
-                meters.login(rule, LoginResult.REFUSED);
-                log.refused(rule, address, key, method, "user-blocked");
-                return Attempt.refused("user-blocked");
+                return refuse(s, rule, address, key, method, "user-blocked", now);
             }
             return new Attempt(this, s, rule, address, network, key, method, Attempt.Kind.FAMILIAR);
         }
         return new Attempt(this, s, rule, address, network, key, method, Attempt.Kind.UNFAMILIAR);
+    }
+
+    /**
+     * Refuses a login. One refused for its user counts against its address as a failure would (an address trying
+     * users under attack is spraying too), without a delay: the connection closes.
+     */
+    private Attempt refuse(ProtectionSettings s, String rule, String address, String user, String method,
+            String reason, long now) {
+        meters.refused(rule, reason);
+        meters.login(rule, LoginResult.REFUSED);
+        log.refused(rule, address, user, method, reason);
+        if (reason.equals("user-blocked")) {
+            int[] score = state.addressFailure(address, user, false, s, now);
+            judgeAddress(new Attempt(this, s, rule, address, address, user, method, Attempt.Kind.FAMILIAR), score[0],
+                    score[1], now);
+        }
+        return Attempt.refused(reason);
     }
 
     /** Why a login is refused now, or null: the address is blocked, the user is blocked here, the store is down. */
