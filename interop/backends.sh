@@ -8,6 +8,12 @@ SMTP_PORT=21025
 SMTP_NOCHUNK_PORT=21026   # a second smtpd that does not offer CHUNKING (interop/bypass.sh)
 SASL_PORT=21126
 DNS_PORT=21053
+# interop/models.sh: a second Dovecot and a third smtpd, configured as the fuzz tests' models assume (CRAM-MD5 offered
+# besides PLAIN and LOGIN), that only the model checks talk to.
+MODELS_POP3_PORT=21111
+MODELS_IMAP_PORT=21144
+MODELS_SMTP_PORT=21027
+MODELS_SASL_PORT=21127
 
 ensure_mail_user() {
   id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
@@ -79,6 +85,74 @@ CONF
   echo $! >> "$T/pids"
 }
 
+start_dovecot_models() {
+  # For interop/models.sh only: what a client's bytes make Dovecot do, with nothing else on it. Every
+  # authentication request is logged (auth_debug, with the client's port); failures are answered without the usual
+  # delays (auth_failure_delay = 0 leaves the auth server's 0.5 s timer tick; no per-IP penalty: the model answers
+  # each read before the next, and so should the server); the login processes keep a rawlog of what they read
+  # (models.sh creates the folders, under base_dir/login, where the chrooted login processes find them).
+  local d="$T/dovecot-models"
+  mkdir -p "$d/run" "$d/state"
+  printf 'alice:{PLAIN}model-secret\n' > "$d/users"
+  cat > "$d/dovecot.conf" <<CONF
+protocols = pop3 imap
+listen = 127.0.0.1
+base_dir = $d/run/
+state_dir = $d/state
+log_path = $T/dovecot-models.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5
+auth_failure_delay = 0
+auth_verbose = yes
+auth_debug = yes
+mail_location = maildir:$d/mail/%n
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$d/mail/%n
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service pop3-login {
+  executable = pop3-login -R rawlogs-pop3
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $MODELS_POP3_PORT
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service imap-login {
+  executable = imap-login -R rawlogs-imap
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $MODELS_IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service auth {
+  inet_listener sasl {
+    address = 127.0.0.1
+    port = $MODELS_SASL_PORT
+  }
+}
+CONF
+  dovecot -F -c "$d/dovecot.conf" > "$T/dovecot-models.out" 2>&1 &
+  echo $! >> "$T/pids"
+}
+
 start_postfix() {
   local conf="$T/postfix"
   mkdir -p "$conf" "$T/postfix-queue" "$T/postfix-data" "$T/vmail"
@@ -109,12 +183,16 @@ debug_peer_list = 127.0.0.1
 biff = no
 CONF
   printf 'demo@example.test example.test/demo/\n' > "$conf/vmailbox"
-  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, and a second smtpd that
-  # does not offer CHUNKING (so BDAT is not framing it knows).
-  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" '
+  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, a second smtpd that
+  # does not offer CHUNKING (so BDAT is not framing it knows), and a third for interop/models.sh: its own log name,
+  # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, what it queues
+  # discarded, and no delay after errors (the model answers each read before the next, and so should the server).
+  awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" '
     /^smtp +inet/ {
       print "127.0.0.1:" port " inet n - n - - smtpd"
       print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
+      print "127.0.0.1:" models " inet n - n - - smtpd -o syslog_name=postfix-models -o smtpd_client_port_logging=yes" \
+        " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard: -o smtpd_error_sleep_time=0"
       next
     }
     /^[a-z]/ && NF >= 8 { $5 = "n"; print; next }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.gatehouse.rules.load.BoundedFile;
 import picocli.CommandLine.Command;
@@ -121,9 +122,15 @@ final class CertCommand implements Callable<Integer> {
                         : new String(BoundedFile.read(passwordFile,
                                 BoundedFile.MAX_SECRET_FILE, "a password file"),
                                 StandardCharsets.UTF_8).strip().toCharArray();
-                spec.commandLine().getOut().print(CertificateTool.show(file, password, key));
+                CertificateTool.Shown shown = CertificateTool.show(file, password, Optional.ofNullable(passwordFile),
+                        key);
+                spec.commandLine().getOut().print(shown.text());
                 spec.commandLine().getOut().flush();
-                return 0;
+                for (String problem : shown.problems()) {
+                    spec.commandLine().getErr().println("problem: " + problem);
+                }
+                spec.commandLine().getErr().flush();
+                return shown.problems().isEmpty() ? 0 : EXIT_FAILED;
             } catch (IOException e) {
                 return failed(spec, e);
             }

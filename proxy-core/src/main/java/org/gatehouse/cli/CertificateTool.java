@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -76,46 +77,52 @@ public final class CertificateTool {
         return new Written(key, cert);
     }
 
+    /** What {@code cert show} prints, and the problems that make it fail (a key that does not match, say). */
+    public record Shown(String text, List<String> problems) {
+    }
+
     /**
      * A description of every certificate in a PEM file (or, with a password, a PKCS#12 file): subject, names, issuer,
      * validity, key; and, with {@code keyFile}, whether that key belongs to the first certificate.
      */
-    public static String show(Path file, char[] pkcs12Password, Path keyFile) throws IOException {
+    public static Shown show(Path file, char[] pkcs12Password, Optional<Path> passwordFile, Path keyFile)
+            throws IOException {
         CertificateFiles.Contents contents = isPkcs12(file)
-                ? CertificateFiles.readPkcs12(file, pkcs12Password == null ? new char[0] : pkcs12Password)
+                ? CertificateFiles.readPkcs12(file, pkcs12Password == null ? new char[0] : pkcs12Password,
+                        passwordFile)
                 : CertificateFiles.readPem(file);
         List<X509Certificate> chain = contents.chain();
-        PrivateKey bundledKey = contents.key().orElse(null);
         StringBuilder out = new StringBuilder();
         Instant now = Instant.now();
         for (int i = 0; i < chain.size(); i++) {
-            X509Certificate c = chain.get(i);
-            long days = Duration.between(now, c.getNotAfter().toInstant()).toDays();
-            out.append(i == 0 ? "certificate" : "chain " + i).append('\n')
-                    .append("  subject:  ").append(c.getSubjectX500Principal().getName()).append('\n')
-                    .append("  names:    ").append(String.join(", ", CertificateFiles.names(c))).append('\n')
-                    .append("  issuer:   ").append(c.getIssuerX500Principal().getName()).append('\n')
-                    .append("  valid:    ").append(c.getNotBefore().toInstant()).append(" to ")
-                    .append(c.getNotAfter().toInstant()).append(now.isAfter(c.getNotAfter().toInstant())
-                            ? " (EXPIRED)"
-                            : now.isBefore(c.getNotBefore().toInstant())
-                                    ? " (NOT YET VALID)"
-                                    : " (" + days + " days left)")
-                    .append('\n')
-                    .append("  key:      ").append(describeKey(c)).append('\n');
+            describe(out.append(i == 0 ? "certificate" : "chain " + i).append('\n'), chain.get(i), now);
         }
-        PrivateKey key = bundledKey;
-        if (keyFile != null) {
-            key = CertificateFiles.readKey(keyFile);
-        }
+        List<String> problems = new ArrayList<>();
+        PrivateKey key = keyFile != null ? CertificateFiles.readKey(keyFile) : contents.key().orElse(null);
         if (key != null) {
+            Optional<String> problem = CertificateFiles.chainProblem(key, chain);
+            boolean matches = CertificateFiles.matches(key, chain.get(0).getPublicKey());
             out.append("private key ").append(keyFile != null ? keyFile : "in " + file).append(": ")
-                    .append(CertificateFiles.matches(key, chain.get(0).getPublicKey())
-                            ? "matches the certificate"
-                            : "DOES NOT match the certificate")
-                    .append('\n');
+                    .append(matches ? "matches the certificate" : "DOES NOT match the certificate").append('\n');
+            problem.ifPresent(problems::add);
         }
-        return out.toString();
+        CertificateFiles.missingIssuer(chain).ifPresent(w -> out.append("warning: ").append(w).append('\n'));
+        return new Shown(out.toString(), problems);
+    }
+
+    private static void describe(StringBuilder out, X509Certificate c, Instant now) {
+        long days = Duration.between(now, c.getNotAfter().toInstant()).toDays();
+        out.append("  subject:  ").append(c.getSubjectX500Principal().getName()).append('\n')
+                .append("  names:    ").append(String.join(", ", CertificateFiles.names(c))).append('\n')
+                .append("  issuer:   ").append(c.getIssuerX500Principal().getName()).append('\n')
+                .append("  valid:    ").append(c.getNotBefore().toInstant()).append(" to ")
+                .append(c.getNotAfter().toInstant()).append(now.isAfter(c.getNotAfter().toInstant())
+                        ? " (EXPIRED)"
+                        : now.isBefore(c.getNotBefore().toInstant())
+                                ? " (NOT YET VALID)"
+                                : " (" + days + " days left)")
+                .append('\n')
+                .append("  key:      ").append(describeKey(c)).append('\n');
     }
 
     private static boolean isPkcs12(Path file) throws IOException {

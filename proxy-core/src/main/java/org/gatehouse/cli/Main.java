@@ -1,5 +1,8 @@
 package org.gatehouse.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,11 +26,29 @@ public final class Main {
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
+    /** {@code gatehouse 0.1.0 (commit 1a2b3c4d5e, built 2026-12-03T13:02:20Z)}, from the build's build.properties. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{"gatehouse " + (v == null ? "(development build)" : v)};
+            Properties build = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("build.properties")) {
+                if (in != null) {
+                    build.load(in);
+                }
+            } catch (IOException e) {
+                // described as unknown below
+            }
+            String commit = known(build.getProperty("commit"));
+            return new String[]{"gatehouse " + known(build.getProperty("version")) + " (commit " + commit
+                    + ("1".equals(build.getProperty("dirty")) ? " with uncommitted changes" : "") + ", built "
+                    + known(build.getProperty("date")) + ")",
+                    "Java " + System.getProperty("java.version")
+                            + " (" + System.getProperty("java.vendor") + ")"};
+        }
+
+        /** A property the build filled in, or "unknown" (no git repository where it was built, say). */
+        private static String known(String value) {
+            return value == null || value.isBlank() || value.contains("${") ? "unknown" : value;
         }
     }
 }

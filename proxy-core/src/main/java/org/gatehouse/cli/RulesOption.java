@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /** The {@code --rules FILE} option and the full validation every command makes of that file. */
 final class RulesOption {
 
-    static final String DEFAULT = "conf/publishing-rules.yaml";
+    /** The installed launcher sets GATEHOUSE_RULES (/etc/gatehouse/publishing-rules.yaml); from a checkout, conf/. */
+    static final String DEFAULT = "${env:GATEHOUSE_RULES:-conf/publishing-rules.yaml}";
 
     @Option(names = {"-r",
             "--rules"}, paramLabel = "FILE", defaultValue = DEFAULT, description = "The publishing-rules file (default: ${DEFAULT-VALUE}).")

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.gatehouse.log.LineEncoder;
 import org.gatehouse.rules.Problem;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.RulesException;
@@ -30,9 +31,15 @@ public record RulesSnapshot(PublishingRules rules, TlsContexts tls) {
         return all;
     }
 
-    /** Reads, validates and builds the TLS contexts of {@code file}: everything or a {@link RulesException}. */
+    /**
+     * Reads, validates and builds the TLS contexts of {@code file}: everything or a {@link RulesException}. To run, the
+     * log takes the file's format at once, so that even the lines about its certificates are in it.
+     */
     public static RulesSnapshot load(Path file, TlsEngine engine, TlsContexts.Mode mode) throws RulesException {
         PublishingRules rules = RulesLoader.load(file);
+        if (mode == TlsContexts.Mode.RUN) {
+            LineEncoder.use(rules.service().accessLogFormat());
+        }
         return new RulesSnapshot(rules, TlsContexts.build(rules, engine, mode));
     }
 }

@@ -11,6 +11,7 @@ import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.access.ConnectionLimits;
@@ -72,6 +75,7 @@ public final class Gateway implements AutoCloseable {
             GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
     private final AccountGuard accounts;
+    private final Set<String> certificateGauges = ConcurrentHashMap.newKeySet();
     private final Housekeeping housekeeping;
     private volatile boolean draining;
     private boolean closed; // guarded by this
@@ -101,6 +105,12 @@ public final class Gateway implements AutoCloseable {
             throws GatewayException {
         requireNonNull(rules, "rules");
         requireNonNull(metrics, "metrics");
+        try {
+            PlaintextLogins.probeWritable(rules.rules().stateDir());
+        } catch (IOException e) {
+            throw new GatewayException("stateDir " + rules.rules().stateDir()
+                    + " cannot be written (" + e + "): the plaintext-login report would be lost", e);
+        }
         Gateway gateway = new Gateway(requireNonNull(transport, "transport"), rules, metrics);
         log.info("starting transport={} tls-engine=\"{}\" rules={}", transport.name(),
                 rules.tls().engine().description(),
@@ -203,9 +213,12 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * The expiry time of a certificate as a gauge, read from the current snapshot so that a reloaded certificate shows
-     * its new date; NaN once no rule uses it. Registered once per name (Micrometer ignores a second registration).
+     * its new date; NaN once no rule uses it. Registered once per name: Micrometer would warn at each reload.
      */
     private void certificateGauge(String name) {
+        if (!certificateGauges.add(name)) {
+            return;
+        }
         Gauge.builder("gatehouse.certificate.expiry.time", serving, s -> {
             Instant notAfter = s.get().snapshot().tls().expiries().get(name);
             return notAfter == null ? Double.NaN : notAfter.getEpochSecond();

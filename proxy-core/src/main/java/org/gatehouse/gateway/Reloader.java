@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.rules.Problem;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * file:line:column. Reloads run one at a time on their own thread, never on an event loop.
  *
  * <p>Meters: {@code gatehouse.config.reloads} by {@code result} (success, failure) and
- * {@code gatehouse.config.last.reload.success.time} (seconds since the epoch; the start counts as the first).
+ * {@code gatehouse.config.last.reload.success.time} (seconds since the epoch; the start counts as the first) and
+ * {@code gatehouse.config.last.reload.successful} (1, or 0 while the file on disk is one that was refused).
  */
 public final class Reloader implements AutoCloseable {
 
@@ -68,6 +70,8 @@ public final class Reloader implements AutoCloseable {
     private final Counter successes;
     private final Counter failures;
     private final AtomicLong lastSuccessSeconds = new AtomicLong(System.currentTimeMillis() / 1000);
+    /** 1 while the rules in service are the file's (the start, or the last reload, succeeded), 0 after a refusal. */
+    private final AtomicInteger lastReloadSuccessful = new AtomicInteger(1);
     private byte[] loadedDigest; // confined to the executor's thread
     private ScheduledFuture<?> pendingFileReload; // confined to the executor's thread
     private WatchService watcher;
@@ -90,6 +94,9 @@ public final class Reloader implements AutoCloseable {
                 .tag("result", "failure").register(registry);
         Gauge.builder("gatehouse.config.last.reload.success.time", lastSuccessSeconds, AtomicLong::get)
                 .baseUnit("seconds").description("When the rules last loaded successfully (start or reload), Unix time")
+                .register(registry);
+        Gauge.builder("gatehouse.config.last.reload.successful", lastReloadSuccessful, AtomicInteger::get)
+                .description("1 if the last load of the rules file (start or reload) succeeded, 0 if it was refused")
                 .register(registry);
         executor.execute(() -> loadedDigest = digest(readOrNull()));
     }
@@ -118,6 +125,7 @@ public final class Reloader implements AutoCloseable {
         }
         loadedDigest = digest(content);
         successes.increment();
+        lastReloadSuccessful.set(1);
         lastSuccessSeconds.set(System.currentTimeMillis() / 1000);
         for (Problem warning : next.warnings()) {
             log.warn("warning: {}", warning);
@@ -133,6 +141,7 @@ public final class Reloader implements AutoCloseable {
 
     private Outcome failed(String trigger, String summary, List<String> problems) {
         failures.increment();
+        lastReloadSuccessful.set(0);
         log.warn("reload refused trigger={} rules={}: {}; still serving the rules loaded before", trigger, file,
                 summary);
         for (String p : problems) {

@@ -84,6 +84,16 @@ public final class PlaintextLogins {
         return report;
     }
 
+    /**
+     * Creates {@code stateDir} if needed and writes (then deletes) a file in it: a gateway that could not save its
+     * report would lose it silently, so it does not start. The access check of {@code check} cannot see a read-only
+     * mount (systemd's ProtectSystem) that the running service has, so the start tries for real.
+     */
+    public static void probeWritable(Path stateDir) throws IOException {
+        Files.createDirectories(stateDir);
+        Files.delete(Files.createTempFile(stateDir, ".write-check-", ".tmp"));
+    }
+
     public void record(String rule, String client, String rawUser, String action, String rawMethod) {
         String user = clean(rawUser);
         String method = clean(rawMethod);

@@ -127,6 +127,29 @@ public final class GatewayMetrics {
         return byRule.computeIfAbsent(rule, r -> new RuleMeters(registry, r));
     }
 
+    /** A counter per value of one label beside {@code rule}, registered on first use; the values are fixed words. */
+    private static final class LabelledCounter {
+        private final MeterRegistry registry;
+        private final String name;
+        private final String description;
+        private final String rule;
+        private final String label;
+        private final Map<String, Counter> byValue = new ConcurrentHashMap<>();
+
+        LabelledCounter(MeterRegistry registry, String name, String description, String rule, String label) {
+            this.registry = registry;
+            this.name = name;
+            this.description = description;
+            this.rule = rule;
+            this.label = label;
+        }
+
+        void increment(String value) {
+            byValue.computeIfAbsent(value, v -> Counter.builder(name).description(description)
+                    .tags("rule", rule, label, v).register(registry)).increment();
+        }
+    }
+
     /** Meters for one rule; counters are thread-safe, the active gauge reads an atomic. */
     public static final class RuleMeters {
         private final MeterRegistry registry;
@@ -135,27 +158,51 @@ public final class GatewayMetrics {
         private final Counter bytesFromClient;
         private final Counter bytesToClient;
         private final AtomicLong active = new AtomicLong();
-        private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
-        private final Map<String, Counter> backendFailures = new ConcurrentHashMap<>();
-        private final Map<String, Counter> plaintextLogins = new ConcurrentHashMap<>();
-        private final Map<String, Counter> violations = new ConcurrentHashMap<>();
-        private final Map<String, Counter> refusedCommands = new ConcurrentHashMap<>();
-        private final Map<String, Counter> bareLineEndings = new ConcurrentHashMap<>();
+        private final LabelledCounter rejected;
+        private final LabelledCounter backendFailures;
+        private final LabelledCounter plaintextLogins;
+        private final LabelledCounter violations;
+        private final LabelledCounter refusedCommands;
+        private final LabelledCounter bareLineEndings;
         private final Counter starttls;
-        private final Map<String, Counter> handshakes = new ConcurrentHashMap<>();
-        private final Map<String, Counter> handshakeFailures = new ConcurrentHashMap<>();
+        private final LabelledCounter handshakes;
+        private final LabelledCounter handshakeFailures;
         private final Map<String, Timer> backendConnect = new ConcurrentHashMap<>();
         private final Timer handshakeDuration;
         private final Timer sessionDuration;
         private final Counter idleTimeouts;
         private final Counter preLoginIdleTimeouts;
-        private final Map<String, Counter> abandoned = new ConcurrentHashMap<>();
-        private final Map<String, Counter> exhausted = new ConcurrentHashMap<>();
-        private final Map<String, Counter> greetingTimeouts = new ConcurrentHashMap<>();
+        private final LabelledCounter abandoned;
+        private final LabelledCounter exhausted;
+        private final LabelledCounter greetingTimeouts;
 
         RuleMeters(MeterRegistry registry, String rule) {
             this.registry = registry;
             this.rule = rule;
+            this.handshakes = new LabelledCounter(registry, "gatehouse.tls.handshakes",
+                    "Completed TLS handshakes, by protocol version", rule, "version");
+            this.handshakeFailures = new LabelledCounter(registry, "gatehouse.tls.handshake.failures",
+                    "Failed TLS handshakes, by reason", rule, "reason");
+            this.abandoned = new LabelledCounter(registry, "gatehouse.connections.abandoned",
+                    "Clients that hung up while the gateway waited for them, by what it waited for", rule, "stage");
+            this.exhausted = new LabelledCounter(registry, "gatehouse.resource.exhausted",
+                    "Connections refused or ended because the process ran out of a resource", rule, "resource");
+            this.greetingTimeouts = new LabelledCounter(registry, "gatehouse.backend.greeting.timeouts",
+                    "Backend connections whose server did not greet within the greeting timeout", rule, "backend");
+            this.rejected = new LabelledCounter(registry, "gatehouse.connections.rejected",
+                    "Connections refused or ended before relaying, by reason", rule, "reason");
+            this.backendFailures = new LabelledCounter(registry, "gatehouse.backend.connect.failures",
+                    "Failed connection attempts to a backend server", rule, "backend");
+            this.plaintextLogins = new LabelledCounter(registry, "gatehouse.logins.plaintext",
+                    "Logins without TLS that send the password, refused or audited by the login policy", rule,
+                    "action");
+            this.violations = new LabelledCounter(registry, "gatehouse.protocol.violations",
+                    "Connections closed because the client broke the mail protocol, by kind", rule, "kind");
+            this.refusedCommands = new LabelledCounter(registry, "gatehouse.commands.refused",
+                    "Client commands the gateway answered itself with an error instead of passing them on", rule,
+                    "reason");
+            this.bareLineEndings = new LabelledCounter(registry, "gatehouse.smtp.bare.line.endings",
+                    "SMTP messages with a bare CR or LF, refused or rewritten to CRLF", rule, "action");
             this.accepted = Counter.builder("gatehouse.connections.accepted")
                     .description("Connections admitted by the access gate").tag("rule", rule).register(registry);
             this.bytesFromClient = Counter.builder("gatehouse.relay.bytes").baseUnit("bytes")
@@ -186,17 +233,13 @@ public final class GatewayMetrics {
 
         /** A completed TLS handshake; {@code version} is the protocol (TLSv1.3, TLSv1.2). */
         public void tlsHandshake(String version, long nanos) {
-            handshakes.computeIfAbsent(version, v -> Counter.builder("gatehouse.tls.handshakes")
-                    .description("Completed TLS handshakes, by protocol version")
-                    .tags("rule", rule, "version", v).register(registry)).increment();
+            handshakes.increment(version);
             handshakeDuration.record(nanos, TimeUnit.NANOSECONDS);
         }
 
         /** A failed TLS handshake; {@code reason} is one of a few fixed words (timeout, not-tls, no-shared-cipher, …). */
         public void tlsHandshakeFailed(String reason, long nanos) {
-            handshakeFailures.computeIfAbsent(reason, r -> Counter.builder("gatehouse.tls.handshake.failures")
-                    .description("Failed TLS handshakes, by reason")
-                    .tags("rule", rule, "reason", r).register(registry)).increment();
+            handshakeFailures.increment(reason);
             handshakeDuration.record(nanos, TimeUnit.NANOSECONDS);
         }
 
@@ -221,23 +264,17 @@ public final class GatewayMetrics {
          * {@code backend-connect}.
          */
         public void abandoned(String stage) {
-            abandoned.computeIfAbsent(stage, s -> Counter.builder("gatehouse.connections.abandoned")
-                    .description("Clients that hung up while the gateway waited for them, by what it waited for")
-                    .tags("rule", rule, "stage", s).register(registry)).increment();
+            abandoned.increment(stage);
         }
 
         /** A connection the gateway could not serve for want of {@code resource}: file-descriptors or memory. */
         public void resourceExhausted(String resource) {
-            exhausted.computeIfAbsent(resource, r -> Counter.builder("gatehouse.resource.exhausted")
-                    .description("Connections refused or ended because the process ran out of a resource")
-                    .tags("rule", rule, "resource", r).register(registry)).increment();
+            exhausted.increment(resource);
         }
 
         /** A backend server that accepted a connection and did not greet within the pool's greeting timeout. */
         public void greetingTimeout(String backend) {
-            greetingTimeouts.computeIfAbsent(backend, b -> Counter.builder("gatehouse.backend.greeting.timeouts")
-                    .description("Backend connections whose server did not greet within the greeting timeout")
-                    .tags("rule", rule, "backend", b).register(registry)).increment();
+            greetingTimeouts.increment(backend);
         }
 
         public String rule() {
@@ -254,22 +291,16 @@ public final class GatewayMetrics {
 
         /** A refusal; {@code reason} is one of a few fixed words (docs/metrics.md lists them), never client data. */
         public void rejected(String reason) {
-            rejected.computeIfAbsent(reason, r -> Counter.builder("gatehouse.connections.rejected")
-                    .description("Connections refused or ended before relaying, by reason")
-                    .tags("rule", rule, "reason", r).register(registry)).increment();
+            rejected.increment(reason);
         }
 
         public void backendConnectFailed(String backend) {
-            backendFailures.computeIfAbsent(backend, b -> Counter.builder("gatehouse.backend.connect.failures")
-                    .description("Failed connection attempts to a backend server")
-                    .tags("rule", rule, "backend", b).register(registry)).increment();
+            backendFailures.increment(backend);
         }
 
         /** A login that would send a password in clear text; {@code action} is refused or audited. */
         public void plaintextLogin(String action) {
-            plaintextLogins.computeIfAbsent(action, a -> Counter.builder("gatehouse.logins.plaintext")
-                    .description("Logins without TLS that send the password, refused or audited by the login policy")
-                    .tags("rule", rule, "action", a).register(registry)).increment();
+            plaintextLogins.increment(action);
         }
 
         public void starttls() {
@@ -278,23 +309,17 @@ public final class GatewayMetrics {
 
         /** A client closed for breaking its protocol; {@code kind} is one of a few fixed words. */
         public void protocolViolation(String kind) {
-            violations.computeIfAbsent(kind, k -> Counter.builder("gatehouse.protocol.violations")
-                    .description("Connections closed because the client broke the mail protocol, by kind")
-                    .tags("rule", rule, "kind", k).register(registry)).increment();
+            violations.increment(kind);
         }
 
         /** A command refused by the gateway with the protocol's error, the session going on; a fixed word. */
         public void commandRefused(String reason) {
-            refusedCommands.computeIfAbsent(reason, r -> Counter.builder("gatehouse.commands.refused")
-                    .description("Client commands the gateway answered itself with an error instead of passing them on")
-                    .tags("rule", rule, "reason", r).register(registry)).increment();
+            refusedCommands.increment(reason);
         }
 
         /** An SMTP message with bare CR or LF line endings; {@code action} is rejected or normalized. */
         public void bareLineEndings(String action) {
-            bareLineEndings.computeIfAbsent(action, a -> Counter.builder("gatehouse.smtp.bare.line.endings")
-                    .description("SMTP messages with a bare CR or LF, refused or rewritten to CRLF")
-                    .tags("rule", rule, "action", a).register(registry)).increment();
+            bareLineEndings.increment(action);
         }
 
         public void opened() {

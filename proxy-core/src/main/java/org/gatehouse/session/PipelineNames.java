@@ -18,6 +18,9 @@ package org.gatehouse.session;
  *                 lists, then limits; replaced on
  *                 admission by:
  *  idle-timeout   closes a connection idle both ways
+ *  tls-alerts     during the handshake: notes a plaintext alert
+ *                 the client sends (why it gave up); leaves
+ *                 with the handshake
  *  tls            SslHandler (implicit TLS; with STARTTLS
  *                 the inspector adds it when asked)
  *  handshake      owns the handshake's outcome: records it,
@@ -45,6 +48,7 @@ public final class PipelineNames {
     public static final String PROXY_PROTOCOL = "proxy-protocol";
     public static final String ACCESS_GATE = "access-gate";
     public static final String IDLE_TIMEOUT = "idle-timeout";
+    public static final String TLS_ALERTS = "tls-alerts";
     public static final String TLS = "tls";
     public static final String HANDSHAKE = "handshake";
     public static final String INSPECT = "mail-inspect";

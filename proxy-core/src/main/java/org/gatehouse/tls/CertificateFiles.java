@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.gatehouse.rules.CertificateSource;
+import org.gatehouse.rules.Secret;
 import org.gatehouse.rules.SourcePosition;
 
 /**
@@ -36,15 +37,34 @@ public final class CertificateFiles {
         }
     }
 
-    /** A PKCS#12 file's chain and key. */
-    public static Contents readPkcs12(Path file, char[] password) throws IOException {
+    /** A PKCS#12 file's chain and key; {@code passwordFile} is where the password came from, for messages. */
+    public static Contents readPkcs12(Path file, char[] password, Optional<Path> passwordFile) throws IOException {
         try {
             TlsMaterial material = CertificateMaterial.loadPkcs12(new CertificateSource.Pkcs12("show", file,
-                    Optional.empty(), true, false, SourcePosition.unknown("cli")), password);
+                    passwordFile.map(Secret.File::new), true, false, SourcePosition.unknown("cli")), password);
             return new Contents(material.chain(), Optional.of(material.key()));
         } catch (CertificateMaterial.MaterialException e) {
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * What is wrong with a key and its chain as the gateway would serve them (the key's certificate not first, a
+     * pair out of order), or empty.
+     */
+    public static Optional<String> chainProblem(PrivateKey key, List<X509Certificate> chain) {
+        try {
+            CertificateMaterial.checkKeyAndChain(new TlsMaterial("show", key, chain), "the private key",
+                    "the certificate", "");
+            return Optional.empty();
+        } catch (CertificateMaterial.MaterialException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** A warning when the chain's last certificate has an issuer neither in the file nor trusted here. */
+    public static Optional<String> missingIssuer(List<X509Certificate> chain) {
+        return CertificateChains.missingIssuer(chain);
     }
 
     /** An unencrypted PEM private key. */

@@ -145,10 +145,15 @@ final class CertificateMaterial {
         }
     }
 
-    private static void checkKeyAndChain(TlsMaterial material, String key, String certificate, String keyPath)
+    static void checkKeyAndChain(TlsMaterial material, String key, String certificate, String keyPath)
             throws MaterialException {
         X509Certificate leaf = material.leaf();
         if (!PemFiles.matches(material.key(), leaf.getPublicKey())) {
+            Optional<String> misplaced = CertificateChains.keyBelongsElsewhere(material.key(), material.chain(),
+                    certificate);
+            if (misplaced.isPresent()) {
+                throw new MaterialException("", misplaced.get());
+            }
             throw new MaterialException(keyPath, key + " does not match " + certificate + " (subject "
                     + leaf.getSubjectX500Principal().getName() + ")");
         }
@@ -156,13 +161,7 @@ final class CertificateMaterial {
         for (int i = 0; i + 1 < chain.size(); i++) {
             X509Certificate cert = chain.get(i);
             X509Certificate issuer = chain.get(i + 1);
-            boolean signed;
-            try {
-                cert.verify(issuer.getPublicKey());
-                signed = cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal());
-            } catch (GeneralSecurityException e) {
-                signed = false;
-            }
+            boolean signed = CertificateChains.signed(cert, issuer);
             if (!signed) {
                 throw new MaterialException("",
                         "the chain of " + certificate + " is out of order: certificate " + (i + 2)
@@ -170,7 +169,8 @@ final class CertificateMaterial {
                                 + (i + 1) + " ("
                                 + cert.getSubjectX500Principal().getName() + ", issued by "
                                 + cert.getIssuerX500Principal().getName()
-                                + "); expected the server certificate first, then the CA that issued it, and so on");
+                                + "); expected the server certificate first, then the CA that issued it, and so on"
+                                + CertificateChains.order(chain, 0));
             }
         }
     }

@@ -34,7 +34,7 @@ final class Handshakes {
      *
      * @return whether it succeeded; a failure is recorded as the session's outcome, and the caller closes
      */
-    static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event) {
+    static boolean completed(Session session, SslHandler ssl, SslHandshakeCompletionEvent event, String clientAlert) {
         long nanos = System.nanoTime() - session.tlsStartNanos();
         if (event.isSuccess()) {
             SSLSession tls = ssl.engine().getSession();
@@ -46,7 +46,7 @@ final class Handshakes {
             session.meters().tlsHandshake(tls.getProtocol(), nanos);
             return true;
         }
-        String reason = failureReason(event.cause());
+        String reason = clientAlert != null ? clientAlert : failureReason(event.cause());
         session.meters().tlsHandshakeFailed(reason, nanos);
         session.meters().rejected("tls-handshake");
         session.outcome(Session.Outcome.TLS_FAILED, reason);
@@ -81,7 +81,14 @@ final class Handshakes {
         return "";
     }
 
-    /** A few fixed words for why a handshake failed, fit for a metric label (the detail goes to the debug log). */
+    /**
+     * Why a handshake failed, from a closed list fit for a metric label (docs/operations.md lists it; the detail goes to
+     * the debug log): the client rejected the certificate ({@code certificate-unknown-ca}, {@code certificate-expired},
+     * {@code certificate-rejected}), no version, cipher or key-exchange group in common ({@code protocol-version},
+     * {@code no-shared-cipher}, {@code no-shared-group}), another alert from the client ({@code client-alert}), not TLS
+     * at all ({@code not-tls}), the client closed during the handshake ({@code closed}), {@code timeout}, or
+     * {@code other}. Both engines' words are read: BoringSSL's error names and the JDK's alert names.
+     */
     static String failureReason(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof SslHandshakeTimeoutException) {
@@ -94,20 +101,43 @@ final class Handshakes {
                 return "closed";
             }
         }
-        String message = String.valueOf(cause.getMessage()).toUpperCase(Locale.ROOT);
-        if (message.contains("NO_SHARED_CIPHER") || message.contains("NO CIPHER SUITES IN COMMON")) {
-            return "no-shared-cipher";
-        }
-        if (message.contains("PROTOCOL_VERSION") || message.contains("UNSUPPORTED_PROTOCOL")
-                || message.contains("PROTOCOL IS DISABLED") || message.contains("NO APPROPRIATE PROTOCOL")) {
-            return "protocol-version";
-        }
-        if (message.contains("CERTIFICATE") || message.contains("UNKNOWN_CA") || message.contains("UNKNOWN CA")) {
-            return "certificate-rejected";
-        }
-        if (message.contains("CLOSED") || message.contains("RESET")) {
-            return "closed";
+        String message = String.valueOf(cause.getMessage()).toUpperCase(Locale.ROOT).replace(' ', '_');
+        for (String[] word : MESSAGE_WORDS) {
+            for (int i = 1; i < word.length; i++) {
+                if (message.contains(word[i])) {
+                    return word[0];
+                }
+            }
         }
         return "other";
+    }
+
+    /** Reasons and the words in an engine's message that mean them, most specific first. */
+    private static final String[][] MESSAGE_WORDS = {
+            {"certificate-unknown-ca", "ALERT_UNKNOWN_CA", "UNKNOWN_CA"},
+            {"certificate-expired", "CERTIFICATE_EXPIRED"},
+            {"certificate-rejected", "BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "UNSUPPORTED_CERTIFICATE",
+                    "CERTIFICATE_REVOKED"},
+            {"no-shared-group", "NO_SHARED_GROUP", "NO_SUPPORTED_GROUP", "NO_COMMON_NAMED_GROUP",
+                    "NO_SUPPORTED_NAMED_GROUP"},
+            // BoringSSL's WRONG_CURVE: no suite the client offers works with the certificate's key and its curves
+            {"no-shared-cipher", "NO_SHARED_CIPHER", "NO_CIPHER_SUITES_IN_COMMON", "WRONG_CURVE"},
+            {"protocol-version", "PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "PROTOCOL_IS_DISABLED",
+                    "NO_APPROPRIATE_PROTOCOL"},
+            {"not-tls", "WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNSUPPORTED_OR_UNRECOGNIZED_SSL_MESSAGE"},
+            {"client-alert", "ALERT_HANDSHAKE_FAILURE", "ALERT_DECRYPT_ERROR", "ALERT_ILLEGAL_PARAMETER",
+                    "ALERT_INSUFFICIENT_SECURITY", "RECEIVED_FATAL_ALERT"},
+            {"closed", "CLOSED", "RESET"}};
+
+    /** The reason for a fatal alert the client sent, by its description (RFC 8446 section 6). */
+    static String alertReason(int description) {
+        return switch (description) {
+            case 48 -> "certificate-unknown-ca";
+            case 45 -> "certificate-expired";
+            case 42, 43, 44, 46 -> "certificate-rejected";
+            case 70 -> "protocol-version";
+            case 0, 90 -> "closed";
+            default -> "client-alert";
+        };
     }
 }

@@ -238,6 +238,8 @@ public final class TlsContexts {
                 if (material != null) {
                     Optional<String> warning = CertificateMaterial.checkValidity(material, source.allowExpired(), now);
                     warning.ifPresent(w -> warnings.add(new Problem(source.position(), path, w)));
+                    CertificateChains.missingIssuer(material.chain())
+                            .ifPresent(w -> warnings.add(new Problem(source.position(), path, w)));
                     if (used) {
                         materials.put(source.name(), material);
                     }

@@ -73,8 +73,10 @@ class CertCommandTest {
 
         var other = TestCertificates.ec();
         Files.writeString(dir.resolve("other.key"), TestCertificates.pkcs8(other.getPrivate()));
-        run("cert", "show", cert.toString(), "--private-key", dir.resolve("other.key").toString());
+        assertThat(run("cert", "show", cert.toString(), "--private-key", dir.resolve("other.key").toString()))
+                .as("a key that does not match fails the command").isEqualTo(CertCommand.EXIT_FAILED);
         assertThat(out.toString()).contains("DOES NOT match the certificate");
+        assertThat(err.toString()).contains("problem: the private key does not match the certificate");
     }
 
     @Test
@@ -89,5 +91,11 @@ class CertCommandTest {
                 .toString())).as(err.toString()).isZero();
         assertThat(out.toString()).contains("subject:  CN=mail.corp.example", "chain 1", "subject:  CN=Corp CA",
                 "private key in " + dir.resolve("mail.pfx") + ": matches the certificate");
+
+        Files.writeString(dir.resolve("wrong.txt"), "not it\n");
+        assertThat(run("cert", "show", dir.resolve("mail.pfx").toString(), "--password-file", dir.resolve("wrong.txt")
+                .toString())).isEqualTo(CertCommand.EXIT_FAILED);
+        assertThat(err.toString()).contains("with the password from file " + dir.resolve("wrong.txt")
+                + " (wrong password?)").doesNotContain("nowhere");
     }
 }

@@ -147,6 +147,41 @@ class CommandLineTest {
                 .contains("nothing was started");
     }
 
+    /** The report would otherwise be lost without a word ("check" said OK, "run" warned every 10 seconds). */
+    @Test
+    void aStateDirThatCannotBeWrittenFailsCheckAndRun() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("occupied"), "a file where the state folder should be");
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, """
+                stateDir: %s/state
+                rules:
+                  - name: pop3
+                    listen: ["127.0.0.1:0"]
+                    protocol: pop3
+                    tls: none
+                    login: audit
+                    backend: ["127.0.0.1:110"]
+                """.formatted(notAFolder));
+
+        for (String command : List.of("check", "run")) {
+            assertThat(run(command, "--rules", file.toString())).as(command).isEqualTo(Main.EXIT_INVALID_RULES);
+        }
+        assertThat(err.toString()).contains(file + ":1:11: stateDir: " + notAFolder + "/state cannot be written: "
+                + notAFolder + " is not a folder");
+    }
+
+    /** "0.1.0-SNAPSHOT" alone did not say which build an operator runs. */
+    @Test
+    void versionNamesTheCommitAndTheBuildDate() throws Exception {
+        Process git = new ProcessBuilder("git", "rev-parse", "--short=10", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes()).strip();
+        assertThat(git.waitFor()).as(head).isZero();
+
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).containsPattern("gatehouse \\d+\\.\\d+\\.\\d+\\S* \\(commit " + head
+                + "( with uncommitted changes)?, built \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)");
+    }
+
     @Test
     void helpAndVersionWork() {
         assertThat(run("--help")).isZero();

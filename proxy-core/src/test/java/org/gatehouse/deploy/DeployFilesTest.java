@@ -72,6 +72,28 @@ class DeployFilesTest {
     }
 
     @Test
+    void everyAlertHasAPromtoolUnitTestAndTheyPass() throws Exception {
+        ExternalTool.require("promtool");
+        Path tests = DEPLOY.resolve("prometheus/gatehouse-alerts.test.yml");
+        Set<String> alerts = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^\\s*- alert: (\\w+)").matcher(
+                Files.readString(DEPLOY.resolve("prometheus/gatehouse-alerts.yml")));
+        while (m.find()) {
+            alerts.add(m.group(1));
+        }
+        Set<String> tested = new TreeSet<>();
+        Matcher t = Pattern.compile("(?m)^\\s*alertname: (\\w+)").matcher(Files.readString(tests));
+        while (t.find()) {
+            tested.add(t.group(1));
+        }
+        assertThat(tested).as("alerts with a unit test").containsExactlyElementsOf(alerts);
+
+        ExternalTool.Result result = ExternalTool.run(List.of("promtool", "test", "rules",
+                tests.toAbsolutePath().toString()), "", 120);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+    }
+
+    @Test
     void kubernetesManifestsParseAndTheirRulesPassCheck() throws Exception {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         JsonNode rulesText = null;
@@ -91,7 +113,9 @@ class DeployFilesTest {
 
         // As mounted in the pod: the ConfigMap in rules/, the TLS Secret in tls/ beside it.
         Path rules = Files.createDirectories(dir.resolve("rules")).resolve("publishing-rules.yaml");
-        Files.writeString(rules, rulesText.asText());
+        // stateDir as the pod has it (an emptyDir volume), here a folder the test may write whoever runs it.
+        Files.writeString(rules, rulesText.asText().replace("stateDir: /var/lib/gatehouse",
+                "stateDir: " + dir.resolve("state")));
         Path tls = Files.createDirectories(dir.resolve("tls"));
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));

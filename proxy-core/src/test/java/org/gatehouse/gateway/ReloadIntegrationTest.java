@@ -25,6 +25,7 @@ import org.gatehouse.rules.Protocol;
 import org.gatehouse.session.Transport;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
+import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
 import org.gatehouse.testing.TestRules;
 import org.gatehouse.tls.TlsContexts;
@@ -139,6 +140,23 @@ class ReloadIntegrationTest {
     }
 
     @Test
+    void lastReloadSuccessfulStaysZeroWhileTheRefusedFileIsThereAndReturnsToOneWhenFixed() throws Exception {
+        assertThat(gauge("gatehouse.config.last.reload.successful")).as("the start counts").isEqualTo(1.0);
+
+        assertThat(reload(rules(rule("a", portA, "sometimes"))).success()).isFalse();
+        assertThat(gauge("gatehouse.config.last.reload.successful")).isEqualTo(0.0);
+        assertThat(gateway.service().reloader().request("again").get(30, TimeUnit.SECONDS).success()).isFalse();
+        assertThat(gauge("gatehouse.config.last.reload.successful")).as("the file is still refused").isEqualTo(0.0);
+
+        assertThat(reload(rules(rule("a", portA, "plaintext-allowed"))).success()).isTrue();
+        assertThat(gauge("gatehouse.config.last.reload.successful")).isEqualTo(1.0);
+    }
+
+    private double gauge(String name) {
+        return gateway.registry().get(name).gauge().value();
+    }
+
+    @Test
     void anAddressThatCannotBeBoundChangesNothing() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Reloader.Outcome outcome = reload(rules(rule("a", portA, "plaintext-allowed"),
@@ -204,6 +222,26 @@ class ReloadIntegrationTest {
                 assertThat(tls.command("NOOP")).as("new connections use the new contexts").startsWith("+OK");
             }
         }
+    }
+
+    @Test
+    void reloadingACertificateRegistersItsExpiryGaugeOnceWithoutAWarning() throws Exception {
+        gateway.close();
+        String tlsRule = """
+                  - name: s
+                    listen: ["127.0.0.1:%d"]
+                    protocol: pop3
+                    certificate: test
+                    backend: ["%s"]
+                """.formatted(portC, pop3);
+        gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + rules(tlsRule));
+        LogCapture.clear();
+
+        assertThat(reload(TestGateway.CERTIFICATES + rules(tlsRule)).success()).isTrue();
+        assertThat(reload(TestGateway.CERTIFICATES + rules(tlsRule, rule("a", portA, "audit"))).success()).isTrue();
+
+        assertThat(LogCapture.lines()).noneMatch(l -> l.contains("already registered"));
+        assertThat(gateway.registry().find("gatehouse.certificate.expiry.time").gauges()).hasSize(1);
     }
 
     /**

@@ -177,6 +177,41 @@ class CertificatesTest {
                         + "(CN=Other CA) did not sign certificate 1 (CN=mail.example.test, issued by CN=Test CA)"));
     }
 
+    /** Was reported as "the private key does not match", which sent operators looking for another key. */
+    @Test
+    void aChainWithTheIntermediateFirstIsOutOfOrderNotAKeyMismatch() throws Exception {
+        KeyPair interKeys = TestCertificates.ec();
+        Ca intermediate = new Ca(interKeys, ca.sign(interKeys, "Intermediate CA"));
+        KeyPair ec = TestCertificates.ec();
+        write("mail.crt", TestCertificates.pem(intermediate.certificate(), intermediate.sign(ec, "mail.example.test")));
+        write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
+
+        assertThat(problems("certificate: mail.crt\nprivateKey: mail.key")).singleElement().satisfies(p -> assertThat(p)
+                .contains("certificates.mail: the chain of the certificate in mail.crt is out of order: the private"
+                        + " key belongs to certificate 2 (CN=mail.example.test), not to certificate 1 (CN=Intermediate"
+                        + " CA)")
+                .endsWith("(here: certificates 2, 1)")
+                .doesNotContain("does not match"));
+    }
+
+    @Test
+    void aMissingIntermediateIsAWarningThatNamesTheIssuerExpected() throws Exception {
+        KeyPair interKeys = TestCertificates.ec();
+        Ca intermediate = new Ca(interKeys, ca.sign(interKeys, "Intermediate CA"));
+        KeyPair ec = TestCertificates.ec();
+        write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
+        X509Certificate leaf = intermediate.sign(ec, "mail.example.test");
+        write("leaf-only.crt", TestCertificates.pem(leaf));
+        write("complete.crt", TestCertificates.pem(leaf, intermediate.certificate(), ca.certificate()));
+
+        assertThat(warnings(build("certificate: leaf-only.crt\nprivateKey: mail.key"), dir)).singleElement()
+                .satisfies(w -> assertThat(w).contains("certificates.mail: the chain ends with certificate 1"
+                        + " (CN=mail.example.test), issued by CN=Intermediate CA, which is neither in the file nor a"
+                        + " CA this machine trusts").contains("expected: the certificate of CN=Intermediate CA after"
+                                + " it"));
+        assertThat(warnings(build("certificate: complete.crt\nprivateKey: mail.key"), dir)).isEmpty();
+    }
+
     @Test
     void validityIsCheckedExpiredIsRefusedUnlessAllowedAndSoonIsWarned() throws Exception {
         Instant now = Instant.now();
@@ -184,10 +219,10 @@ class CertificatesTest {
         write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
         write("expired.crt",
                 TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(400)),
-                        now.minus(Duration.ofDays(35)))));
+                        now.minus(Duration.ofDays(35))), ca.certificate()));
         write("soon.crt",
                 TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.minus(Duration.ofDays(300)),
-                        now.plus(Duration.ofDays(10)).plus(Duration.ofHours(1)))));
+                        now.plus(Duration.ofDays(10)).plus(Duration.ofHours(1))), ca.certificate()));
         write("future.crt", TestCertificates.pem(ca.sign(ec, List.of("mail.example.test"), now.plus(Duration.ofDays(2)),
                 now.plus(Duration.ofDays(300)))));
 
@@ -207,7 +242,8 @@ class CertificatesTest {
     @Test
     void aPublicNameTheCertificateDoesNotCoverIsWarnedAWildcardCovers() throws Exception {
         KeyPair ec = TestCertificates.ec();
-        write("mail.crt", TestCertificates.pem(ca.sign(ec, "mail.example.test", "*.corp.example.test")));
+        write("mail.crt",
+                TestCertificates.pem(ca.sign(ec, "mail.example.test", "*.corp.example.test"), ca.certificate()));
         write("mail.key", TestCertificates.pkcs8(ec.getPrivate()));
         String certificate = "certificate: mail.crt\nprivateKey: mail.key";
 

@@ -10,11 +10,20 @@ import java.nio.charset.StandardCharsets;
 final class LineReader {
 
     /** How a server finds lines. */
-    record Rules(boolean crEndsLine, boolean nulEndsLine, int cutEvery, int maxLine) {
+    record Rules(boolean crEndsLine, boolean nulEndsLine, int cutEvery, int maxLine, boolean allCrsBeforeLf) {
 
-        /** LF ends a line and a CR before it is dropped (Postfix, Dovecot). */
+        /** LF ends a line and one CR before it is dropped (Dovecot's i_stream_next_line()). */
         static Rules lfOnly(int maxLine) {
-            return new Rules(false, false, 0, maxLine);
+            return new Rules(false, false, 0, maxLine, false);
+        }
+
+        /**
+         * LF ends a line and every CR before it is dropped (Postfix's smtp_get() with smtpd_forbid_bare_newline =
+         * no: "hi\r\r\n" is "hi", ".\r\r\n" ends a message); a line is read to {@code maxLine} octets, the rest of
+         * it skipped.
+         */
+        static Rules postfix(int maxLine) {
+            return new Rules(false, false, 0, maxLine, true);
         }
 
         /**
@@ -22,7 +31,7 @@ final class LineReader {
          * {@code cutEvery} is read in pieces of that size, each a line of its own (a fixed-size read buffer).
          */
         static Rules lenient(int cutEvery) {
-            return new Rules(true, true, cutEvery, 0);
+            return new Rules(true, true, cutEvery, 0, false);
         }
     }
 
@@ -46,6 +55,11 @@ final class LineReader {
 
     int available() {
         return pending.length - start;
+    }
+
+    /** What has arrived and not been read yet (a partial line), as text. */
+    String unread() {
+        return text(start, pending.length);
     }
 
     /** The next line without its ending, or null when none is complete. */
@@ -72,6 +86,9 @@ final class LineReader {
         int textEnd = end;
         if (pending[end] == '\n' && end > start && pending[end - 1] == '\r') {
             textEnd = end - 1;
+            while (rules.allCrsBeforeLf && textEnd > start && pending[textEnd - 1] == '\r') {
+                textEnd--;
+            }
         }
         afterCr = pending[end] == '\r';
         String line = text(start, textEnd);

@@ -1,35 +1,44 @@
 package org.gatehouse.mail.reference;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
 /**
- * How a POP3 server reads the AUTHORIZATION state. {@link #dovecot()} reads as Dovecot 2.3's pop3-login: LF ends a
- * line (a CR before it dropped), the command is what precedes the first space, in any case, and a line over 4096
- * octets ends the session. {@link #lenient()} is the most lenient legacy server: CR alone also ends a line, a NUL ends
- * what it reads of one, lines are read in 255-octet pieces, words split on any whitespace, and the command is its
- * first four letters.
+ * How a POP3 server reads the AUTHORIZATION state. {@link #dovecot()} reads as Dovecot 2.3's pop3-login (Debian's
+ * 2.3.19.1 with its security fixes, plaintext allowed, no TLS; checked against the real one by
+ * {@code interop/models.sh}):
+ *
+ * <ul>
+ *   <li>LF ends a line, one CR before it dropped;
+ *   <li>the command is at most 8 octets before a space or a NUL, CRs anywhere in it left out, in any case ("NOOP\rPASS
+ *       x" is the command NOOPPAS); one space after it is skipped, and the rest of the line, to a NUL, is its argument;
+ *   <li>before login it knows CAPA, USER, PASS, APOP (not enabled), AUTH, STLS (no TLS), QUIT and XCLIENT; anything
+ *       else, NOOP too, is an unknown command, and the third in a row ends the session;
+ *   <li>AUTH: the mechanism runs to a space or a CR (a TAB is part of it); none at all ("AUTH", "AUTH  PLAIN") lists
+ *       the mechanisms; the rest of the line is the initial response, passed to the authentication server as it is; a
+ *       later response must be base64 (or "*", which cancels) or the login fails there;
+ *   <li>an unfinished line over its 1026-octet input buffer ends the session, and so does a SASL response over 8192.
+ * </ul>
+ *
+ * {@link #lenient()} is the most lenient legacy server: CR alone also ends a line, a NUL ends what it reads of one,
+ * lines are read in 255-octet pieces, words split on any whitespace, and the command is its first four letters.
  */
-public final class Pop3Server implements ReferenceServer {
+public final class Pop3Server extends ModelServer {
 
     private static final Set<String> MECHANISMS = Set.of("PLAIN", "LOGIN", "CRAM-MD5");
+    private static final int NAME_MAX = 8;
+    private static final int INPUT_BUFFER = 1026;
+    private static final int AUTH_BUFFER = 8192;
+    private static final int MAX_BAD_COMMANDS = 3;
 
-    private final String name;
-    private final boolean lenient;
-    private final LineReader in;
-    private final List<Login> logins = new ArrayList<>();
-    private final List<String> commands = new ArrayList<>();
-    private boolean closed;
     private String user;
     private String mechanism;
     private int saslStep;
+    private int badCommands;
 
     private Pop3Server(String name, boolean lenient) {
-        this.name = name;
-        this.lenient = lenient;
-        this.in = new LineReader(lenient ? LineReader.Rules.lenient(255) : LineReader.Rules.lfOnly(0));
+        super(name, lenient, lenient ? LineReader.Rules.lenient(255) : LineReader.Rules.lfOnly(0));
     }
 
     public static Pop3Server dovecot() {
@@ -38,11 +47,6 @@ public final class Pop3Server implements ReferenceServer {
 
     public static Pop3Server lenient() {
         return new Pop3Server("lenient-pop3", true);
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     @Override
@@ -57,31 +61,159 @@ public final class Pop3Server implements ReferenceServer {
         while (!closed) {
             String line = in.line();
             if (line == null) {
-                if (!lenient && in.available() > 4096) {
-                    closed = true;
-                    out.append("-ERR Input line too long.\r\n");
+                if (!lenient) {
+                    out.append(overflow(in.unread()));
                 }
                 break;
             }
-            out.append(mechanism != null ? response(line) : command(line));
+            if (mechanism != null) {
+                out.append(response(line));
+            } else {
+                out.append(lenient ? command(line) : dovecotCommand(line));
+            }
         }
         return out.toString();
     }
 
-    private String command(String line) {
-        String verb;
-        String args;
-        if (lenient) {
-            List<String> words = SmtpServer.words(line);
-            String first = words.isEmpty() ? "" : words.get(0).toUpperCase(Locale.ROOT);
-            verb = first.length() > 4 ? first.substring(0, 4) : first;
-            int at = line.toUpperCase(Locale.ROOT).indexOf(first) + first.length();
-            args = line.substring(Math.min(at, line.length())).strip();
-        } else {
-            int space = line.indexOf(' ');
-            verb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
-            args = space < 0 ? "" : line.substring(space + 1);
+    // ---- Dovecot --------------------------------------------------------------------------------------------------
+
+    private String dovecotCommand(String line) {
+        StringBuilder verb = new StringBuilder();
+        int i = nameEnd(line, verb);
+        String rest = line.substring(i < line.length() && line.charAt(i) == ' ' ? i + 1 : i);
+        if (verb.toString().equals("AUTH")) {
+            commands.add("AUTH" + (rest.isEmpty() ? "" : " " + rest));
+            return dovecotAuth(rest);
         }
+        String args = cString(rest);
+        commands.add(verb + (args.isEmpty() ? "" : " " + args));
+        String reply = switch (verb.toString()) {
+            case "CAPA" -> "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nUSER\r\n"
+                    + "SASL PLAIN LOGIN CRAM-MD5\r\n.\r\n";
+            case "USER" -> {
+                user = args;
+                yield "+OK\r\n";
+            }
+            case "PASS" -> {
+                if (user == null) {
+                    yield "-ERR No username given.\r\n";
+                }
+                logins.add(new Login("PASS", "", true));
+                user = null;
+                yield "-ERR [AUTH] Authentication failed.\r\n";
+            }
+            case "APOP" -> "-ERR APOP not enabled.\r\n";
+            case "STLS" -> "-ERR TLS support isn't enabled.\r\n";
+            case "XCLIENT", "XOIP" -> "+OK You are not from trusted IP - ignoring\r\n";
+            case "QUIT" -> {
+                closed = true;
+                yield "+OK Logging out\r\n";
+            }
+            default -> null;
+        };
+        if (reply != null) {
+            badCommands = 0;
+            return reply;
+        }
+        if (++badCommands >= MAX_BAD_COMMANDS) {
+            closed = true;
+            return "-ERR Unknown command.\r\n-ERR Too many invalid bad commands.\r\n";
+        }
+        return "-ERR Unknown command.\r\n";
+    }
+
+    /**
+     * Where pop3-login's command name ends in {@code text}: at a space or NUL, or once 8 octets are behind it, CRs not
+     * counting as an end (the length of what is available when nothing ends it). The name, CRs left out and in upper
+     * case, is appended to {@code verb}.
+     */
+    private static int nameEnd(String text, StringBuilder verb) {
+        int i = 0;
+        for (; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r') {
+                continue;
+            }
+            if (c == ' ' || c == '\0' || c == '\n' || i >= NAME_MAX) {
+                return i;
+            }
+            verb.append(c >= 'a' && c <= 'z' ? (char) (c - 32) : c);
+        }
+        return i;
+    }
+
+    private String dovecotAuth(String rest) {
+        int end = 0;
+        while (end < rest.length() && rest.charAt(end) != ' ' && rest.charAt(end) != '\r') {
+            end++;
+        }
+        if (end == 0) {
+            // No mechanism: the old SASL discovery (Outlook), and the rest of the line is skipped.
+            return "+OK\r\nPLAIN\r\nLOGIN\r\nCRAM-MD5\r\n.\r\n";
+        }
+        String mech = SmtpServer.ascii(cString(rest.substring(0, end)));
+        String ir = cString(rest.substring(end < rest.length() && rest.charAt(end) == ' ' ? end + 1 : end));
+        if (!MECHANISMS.contains(mech)) {
+            return "-ERR [AUTH] Unsupported authentication mechanism.\r\n";
+        }
+        mechanism = mech;
+        saslStep = 0;
+        // The initial response goes to the authentication server as it is: "=" is an empty one, CRAM-MD5 ignores it,
+        // LOGIN takes it for the user name, anything that does not decode fails there.
+        if (ir.isEmpty() || (!ir.equals("=") && SmtpServer.base64(ir) && mech.equals("CRAM-MD5"))
+                || (ir.equals("=") && !mech.equals("PLAIN"))) {
+            return mech.equals("LOGIN") ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
+        }
+        if (mech.equals("LOGIN") && SmtpServer.base64(ir)) {
+            saslStep = 1;
+            return "+ UGFzc3dvcmQ6\r\n";
+        }
+        logins.add(new Login("AUTH", mech, !mech.equals("CRAM-MD5")));
+        mechanism = null;
+        return "-ERR [AUTH] Authentication failed.\r\n";
+    }
+
+    /** What Dovecot does with the unfinished line it holds: end the session when it outgrows its buffer. */
+    private String overflow(String unread) {
+        if (mechanism != null) {
+            if (unread.length() > AUTH_BUFFER) {
+                closed = true;
+            }
+            return "";
+        }
+        StringBuilder verb = new StringBuilder();
+        int i = nameEnd(unread, verb);
+        if (i == unread.length() && i < NAME_MAX) {
+            return ""; // the name is not complete yet
+        }
+        int held = unread.length() - i - (i < unread.length() && unread.charAt(i) == ' ' ? 1 : 0);
+        if (verb.toString().equals("AUTH")) {
+            // The mechanism is taken off the buffer once a space or CR ends it, the initial response as it arrives.
+            if (held > AUTH_BUFFER) {
+                closed = true;
+            }
+            return "";
+        }
+        if (held > INPUT_BUFFER) {
+            closed = true;
+            return "-ERR Input buffer full, aborting\r\n";
+        }
+        return "";
+    }
+
+    private static String cString(String s) {
+        int nul = s.indexOf('\0');
+        return nul < 0 ? s : s.substring(0, nul);
+    }
+
+    // ---- the lenient legacy server, and what both share --------------------------------------------------------
+
+    private String command(String line) {
+        List<String> words = SmtpServer.words(line);
+        String first = words.isEmpty() ? "" : words.get(0).toUpperCase(Locale.ROOT);
+        String verb = first.length() > 4 ? first.substring(0, 4) : first;
+        int at = line.toUpperCase(Locale.ROOT).indexOf(first) + first.length();
+        String args = line.substring(Math.min(at, line.length())).strip();
         commands.add(verb + (args.isEmpty() ? "" : " " + args));
         return switch (verb) {
             case "CAPA" -> "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nUSER\r\nSASL PLAIN LOGIN CRAM-MD5\r\n.\r\n";
@@ -90,9 +222,6 @@ public final class Pop3Server implements ReferenceServer {
                 yield "+OK\r\n";
             }
             case "PASS" -> {
-                if (user == null && !lenient) {
-                    yield "-ERR No username given.\r\n";
-                }
                 logins.add(new Login("PASS", "", true));
                 user = null;
                 yield "-ERR [AUTH] Authentication failed.\r\n";
@@ -128,10 +257,15 @@ public final class Pop3Server implements ReferenceServer {
         return mech.equals("LOGIN") ? "+ VXNlcm5hbWU6\r\n" : "+ \r\n";
     }
 
-    private String response(String line) {
-        if (line.trim().equals("*")) {
+    private String response(String raw) {
+        String line = lenient ? raw : cString(raw);
+        if (lenient ? line.trim().equals("*") : line.equals("*")) {
             mechanism = null;
             return "-ERR Authentication aborted by client.\r\n";
+        }
+        if (!lenient && !SmtpServer.base64(line)) {
+            mechanism = null;
+            return "-ERR [AUTH] Invalid base64 in response\r\n";
         }
         if (mechanism.equals("LOGIN") && saslStep == 0) {
             saslStep = 1;
@@ -140,25 +274,5 @@ public final class Pop3Server implements ReferenceServer {
         logins.add(new Login("AUTH", mechanism, !mechanism.equals("CRAM-MD5")));
         mechanism = null;
         return "-ERR [AUTH] Authentication failed.\r\n";
-    }
-
-    @Override
-    public List<Login> logins() {
-        return logins;
-    }
-
-    @Override
-    public List<String> commands() {
-        return commands;
-    }
-
-    @Override
-    public int messages() {
-        return 0;
-    }
-
-    @Override
-    public boolean closed() {
-        return closed;
     }
 }

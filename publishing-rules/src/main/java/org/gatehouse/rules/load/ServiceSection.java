@@ -1,6 +1,7 @@
 package org.gatehouse.rules.load;
 
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,12 +26,40 @@ final class ServiceSection {
         this.in = ctx.in();
     }
 
-    /** The state folder as written, against the file's folder; {@link RulesLoader#DEFAULT_STATE_DIR} beside it if none. */
+    /**
+     * The state folder as written, against the file's folder; {@link RulesLoader#DEFAULT_STATE_DIR} beside it if none.
+     * It must be writable (or creatable): the plaintext-login report and generated certificates are kept there, and a
+     * report that cannot be saved would be lost without a word.
+     */
     Path stateDir(MapNode top) {
-        return in.entry(top, "stateDir")
-                .flatMap(e -> in.text(e.value(), "stateDir"))
-                .map(s -> ctx.resolve(s.text()))
+        Optional<YamlNode.Scalar> written = in.entry(top, "stateDir").flatMap(e -> in.text(e.value(), "stateDir"));
+        Path dir = written.map(s -> ctx.resolve(s.text()))
                 .orElse(ctx.baseDir().resolve(RulesLoader.DEFAULT_STATE_DIR));
+        String why = writableProblem(dir);
+        if (why != null) {
+            in.problem(written.map(YamlNode.Scalar::position).orElse(top.position()), "stateDir", dir
+                    + (written.isPresent() ? "" : " (the default, beside the rules file)") + " cannot be written: "
+                    + why + "; the plaintext-login report and generated certificates are kept there (expected a"
+                    + " folder the gateway's user may write, such as /var/lib/gatehouse)");
+        }
+        return dir;
+    }
+
+    /** Why a folder could not be created or written, or null if it can; never creates anything. */
+    static String writableProblem(Path dir) {
+        Path p = dir.toAbsolutePath();
+        while (p != null && !Files.exists(p)) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            return "it has no existing parent folder";
+        }
+        if (!Files.isDirectory(p)) {
+            return p + " is not a folder";
+        }
+        return Files.isWritable(p)
+                ? null
+                : p + " is not writable" + (p.equals(dir.toAbsolutePath()) ? "" : " (to create it)");
     }
 
     /** The service settings; null after a problem. */

@@ -102,6 +102,20 @@ class RulesLoaderTest {
     }
 
     @Test
+    void aStateDirThatCannotBeWrittenIsAProblemAtItsPositionAndTheDefaultOneAtTheTop() throws Exception {
+        Files.writeString(dir.resolve("blocked"), "a file, not a folder");
+        assertThat(problems("stateDir: blocked/state\n" + MINIMAL_RULE)).containsExactly("rules.yaml:1:11: stateDir: "
+                + dir.resolve("blocked/state") + " cannot be written: " + dir.resolve("blocked")
+                + " is not a folder; the plaintext-login report and generated certificates are kept there (expected"
+                + " a folder the gateway's user may write, such as /var/lib/gatehouse)");
+
+        Files.writeString(dir.resolve("state"), "a file where the default state folder would be");
+        assertThat(problems(MINIMAL_RULE)).singleElement().asString()
+                .startsWith("rules.yaml:1:1: stateDir: " + dir.resolve("state") + " (the default, beside the rules"
+                        + " file) cannot be written: " + dir.resolve("state") + " is not a folder");
+    }
+
+    @Test
     void stateDirDefaultsToAFolderBesideTheFile() throws Exception {
         assertThat(load(MINIMAL_RULE).stateDir()).isEqualTo(dir.resolve("state").toAbsolutePath());
     }
