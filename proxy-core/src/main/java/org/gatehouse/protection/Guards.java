@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Guards {
 
-    private static final Logger log = LoggerFactory.getLogger("gatehouse.protection");
+    private static final Logger log = LoggerFactory.getLogger(Guards.class);
     /** A key file is read within this (the rules' passphrase files have the same bound). */
     private static final int MAX_KEY_BYTES = 4096;
 
