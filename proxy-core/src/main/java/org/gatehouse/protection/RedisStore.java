@@ -3,6 +3,7 @@ package org.gatehouse.protection;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScoredValue;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -122,9 +123,13 @@ final class RedisStore implements SharedStore {
         }
     }
 
-    /** A user blocked on another replica: where it logged in there counts as familiar here too. */
+    /** A user blocked on another replica: where it logged in there counts as familiar here too (see publish). */
     private void familiarFrom(RedisCommands<String, String> redis, String user) {
-        for (var scored : redis.zrangeWithScores(PREFIX + "fam:" + user, 0, -1)) {
+        rememberAll(user, redis.zrangeWithScores(PREFIX + "fam:" + user, 0, -1));
+    }
+
+    private void rememberAll(String user, List<ScoredValue<String>> networks) {
+        for (ScoredValue<String> scored : networks) {
             guard.state().remember(user, scored.getValue(), 1000, (long) scored.getScore());
         }
     }
@@ -182,6 +187,16 @@ final class RedisStore implements SharedStore {
                             failed("publish", error);
                         }
                     });
+            if (b.kind() == Block.Kind.USER) {
+                // blocked here by counts across replicas: where the user logged in on the others is familiar here too
+                c.async().zrangeWithScores(PREFIX + "fam:" + b.key(), 0, -1).whenComplete((all, error) -> {
+                    if (error != null) {
+                        failed("familiar", error);
+                        return;
+                    }
+                    rememberAll(b.key(), all);
+                });
+            }
         }
     }
 

@@ -117,6 +117,27 @@ class RedisStoreTest {
     }
 
     @Test
+    void aUserBlockedHereByCountsAcrossReplicasKeepsTheAddressesItLoggedInFromOnTheOther() throws Exception {
+        a.begin(settings, "imaps", addr("198.51.100.6"), "fay", "LOGIN").settle(LoginResult.SUCCESS);
+        fail(a, "203.0.113.11", "fay");
+        fail(a, "203.0.113.12", "fay");
+        RedisClient client = RedisClient.create(uri);
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            Eventually.until("A's two failures are counted in Redis",
+                    () -> "2".equals(c.sync().get(RedisStore.PREFIX + "u:fay")));
+        } finally {
+            client.shutdown();
+        }
+        fail(b, "203.0.113.13", "fay"); // the third unfamiliar failure across both: B blocks fay itself
+        Eventually.until("B has the user block it set", () -> b.blocks().stream()
+                .anyMatch(x -> x.kind() == Block.Kind.USER && x.key().equals("fay")));
+        Eventually.until("B knows where fay logged in on A", () -> !b.begin(settings, "imaps",
+                addr("198.51.100.6"), "fay", "LOGIN").refused());
+        assertThat(b.begin(settings, "imaps", addr("203.0.113.14"), "fay", "LOGIN").refusal())
+                .isEqualTo("user-blocked");
+    }
+
+    @Test
     void whenRedisIsDownAClosedReplicaRefusesLoginsAndAnOpenOneGoesOn() throws Exception {
         redis.destroy();
         redis.waitFor(5, TimeUnit.SECONDS);
