@@ -117,7 +117,7 @@ public final class AccountGuard implements AutoCloseable {
         String address = NetUtil.toAddressString(client);
         String key = Users.key(user);
         if (s.exempt().addresses().contains(client.getAddress())) {
-            return new Attempt(this, s, rule, address, network(client), key, method, Attempt.Kind.EXEMPT);
+            return new Attempt(this, s, rule, address, network(client, address), key, method, Attempt.Kind.EXEMPT);
         }
         long now = clock.getAsLong();
         String refusal = refusal(s, address, key, client, now);
@@ -129,7 +129,7 @@ public final class AccountGuard implements AutoCloseable {
                 return refuse(s, rule, address, key, method, refusal, now);
             }
         }
-        String network = network(client);
+        String network = network(client, address);
         if (key.isEmpty() || state.familiar(key, network, now, s.familiarFor())) {
             return new Attempt(this, s, rule, address, network, key, method, Attempt.Kind.FAMILIAR);
         }
@@ -171,14 +171,18 @@ public final class AccountGuard implements AutoCloseable {
             return "store-unavailable";
         }
         if (!key.isEmpty() && state.block(Block.Kind.USER, key, now).isPresent()
-                && !state.familiar(key, network(client), now, s.familiarFor())) {
+                && !state.familiar(key, network(client, address), now, s.familiarFor())) {
             return "user-blocked";
         }
         return null;
     }
 
-    /** Where a user's logins are familiar from: the address (IPv4), or its /64 (IPv6, where a host has many). */
-    static String network(InetAddress client) {
+    /**
+     * Where a user's logins are familiar from: the address (IPv4), or its /64 (IPv6, where a host has many).
+     *
+     * @param address {@code client} as {@link NetUtil#toAddressString(InetAddress)} writes it
+     */
+    static String network(InetAddress client, String address) {
         if (client instanceof Inet6Address v6 && !v6.isLoopbackAddress()) {
             byte[] b = v6.getAddress();
             StringBuilder s = new StringBuilder();
@@ -187,7 +191,7 @@ public final class AccountGuard implements AutoCloseable {
             }
             return s.append(":/64").toString();
         }
-        return NetUtil.toAddressString(client);
+        return address; // NetUtil.toAddressString(client), made once per login by the caller
     }
 
     // ---- settling (called by Attempt) ---------------------------------------------------------------------------
