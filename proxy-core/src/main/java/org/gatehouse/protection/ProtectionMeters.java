@@ -13,6 +13,8 @@ final class ProtectionMeters {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    /** The login counters by rule, then by result: every login counts one, without building a key. */
+    private final Map<String, Counter[]> logins = new ConcurrentHashMap<>();
 
     ProtectionMeters(MeterRegistry registry, AtomicInteger tarpitted, ToDoubleFunction<Block.Kind> activeBlocks) {
         this.registry = registry;
@@ -26,8 +28,16 @@ final class ProtectionMeters {
 
     /** A login's result; {@code gatehouse_logins_total{rule,result}}. */
     void login(String rule, LoginResult result) {
-        count("gatehouse.logins", "Login attempts by result (success, bad-credentials, temporary-failure, "
-                + "other-failure, refused)", "rule", rule, "result", result.label());
+        Counter[] byResult = logins.computeIfAbsent(rule, r -> new Counter[LoginResult.values().length]);
+        Counter counter = byResult[result.ordinal()];
+        if (counter == null) { // a race registers twice: Micrometer gives back the same counter
+            counter = Counter.builder("gatehouse.logins").description("Login attempts by result (success, "
+                    + "bad-credentials, temporary-failure, other-failure, refused)").tags("rule", rule, "result",
+                            result.label())
+                    .register(registry);
+            byResult[result.ordinal()] = counter;
+        }
+        counter.increment();
     }
 
     void block(String rule, Block.Kind kind, String reason) {
