@@ -52,10 +52,18 @@ class DeployFilesTest {
     Path dir;
 
     @Test
-    void systemdAcceptsTheUnit() throws Exception {
+    void systemdAcceptsTheUnit(@TempDir Path dir) throws Exception {
         ExternalTool.require("systemd-analyze");
-        ExternalTool.Result verify = ExternalTool.run(List.of("systemd-analyze", "verify",
-                DEPLOY.resolve("systemd/gatehouse.service").toAbsolutePath().toString()), "", 60);
+        // systemd-analyze verify also wants the unit's commands to exist. The package installs /usr/bin/gatehouse
+        // (deploy/debian/test-install proves it); here the unit is verified as it is, with that one path pointing at
+        // a stand-in, so that the check does not depend on the package being installed on this machine.
+        Path launcher = Files.writeString(dir.resolve("gatehouse"), "#!/bin/sh\n");
+        launcher.toFile().setExecutable(true);
+        String unit = Files.readString(DEPLOY.resolve("systemd/gatehouse.service"));
+        assertThat(unit).contains("ExecStart=/usr/bin/gatehouse run");
+        Path copy = Files.writeString(dir.resolve("gatehouse.service"), unit.replace("/usr/bin/gatehouse",
+                launcher.toString()));
+        ExternalTool.Result verify = ExternalTool.run(List.of("systemd-analyze", "verify", copy.toString()), "", 60);
         assertThat(verify.exitCode()).as(verify.output()).isZero();
         assertThat(verify.output()).as("no warnings either").isBlank();
     }
