@@ -57,6 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.gatehouse.gateway.Reloader;
 import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
@@ -71,6 +72,8 @@ import org.slf4j.LoggerFactory;
  *       Prometheus text format 0.0.4;</li>
  *   <li>{@code GET /healthz}: 200 while the process runs;</li>
  *   <li>{@code GET /readyz}: 200 when the rules are loaded and every enabled listener is bound, else 503 and why;</li>
+ *   <li>{@code GET /blocks}, {@code POST /-/unblock}: account protection's blocks ({@link BlocksEndpoint}), from
+ *       loopback only and never on a read-only listener;</li>
  *   <li>{@code POST /-/reload}: reloads the rules file; 200, or 422 with every problem when the file is refused.
  *       Only from a loopback client (403 otherwise), whatever address the endpoint listens on, and never on a
  *       read-only listener ({@code admin.readOnlyListen}), which serves the three others only.</li>
@@ -106,6 +109,11 @@ public final class AdminServer implements AutoCloseable {
 
         /** Reloads the rules; the answer says whether it worked and, if not, every problem. */
         CompletableFuture<Reloader.Outcome> reload();
+
+        /** Account protection's blocks, for {@code /blocks} and {@code /-/unblock}; null when it is not running. */
+        default AccountGuard accounts() {
+            return null;
+        }
     }
 
     /**
@@ -311,11 +319,18 @@ public final class AdminServer implements AutoCloseable {
                         reload(ctx, method, keepAlive);
                     }
                 }
+                case "/blocks", "/-/unblock" -> blocks(ctx, request, keepAlive);
                 default -> text(ctx, HttpResponseStatus.NOT_FOUND, readOnly
                         ? "not found; try /metrics, /healthz or "
                                 + "/readyz\n"
                         : "not found; try /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
             }
+        }
+
+        private void blocks(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
+            BlocksEndpoint.Answer answer = BlocksEndpoint.answer(endpoints.accounts(), request.method(), request.uri(),
+                    ctx.channel().remoteAddress(), readOnly);
+            text(ctx, answer.status(), answer.body(), keepAlive);
         }
 
         private void reload(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {

@@ -13,6 +13,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.frontend.Serving;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
+import org.gatehouse.protection.Guards;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
@@ -71,6 +74,7 @@ public final class Gateway implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections",
             GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
+    private final AccountGuard accounts;
     private final Set<String> certificateGauges = ConcurrentHashMap.newKeySet();
     private final Housekeeping housekeeping;
     private volatile boolean draining;
@@ -85,9 +89,12 @@ public final class Gateway implements AutoCloseable {
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
         this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
-        this.serving = new AtomicReference<>(new Serving(initial, Map.of(), ClientNames.NONE, limits));
+        this.accounts = Guards.start(initial.rules().stateDir(), initial.rules().protection().store(),
+                metrics.registry());
+        this.serving = new AtomicReference<>(new Serving(initial, Map.of(), ClientNames.NONE, limits, accounts));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
-        this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins);
+        Path stateDir = initial.rules().stateDir();
+        this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins, () -> Guards.save(accounts, stateDir));
         this.listeners = new Listeners(transport, workers, metrics, (binding, rule) -> new FrontendInitializer(
                 binding::ruleIn, serving::get, metrics, transport.socketChannel(), resolver, plaintextLogins,
                 connections));
@@ -159,7 +166,7 @@ public final class Gateway implements AutoCloseable {
         ClientNames oldNames = current.names();
         ClientNames newNames = clientNamesFor(next.rules(), oldNames);
 
-        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
+        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits, accounts));
         next.tls().expiries().keySet().forEach(this::certificateGauge);
         listeners.startAccepting(added, wanted);
         List<String> removed = listeners.closeUnwanted(wanted);
@@ -198,6 +205,9 @@ public final class Gateway implements AutoCloseable {
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());
+        }
+        if (!previous.rules().protection().store().equals(next.rules().protection().store())) {
+            log.warn("protection.store changed; account protection keeps its store until a restart");
         }
     }
 
@@ -245,6 +255,11 @@ public final class Gateway implements AutoCloseable {
     public InetSocketAddress address(String rule) {
         return listeners().stream().filter(l -> l.rule().equals(rule)).map(Listener::address).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no listener for rule " + rule));
+    }
+
+    /** Account protection's counters and blocks. */
+    public AccountGuard accounts() {
+        return accounts;
     }
 
     /** Who logged in with a clear-text password: the audit report. */
@@ -308,6 +323,8 @@ public final class Gateway implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         housekeeping.close();
         plaintextLogins.saveIfChanged();
+        Guards.save(accounts, snapshot().rules().stateDir());
+        accounts.close();
         log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");
     }
 }

@@ -3,9 +3,13 @@ package org.gatehouse.login;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.util.NetUtil;
+import java.util.Optional;
 import org.gatehouse.log.LogText;
 import org.gatehouse.log.Logfmt;
+import org.gatehouse.protection.AccountGuard;
+import org.gatehouse.protection.Attempt;
 import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.rules.ProtectionSettings;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,10 +35,38 @@ public final class LoginGuard {
 
     private final LoginSettings settings;
     private final PlaintextLogins report;
+    private final AccountGuard accounts;
+    private final ProtectionSettings protection;
 
+    /** The login policy alone, without account protection. */
     public LoginGuard(LoginSettings settings, PlaintextLogins report) {
+        this(settings, report, null, ProtectionSettings.off());
+    }
+
+    /** The login policy, and account protection by {@code accounts} with the rule's {@code protection}. */
+    public LoginGuard(LoginSettings settings, PlaintextLogins report, AccountGuard accounts,
+            ProtectionSettings protection) {
         this.settings = requireNonNull(settings, "settings");
         this.report = requireNonNull(report, "report");
+        this.accounts = accounts;
+        this.protection = requireNonNull(protection, "protection");
+    }
+
+    /**
+     * A login the policy lets through, about to be forwarded: account protection's attempt for it, refused when the
+     * client's address or the user is blocked (docs/account-protection.md).
+     */
+    public Attempt attempt(Session session, String user, String method) {
+        if (accounts == null) {
+            return Attempt.none();
+        }
+        return accounts.begin(protection, session.rule().name(), session.client().getAddress(), Sasl.user(user),
+                method);
+    }
+
+    /** The account guard, when account protection is on for the rule. */
+    public Optional<AccountGuard> accounts() {
+        return protection.enabled() ? Optional.ofNullable(accounts) : Optional.empty();
     }
 
     /**

@@ -93,7 +93,10 @@ public final class ImapInspector extends MailInspector {
             }
             String line = CommandLines.text(raw);
             if (sasl.underWay()) {
-                sasl.response(line);
+                if (!sasl.response(line)) {
+                    refuseLogin(ctx, raw);
+                    return;
+                }
                 forward(ctx, raw);
             } else if (input == Input.CONTINUATION_LINE) {
                 ImapLine continued = ImapLine.continuation(line);
@@ -242,6 +245,12 @@ public final class ImapInspector extends MailInspector {
                 userCapture = new StringBuilder(); // the user name is the literal that follows
             }
         }
+        if (!attempts.begin(user == null ? "" : user, "LOGIN")) {
+            refuseLogin(ctx, raw);
+            return;
+        }
+        ImapLine.Argument password = command.argument(1);
+        attempts.password(password == null || password.literal() ? null : password.text());
         expect(current);
         forward(ctx, raw);
         afterLine(ctx, command);
@@ -265,6 +274,10 @@ public final class ImapInspector extends MailInspector {
             // SASL responses are lines, never literals: a server that reads one would take what follows for it.
             raw.release();
             violation(ctx, "ambiguous-literal", "a literal in AUTHENTICATE");
+            return;
+        }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
             return;
         }
         expect(current);
@@ -371,6 +384,7 @@ public final class ImapInspector extends MailInspector {
     }
 
     private void response(ChannelHandlerContext ctx, ByteBuf raw, String line) {
+        settleLogin(ctx, line);
         if (line.startsWith("+")) {
             emit(ctx, raw);
             if (finishing()) {
@@ -427,6 +441,18 @@ public final class ImapInspector extends MailInspector {
             finish(ctx);
         } else if (resume) {
             resumeClient(ctx);
+        }
+    }
+
+    /** A tagged reply to LOGIN or AUTHENTICATE ends a login: account protection counts it before it goes out. */
+    private void settleLogin(ChannelHandlerContext ctx, String line) {
+        String[] words = line.split(" ", 3);
+        Command command = words.length < 2 || words[0].equals("*") || words[0].equals("+")
+                ? null
+                : waitingCommand(words[0]);
+        if (command != null && (command.kind() == Kind.LOGIN || command.kind() == Kind.AUTHENTICATE)) {
+            attempts.settle(ctx,
+                    LoginReplies.imap(words[1].toUpperCase(Locale.ROOT), words.length > 2 ? words[2] : ""));
         }
     }
 

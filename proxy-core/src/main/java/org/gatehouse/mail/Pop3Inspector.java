@@ -70,7 +70,10 @@ public final class Pop3Inspector extends MailInspector {
                 return;
             }
             if (sasl.underWay()) {
-                sasl.response(CommandLines.text(raw));
+                if (!sasl.response(CommandLines.text(raw))) {
+                    refuseLogin(ctx, raw);
+                    return;
+                }
                 forward(ctx, raw);
             } else {
                 command(ctx, in, raw);
@@ -109,7 +112,7 @@ public final class Pop3Inspector extends MailInspector {
             }
             case "CAPA" -> forward(ctx, raw, Kind.CAPA);
             case "USER" -> user(ctx, raw, arg);
-            case "PASS" -> pass(ctx, raw);
+            case "PASS" -> pass(ctx, raw, command.words().size() > 1 ? line.strip().substring(4).strip() : "");
             case "APOP" -> login(ctx, raw, guard.judge(tlsActive, false), "APOP", arg);
             case "AUTH" -> {
                 if (arg.isEmpty()) {
@@ -161,7 +164,7 @@ public final class Pop3Inspector extends MailInspector {
         }
     }
 
-    private void pass(ChannelHandlerContext ctx, ByteBuf raw) {
+    private void pass(ChannelHandlerContext ctx, ByteBuf raw, String password) {
         Verdict verdict = guard.judge(tlsActive, true);
         if (verdict == Verdict.REFUSE) {
             raw.release();
@@ -173,6 +176,11 @@ public final class Pop3Inspector extends MailInspector {
             return;
         }
         guard.record(session, verdict, "USER/PASS", user);
+        if (!attempts.begin(user, "USER/PASS")) {
+            refuseLogin(ctx, raw);
+            return;
+        }
+        attempts.password(password);
         forward(ctx, raw, Kind.LOGIN);
     }
 
@@ -181,6 +189,8 @@ public final class Pop3Inspector extends MailInspector {
         if (verdict == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
+        } else if (!attempts.begin(name, method)) {
+            refuseLogin(ctx, raw);
         } else {
             forward(ctx, raw, Kind.LOGIN);
         }
@@ -190,6 +200,10 @@ public final class Pop3Inspector extends MailInspector {
         if (sasl.start("AUTH", mechanism, initialResponse) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
+            return;
+        }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
             return;
         }
         sasl.forwarded();
@@ -279,6 +293,7 @@ public final class Pop3Inspector extends MailInspector {
                 answered(ctx, command);
             }
             case LOGIN -> {
+                attempts.settle(ctx, LoginReplies.pop3(line));
                 emit(ctx, raw);
                 answered(ctx, command);
                 if (ok) {
@@ -286,6 +301,9 @@ public final class Pop3Inspector extends MailInspector {
                 }
             }
             case SASL -> {
+                if (ok || !line.startsWith("+")) {
+                    attempts.settle(ctx, LoginReplies.pop3(line));
+                }
                 emit(ctx, raw);
                 if (!ok && line.startsWith("+")) {
                     saslChallenge(ctx);

@@ -125,7 +125,10 @@ public final class SmtpInspector extends MailInspector {
                         return;
                     }
                     if (sasl.underWay()) {
-                        sasl.response(CommandLines.text(raw));
+                        if (!sasl.response(CommandLines.text(raw))) {
+                            refuseLogin(ctx, raw);
+                            return;
+                        }
                         forward(ctx, raw);
                     } else {
                         command(ctx, in, raw);
@@ -256,6 +259,10 @@ public final class SmtpInspector extends MailInspector {
             reply(ctx, refusal());
             return;
         }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
+            return;
+        }
         sasl.forwarded();
         forward(ctx, raw, Kind.AUTH, 0);
     }
@@ -312,6 +319,9 @@ public final class SmtpInspector extends MailInspector {
                     violation(ctx, "backend-ehlo-too-long", "the server's EHLO reply is too long");
                 }
                 continue;
+            }
+            if (last && command.kind == Kind.AUTH && !line.startsWith("334")) {
+                attempts.settle(ctx, LoginReplies.smtp(line));
             }
             emit(ctx, raw);
             if (last) {

@@ -18,6 +18,7 @@ import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.gateway.Reloader;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +82,11 @@ public final class Service implements AutoCloseable {
                     @Override
                     public CompletableFuture<Reloader.Outcome> reload() {
                         return reloader.request("admin");
+                    }
+
+                    @Override
+                    public AccountGuard accounts() {
+                        return gateway.accounts();
                     }
                 };
                 admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,

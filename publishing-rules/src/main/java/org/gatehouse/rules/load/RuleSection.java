@@ -31,7 +31,7 @@ final class RuleSection {
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
             "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol",
             "transparent",
-            "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
+            "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate", "protection");
     private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
 
     private final LoadContext ctx;

@@ -157,7 +157,7 @@ class RulesLoaderTest {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
                 .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
                         + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, ciphers, "
-                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, smtp, "
+                        + "clientCertificate, enabled, limits, listen, login, name, protection, protocol, protocols, publicName, smtp, "
                         + "tls, tlsPolicy, transparent)");
     }
 
@@ -415,7 +415,7 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1"]
                 """);
         assertThat(found).containsExactly(
-                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, limits, rules, shutdownGracePeriod, stateDir)",
+                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, limits, protection, rules, shutdownGracePeriod, stateDir)",
                 "rules.yaml:4:11: rules[0].name: rule name \"bad name\" (expected a letter, then letters, digits, '.', '_' "
                         + "or '-', at most 63 characters)",
                 "rules.yaml:5:14: rules[0].listen[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)",
