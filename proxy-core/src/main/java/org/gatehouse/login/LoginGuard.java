@@ -3,9 +3,11 @@ package org.gatehouse.login;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.util.NetUtil;
+import java.util.Set;
 import org.gatehouse.log.LogText;
 import org.gatehouse.log.Logfmt;
 import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.rules.LoginSettings.SecureChannel;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class LoginGuard {
 
     private static final Logger log = LoggerFactory.getLogger("gatehouse.login");
+    /** SMTP commands of a mail transaction (BDAT is never passed on; see the SMTP inspector). */
+    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "VRFY", "EXPN");
 
     /** What happens to a login attempt. */
     public enum Verdict {
@@ -31,6 +35,10 @@ public final class LoginGuard {
 
     private final LoginSettings settings;
     private final PlaintextLogins report;
+    // One guard per connection, on its event loop: what the session without TLS did, for the report.
+    private String capabilities;
+    private String hello = "";
+    private boolean recorded;
 
     public LoginGuard(LoginSettings settings, PlaintextLogins report) {
         this.settings = requireNonNull(settings, "settings");
@@ -42,6 +50,9 @@ public final class LoginGuard {
      * @param sendsSecret whether the method puts the password on the wire (USER/PASS, LOGIN, SASL PLAIN, ...)
      */
     public Verdict judge(boolean tls, boolean sendsSecret) {
+        if (!tls && settings.secureChannel() == SecureChannel.REQUIRED) {
+            return Verdict.REFUSE;
+        }
         if (tls || (!sendsSecret && settings.challengeResponseWithoutTls())) {
             return Verdict.ALLOW;
         }
@@ -78,8 +89,67 @@ public final class LoginGuard {
         session.meters().plaintextLogin(action);
         session.login(action, name);
         String client = NetUtil.toAddressString(session.client().getAddress());
-        report.record(session.rule().name(), client, name, action, method);
+        recorded = true;
+        report.record(session.rule().name(), client, name, action, method, hello);
         log.info("event=plaintext-login action={} rule={} client={} user={} method=\"{}\"", action,
                 session.rule().name(), client, Logfmt.value(name), method);
+    }
+
+    /**
+     * The client was shown the capability list before TLS ({@code command}: CAPA, CAPABILITY, EHLO): if it leaves
+     * without STARTTLS and without trying to log in, it is recorded as having left (a client that finds no login it
+     * may use, and gives up).
+     */
+    public void capabilitiesShown(boolean tls, String command) {
+        if (!tls && capabilities == null && command != null) {
+            capabilities = command;
+        }
+    }
+
+    /** What the client called itself (SMTP EHLO/HELO, IMAP ID), as it wrote it; escaped here, for the report. */
+    public void hello(String name) {
+        hello = LogText.clean(name);
+    }
+
+    /** The server accepted a login, or the client started a transaction: it did not give up. */
+    public void loggedIn() {
+        capabilities = null;
+    }
+
+    /**
+     * An SMTP transaction command before TLS ({@code verb}: MAIL, RCPT, DATA, BDAT, VRFY, EXPN): refused under
+     * {@code secureChannel: required}; recorded (once per session, at MAIL) unless the rule records nothing of the
+     * kind.
+     */
+    public Verdict transaction(Session session, boolean tls, String verb) {
+        if (tls || !TRANSACTIONS.contains(verb)) {
+            return Verdict.ALLOW;
+        }
+        capabilities = null;
+        Verdict verdict = settings.secureChannel() == SecureChannel.REQUIRED ? Verdict.REFUSE : Verdict.AUDIT;
+        if (verdict == Verdict.AUDIT && (!settings.recordsSessionsWithoutTls() || !verb.equals("MAIL"))) {
+            return Verdict.ALLOW;
+        }
+        if (!recorded || verdict == Verdict.REFUSE) {
+            String action = verdict == Verdict.REFUSE ? PlaintextLogins.REFUSED : PlaintextLogins.AUDITED;
+            note(session, "transaction", action, verb);
+        }
+        return verdict;
+    }
+
+    /** The connection closed: a client that saw the capabilities before TLS and did nothing else is recorded. */
+    public void ended(Session session) {
+        if (capabilities != null && !recorded && !session.encrypted() && settings.recordsSessionsWithoutTls()) {
+            note(session, "left", PlaintextLogins.LEFT, "no STARTTLS after " + capabilities);
+        }
+    }
+
+    private void note(Session session, String what, String action, String method) {
+        recorded = true;
+        String client = NetUtil.toAddressString(session.client().getAddress());
+        session.meters().withoutTls(what, action);
+        report.record(session.rule().name(), client, "-", action, method, hello);
+        log.info("event={}-without-tls action={} rule={} client={} command=\"{}\" hello={}", what, action,
+                session.rule().name(), client, method, Logfmt.value(hello.isEmpty() ? "-" : hello));
     }
 }

@@ -28,6 +28,8 @@ public final class PlaintextLogins {
 
     public static final String REFUSED = "refused";
     public static final String AUDITED = "audited";
+    /** Looked at the capabilities on a connection without TLS, then left without STARTTLS or a login attempt. */
+    public static final String LEFT = "left";
     public static final String FILE_NAME = "plaintext-logins.tsv";
 
     /** Bounds memory whatever the clients do; new entries beyond it are counted in the log, not stored. */
@@ -36,14 +38,22 @@ public final class PlaintextLogins {
     static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(PlaintextLogins.class);
-    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
+    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen\thello";
+    /** The header of a report written before the hello column. */
+    private static final String HEADER_8 = HEADER.substring(0, HEADER.lastIndexOf('\t'));
+    /** The transaction commands a report may name (secureChannel), besides logins. */
+    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "BDAT", "VRFY", "EXPN");
 
-    /** One line of the report. */
+    /**
+     * One line of the report. {@code hello} is what the client last called itself (SMTP EHLO/HELO, IMAP ID), escaped,
+     * or empty.
+     */
     public record Entry(String rule, String client, String user, String action, String method, long count,
-            Instant firstSeen, Instant lastSeen) {
+            Instant firstSeen, Instant lastSeen, String hello) {
 
-        Entry seenAgain(String method, Instant now) {
-            return new Entry(rule, client, user, action, method, count + 1, firstSeen, now);
+        Entry seenAgain(String method, Instant now, String newHello) {
+            return new Entry(rule, client, user, action, method, count + 1, firstSeen, now,
+                    newHello.isEmpty() ? hello : newHello);
         }
 
         String key() {
@@ -95,11 +105,18 @@ public final class PlaintextLogins {
     }
 
     public void record(String rule, String client, String rawUser, String action, String rawMethod) {
+        record(rule, client, rawUser, action, rawMethod, "");
+    }
+
+    /** Records an attempt; {@code rawHello} is the client's EHLO or IMAP ID name (escaped already), or empty. */
+    public void record(String rule, String client, String rawUser, String action, String rawMethod,
+            String rawHello) {
         String user = clean(rawUser);
         String method = clean(rawMethod);
+        String hello = clean(rawHello);
         Instant now = Instant.now();
         String key = Entry.key(rule, client, user, action);
-        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now));
+        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now, hello));
         if (updated == null) {
             if (entries.size() >= MAX_ENTRIES) {
                 if (fullWarned.compareAndSet(false, true)) {
@@ -108,8 +125,8 @@ public final class PlaintextLogins {
                 }
                 return;
             }
-            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now),
-                    (old, fresh) -> old.seenAgain(method, now));
+            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now, hello),
+                    (old, fresh) -> old.seenAgain(method, now, hello));
         }
         dirty.set(true);
     }
@@ -130,7 +147,8 @@ public final class PlaintextLogins {
         StringBuilder text = new StringBuilder(HEADER).append('\n');
         for (Entry e : entries()) {
             text.append(String.join("\t", e.rule(), e.client(), e.user(), e.action(), e.method(),
-                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString())).append('\n');
+                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString(), e.hello()))
+                    .append('\n');
         }
         try {
             Files.createDirectories(target.getParent());
@@ -163,16 +181,17 @@ public final class PlaintextLogins {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);
-            if (line.isBlank() || line.equals(HEADER)) {
+            if (line.isBlank() || line.equals(HEADER) || line.equals(HEADER_8)) {
                 continue;
             }
             String[] f = line.split("\t", -1);
-            if (f.length != 8) {
+            if (f.length != 8 && f.length != 9) {
                 // Not the line itself: a report from an earlier version could hold a secret.
-                throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length + " fields, expected 8)");
+                throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length
+                        + " fields, expected 9, or 8 from an earlier version)");
             }
             out.add(new Entry(f[0], f[1], clean(f[2]), f[3], knownMethod(f[4]), Long.parseLong(f[5]),
-                    Instant.parse(f[6]), Instant.parse(f[7])));
+                    Instant.parse(f[6]), Instant.parse(f[7]), f.length == 9 ? clean(f[8]) : ""));
         }
         return out;
     }
@@ -191,7 +210,8 @@ public final class PlaintextLogins {
      * {@code other} when the report is read, and is gone from the file at the next save.
      */
     static String knownMethod(String method) {
-        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN").contains(method)) {
+        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN").contains(method) || TRANSACTIONS.contains(method)
+                || method.matches("no STARTTLS after (CAPA|CAPABILITY|EHLO)")) {
             return method;
         }
         for (String command : List.of("AUTHENTICATE", "AUTH", "X-EXPS")) {

@@ -187,6 +187,7 @@ public final class ImapInspector extends MailInspector {
                         "compress-before-login");
             }
             default -> {
+                ImapId.name(command.name(), line).ifPresent(guard::hello);
                 current = new Command(tag, Kind.OTHER);
                 expect(current);
                 forward(ctx, raw);
@@ -435,6 +436,7 @@ public final class ImapInspector extends MailInspector {
     }
 
     private String capabilities(String list) {
+        guard.capabilitiesShown(tlsActive, "CAPABILITY");
         List<String> kept = new ArrayList<>();
         boolean loginDisabled = false;
         binary = false;

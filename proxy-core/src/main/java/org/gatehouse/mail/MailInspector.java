@@ -447,6 +447,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final void loggedIn(ChannelHandlerContext ctx) {
         if (!loggedInTold) {
             loggedInTold = true;
+            guard.loggedIn();
             ctx.fireUserEventTriggered(LoggedIn.INSTANCE);
         }
     }

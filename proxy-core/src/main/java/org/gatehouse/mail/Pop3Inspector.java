@@ -241,6 +241,7 @@ public final class Pop3Inspector extends MailInspector {
         String line = CommandLines.text(raw);
         if (command.inBlock) {
             if (line.equals(".")) {
+                guard.capabilitiesShown(tlsActive, command.kind == Kind.CAPA ? "CAPA" : null);
                 if (command.kind == Kind.CAPA && offersStarttls()) {
                     emit(ctx, "STLS\r\n");
                 }

@@ -161,6 +161,7 @@ public final class GatewayMetrics {
         private final LabelledCounter rejected;
         private final LabelledCounter backendFailures;
         private final LabelledCounter plaintextLogins;
+        private final Map<String, Counter> withoutTls = new ConcurrentHashMap<>();
         private final LabelledCounter violations;
         private final LabelledCounter refusedCommands;
         private final LabelledCounter bareLineEndings;
@@ -301,6 +302,17 @@ public final class GatewayMetrics {
         /** A login that would send a password in clear text; {@code action} is refused or audited. */
         public void plaintextLogin(String action) {
             plaintextLogins.increment(action);
+        }
+
+        /**
+         * A session without TLS that the report records: {@code what} is {@code left} (looked at the capabilities and
+         * left without STARTTLS) or {@code transaction} (an SMTP mail transaction, or under secureChannel: required
+         * any login), {@code action} audited or refused.
+         */
+        public void withoutTls(String what, String action) {
+            withoutTls.computeIfAbsent(what + ' ' + action, k -> Counter.builder("gatehouse.sessions.without.tls")
+                    .description("Sessions without TLS recorded in the report: clients that left, transactions")
+                    .tags("rule", rule, "what", what, "action", action).register(registry)).increment();
         }
 
         public void starttls() {

@@ -129,6 +129,11 @@ public final class Session {
         this.sni = LogText.clean(sni);
     }
 
+    /** Whether the connection is encrypted: a TLS handshake completed (implicit, or after STARTTLS). */
+    public boolean encrypted() {
+        return !tlsProtocol.isEmpty();
+    }
+
     String tlsProtocol() {
         return tlsProtocol;
     }

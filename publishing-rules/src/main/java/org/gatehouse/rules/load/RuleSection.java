@@ -29,7 +29,8 @@ import org.gatehouse.rules.load.YamlNode.MapNode;
 final class RuleSection {
 
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol",
+            "login", "challengeResponseWithoutTls", "secureChannel", "smtp", "backend", "access", "limits",
+            "acceptProxyProtocol",
             "transparent",
             "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
     private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
@@ -70,6 +71,7 @@ final class RuleSection {
         Protocol protocol = protocol(map, path);
         TlsMode tlsMode = tlsSection.mode(map, path, protocol);
         LoginSettings login = login(map, path, protocol);
+        LoginSettings.SecureChannel secureChannel = secureChannel(map, path, protocol, tlsMode);
         SmtpSettings smtp = smtp(map, path, protocol);
         List<String> certNames = tlsSection.certificateNames(map, path, tlsMode);
         Backend backend = backend(map, path);
@@ -80,7 +82,8 @@ final class RuleSection {
                 .map(e -> accessSection.acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol")));
 
         if (ctx.problemCount() > before || name == null || protocol == null || tlsMode == null || access == null
-                || login == null || smtp == null || listen.isEmpty() || backend == null || limits == null
+                || login == null || secureChannel == null || smtp == null || listen.isEmpty() || backend == null
+                || limits == null
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
@@ -90,7 +93,9 @@ final class RuleSection {
         if (tls == null) {
             return Optional.empty();
         }
-        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, smtp, backend, access, limits,
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls,
+                new LoginSettings(login.policy(), login.challengeResponseWithoutTls(), secureChannel), smtp, backend,
+                access, limits,
                 acceptProxy, map.position()));
     }
 
@@ -152,6 +157,32 @@ final class RuleSection {
                     "is ignored, since login is plaintext-allowed");
         }
         return new LoginSettings(policy, challenge);
+    }
+
+    /**
+     * {@code secureChannel}: mail rules only; {@code required} needs a way to TLS on the plaintext-first port, which
+     * {@code tls: none} does not offer (every session would be refused).
+     */
+    private LoginSettings.SecureChannel secureChannel(MapNode map, String path, Protocol protocol, TlsMode tlsMode) {
+        Optional<Entry> entry = in.entry(map, "secureChannel");
+        if (entry.isEmpty()) {
+            return LoginSettings.SecureChannel.AUDIT;
+        }
+        String key = child(path, "secureChannel");
+        if (protocol == Protocol.TCP) {
+            in.problem(entry.get().keyPosition(), key,
+                    "applies to pop3, imap and smtp only: a tcp rule relays bytes without reading commands");
+            return LoginSettings.SecureChannel.AUDIT;
+        }
+        LoginSettings.SecureChannel value = in.text(entry.get().value(), key)
+                .flatMap(s -> ctx.word(s, key, LoginSettings.SecureChannel.fromConfigName(s.text()),
+                        "off, audit or required"))
+                .orElse(null);
+        if (value == LoginSettings.SecureChannel.REQUIRED && tlsMode == TlsMode.NONE) {
+            in.problem(entry.get().value().position(), key, "required needs tls: starttls (or implicit): with tls: "
+                    + "none no client could ever start TLS, so every mail transaction and login would be refused");
+        }
+        return value;
     }
 
     /** {@code smtp:}, which only an SMTP rule reads. */

@@ -116,6 +116,38 @@ class RulesLoaderTest {
     }
 
     @Test
+    void secureChannelIsReadAndRequiredNeedsAWayToTls() throws Exception {
+        assertThat(load(MINIMAL_RULE).rules().get(0).login().secureChannel())
+                .isEqualTo(LoginSettings.SecureChannel.AUDIT);
+        assertThat(problems("""
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    secureChannel: required
+                    backend: ["127.0.0.1:110"]
+                  - name: b
+                    listen: ["127.0.0.1:10111"]
+                    protocol: pop3
+                    tls: none
+                    secureChannel: sometimes
+                    backend: ["127.0.0.1:110"]
+                  - name: c
+                    listen: ["127.0.0.1:10112"]
+                    protocol: tcp
+                    tls: none
+                    secureChannel: audit
+                    backend: ["127.0.0.1:110"]
+                """)).containsExactly(
+                "rules.yaml:6:20: rules[0].secureChannel: required needs tls: starttls (or implicit): with tls: none"
+                        + " no client could ever start TLS, so every mail transaction and login would be refused",
+                "rules.yaml:12:20: rules[1].secureChannel: \"sometimes\" (expected off, audit or required)",
+                "rules.yaml:18:5: rules[2].secureChannel: applies to pop3, imap and smtp only: a tcp rule relays"
+                        + " bytes without reading commands");
+    }
+
+    @Test
     void stateDirDefaultsToAFolderBesideTheFile() throws Exception {
         assertThat(load(MINIMAL_RULE).stateDir()).isEqualTo(dir.resolve("state").toAbsolutePath());
     }
