@@ -3,11 +3,13 @@ package org.gatehouse.login;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.util.NetUtil;
+import java.util.Map;
 import java.util.Set;
 import org.gatehouse.log.LogText;
 import org.gatehouse.log.Logfmt;
 import org.gatehouse.rules.LoginSettings;
 import org.gatehouse.rules.LoginSettings.SecureChannel;
+import org.gatehouse.rules.Protocol;
 import org.gatehouse.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +22,15 @@ import org.slf4j.LoggerFactory;
 public final class LoginGuard {
 
     private static final Logger log = LoggerFactory.getLogger("gatehouse.login");
-    /** SMTP commands of a mail transaction (BDAT is never passed on; see the SMTP inspector). */
-    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "VRFY", "EXPN");
+    /**
+     * What a client may send before TLS under {@code secureChannel: required}, besides its login commands (judged, and
+     * refused, as logins): what shows the capabilities, starts TLS, or ends the session. Documented in
+     * docs/login-policy.md.
+     */
+    static final Map<Protocol, Set<String>> ALLOWED_BEFORE_TLS = Map.of(
+            Protocol.POP3, Set.of("CAPA", "STLS", "NOOP", "QUIT", "USER", "PASS", "APOP", "AUTH"),
+            Protocol.IMAP, Set.of("CAPABILITY", "STARTTLS", "NOOP", "LOGOUT", "ID", "LOGIN", "AUTHENTICATE"),
+            Protocol.SMTP, Set.of("EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT", "HELP", "AUTH", "X-EXPS"));
 
     /** What happens to a login attempt. */
     public enum Verdict {
@@ -90,7 +99,7 @@ public final class LoginGuard {
         session.login(action, name);
         String client = NetUtil.toAddressString(session.client().getAddress());
         recorded = true;
-        report.record(session.rule().name(), client, name, action, method, hello);
+        report.record(session.rule().name(), client, name, action, method, hello, session.verifiedName());
         log.info("event=plaintext-login action={} rule={} client={} user={} method=\"{}\"", action,
                 session.rule().name(), client, Logfmt.value(name), method);
     }
@@ -111,30 +120,45 @@ public final class LoginGuard {
         hello = LogText.clean(name);
     }
 
-    /** The server accepted a login, or the client started a transaction: it did not give up. */
-    public void loggedIn() {
+    /**
+     * The server accepted a login, or the client started a transaction: it did not give up. A login without TLS that
+     * was not recorded already (a challenge-response one such as APOP or CRAM-MD5, or IMAP PREAUTH) is recorded as
+     * mail access without TLS: the password stayed secret, the mail it reads or sends does not.
+     */
+    public void loggedIn(Session session, boolean tls) {
         capabilities = null;
+        if (!tls && !recorded && settings.recordsSessionsWithoutTls()) {
+            note(session, "transaction", PlaintextLogins.AUDITED, PlaintextLogins.AFTER_LOGIN);
+        }
     }
 
     /**
-     * An SMTP transaction command before TLS ({@code verb}: MAIL, RCPT, DATA, BDAT, VRFY, EXPN): refused under
-     * {@code secureChannel: required}; recorded (once per session, at MAIL) unless the rule records nothing of the
-     * kind.
+     * A command before login and before TLS, judged by {@code secureChannel} (Exchange's "require secure channel").
+     * Under {@code required} only what starts TLS or ends the session passes ({@link #ALLOWED_BEFORE_TLS}; logins
+     * are judged by {@link #judge}, which refuses every one): a mail transaction (SMTP MAIL, RCPT, DATA, BDAT, VRFY,
+     * EXPN, ETRN), a mailbox command (POP3 STAT, LIST, RETR, TOP, ..., IMAP SELECT, EXAMINE, FETCH, ...) or any other
+     * command is refused, recorded once per session. Under {@code audit} an SMTP MAIL is recorded (POP3 and IMAP
+     * reach their mailbox commands through a login only: see {@link #loggedIn}).
      */
     public Verdict transaction(Session session, boolean tls, String verb) {
-        if (tls || !TRANSACTIONS.contains(verb)) {
+        Protocol protocol = session.rule().protocol();
+        if (tls || ALLOWED_BEFORE_TLS.getOrDefault(protocol, Set.of()).contains(verb)) {
             return Verdict.ALLOW;
         }
-        capabilities = null;
-        Verdict verdict = settings.secureChannel() == SecureChannel.REQUIRED ? Verdict.REFUSE : Verdict.AUDIT;
-        if (verdict == Verdict.AUDIT && (!settings.recordsSessionsWithoutTls() || !verb.equals("MAIL"))) {
-            return Verdict.ALLOW;
+        if (settings.secureChannel() == SecureChannel.REQUIRED) {
+            capabilities = null;
+            if (!recorded) {
+                note(session, "transaction", PlaintextLogins.REFUSED, PlaintextLogins.transactionMethod(verb));
+            }
+            return Verdict.REFUSE; // the inspector counts it (commandRefused tls-required) as it answers
         }
-        if (!recorded || verdict == Verdict.REFUSE) {
-            String action = verdict == Verdict.REFUSE ? PlaintextLogins.REFUSED : PlaintextLogins.AUDITED;
-            note(session, "transaction", action, verb);
+        if (protocol == Protocol.SMTP && verb.equals("MAIL")) {
+            capabilities = null;
+            if (!recorded && settings.recordsSessionsWithoutTls()) {
+                note(session, "transaction", PlaintextLogins.AUDITED, verb);
+            }
         }
-        return verdict;
+        return Verdict.ALLOW;
     }
 
     /** The connection closed: a client that saw the capabilities before TLS and did nothing else is recorded. */
@@ -148,7 +172,7 @@ public final class LoginGuard {
         recorded = true;
         String client = NetUtil.toAddressString(session.client().getAddress());
         session.meters().withoutTls(what, action);
-        report.record(session.rule().name(), client, "-", action, method, hello);
+        report.record(session.rule().name(), client, "-", action, method, hello, session.verifiedName());
         log.info("event={}-without-tls action={} rule={} client={} command=\"{}\" hello={}", what, action,
                 session.rule().name(), client, method, Logfmt.value(hello.isEmpty() ? "-" : hello));
     }

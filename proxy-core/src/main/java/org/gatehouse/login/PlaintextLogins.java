@@ -38,22 +38,26 @@ public final class PlaintextLogins {
     static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(PlaintextLogins.class);
-    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen\thello";
-    /** The header of a report written before the hello column. */
-    private static final String HEADER_8 = HEADER.substring(0, HEADER.lastIndexOf('\t'));
-    /** The transaction commands a report may name (secureChannel), besides logins. */
-    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "BDAT", "VRFY", "EXPN");
+    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen\thello\tname";
+    /** The header of a report written before the hello and name columns. */
+    private static final String HEADER_8 = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
+    /** The commands a report may name (secureChannel) besides logins; any other client word is "other command". */
+    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "BDAT", "VRFY", "EXPN", "ETRN",
+            "STAT", "LIST", "RETR", "TOP", "UIDL", "DELE", "RSET", "SELECT", "EXAMINE", "FETCH", "STATUS", "APPEND",
+            "UID", "SEARCH", "LSUB", "ENABLE", "other command");
+    /** The method of a login without TLS that sent no password, then read or sent mail in clear text. */
+    public static final String AFTER_LOGIN = "mail access after login";
 
     /**
      * One line of the report. {@code hello} is what the client last called itself (SMTP EHLO/HELO, IMAP ID), escaped,
-     * or empty.
+     * or empty; {@code name} the client address's verified reverse-DNS name, or empty when none is known.
      */
     public record Entry(String rule, String client, String user, String action, String method, long count,
-            Instant firstSeen, Instant lastSeen, String hello) {
+            Instant firstSeen, Instant lastSeen, String hello, String name) {
 
-        Entry seenAgain(String method, Instant now, String newHello) {
+        Entry seenAgain(String method, Instant now, String newHello, String newName) {
             return new Entry(rule, client, user, action, method, count + 1, firstSeen, now,
-                    newHello.isEmpty() ? hello : newHello);
+                    newHello.isEmpty() ? hello : newHello, newName.isEmpty() ? name : newName);
         }
 
         String key() {
@@ -105,18 +109,22 @@ public final class PlaintextLogins {
     }
 
     public void record(String rule, String client, String rawUser, String action, String rawMethod) {
-        record(rule, client, rawUser, action, rawMethod, "");
+        record(rule, client, rawUser, action, rawMethod, "", "");
     }
 
-    /** Records an attempt; {@code rawHello} is the client's EHLO or IMAP ID name (escaped already), or empty. */
-    public void record(String rule, String client, String rawUser, String action, String rawMethod,
-            String rawHello) {
+    /**
+     * Records an attempt; {@code rawHello} is the client's EHLO or IMAP ID name (escaped already), or empty;
+     * {@code rawName} its verified reverse-DNS name, or empty.
+     */
+    public void record(String rule, String client, String rawUser, String action, String rawMethod, String rawHello,
+            String rawName) {
         String user = clean(rawUser);
         String method = clean(rawMethod);
         String hello = clean(rawHello);
+        String name = clean(rawName);
         Instant now = Instant.now();
         String key = Entry.key(rule, client, user, action);
-        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now, hello));
+        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now, hello, name));
         if (updated == null) {
             if (entries.size() >= MAX_ENTRIES) {
                 if (fullWarned.compareAndSet(false, true)) {
@@ -125,8 +133,8 @@ public final class PlaintextLogins {
                 }
                 return;
             }
-            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now, hello),
-                    (old, fresh) -> old.seenAgain(method, now, hello));
+            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now, hello, name),
+                    (old, fresh) -> old.seenAgain(method, now, hello, name));
         }
         dirty.set(true);
     }
@@ -147,7 +155,7 @@ public final class PlaintextLogins {
         StringBuilder text = new StringBuilder(HEADER).append('\n');
         for (Entry e : entries()) {
             text.append(String.join("\t", e.rule(), e.client(), e.user(), e.action(), e.method(),
-                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString(), e.hello()))
+                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString(), e.hello(), e.name()))
                     .append('\n');
         }
         try {
@@ -185,13 +193,14 @@ public final class PlaintextLogins {
                 continue;
             }
             String[] f = line.split("\t", -1);
-            if (f.length != 8 && f.length != 9) {
+            if (f.length != 8 && f.length != 10) {
                 // Not the line itself: a report from an earlier version could hold a secret.
                 throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length
-                        + " fields, expected 9, or 8 from an earlier version)");
+                        + " fields, expected 10, or 8 from an earlier version)");
             }
+            boolean who = f.length == 10;
             out.add(new Entry(f[0], f[1], clean(f[2]), f[3], knownMethod(f[4]), Long.parseLong(f[5]),
-                    Instant.parse(f[6]), Instant.parse(f[7]), f.length == 9 ? clean(f[8]) : ""));
+                    Instant.parse(f[6]), Instant.parse(f[7]), who ? clean(f[8]) : "", who ? clean(f[9]) : ""));
         }
         return out;
     }
@@ -209,8 +218,13 @@ public final class PlaintextLogins {
      * earlier version could hold whatever followed AUTH on the client's line, a password included: that becomes
      * {@code other} when the report is read, and is gone from the file at the next save.
      */
+    /** A client's command word as the report names it: one of a fixed list, never the client's own word. */
+    public static String transactionMethod(String verb) {
+        return TRANSACTIONS.contains(verb) ? verb : "other command";
+    }
+
     static String knownMethod(String method) {
-        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN").contains(method) || TRANSACTIONS.contains(method)
+        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN", AFTER_LOGIN).contains(method) || TRANSACTIONS.contains(method)
                 || method.matches("no STARTTLS after (CAPA|CAPABILITY|EHLO)")) {
             return method;
         }

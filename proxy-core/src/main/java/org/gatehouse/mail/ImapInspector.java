@@ -155,6 +155,12 @@ public final class ImapInspector extends MailInspector {
         }
         String tag = command.tag();
         discarding = false;
+        if (guard.transaction(session, tlsActive, command.name()) == Verdict.REFUSE) {
+            current = new Command(tag, Kind.OTHER);
+            refuse(ctx, raw, command, tag + " NO [PRIVACYREQUIRED] TLS required: send STARTTLS first\r\n",
+                    "tls-required");
+            return;
+        }
         switch (command.name()) {
             case "STARTTLS" -> {
                 raw.release();

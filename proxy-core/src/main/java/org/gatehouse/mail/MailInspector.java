@@ -447,7 +447,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final void loggedIn(ChannelHandlerContext ctx) {
         if (!loggedInTold) {
             loggedInTold = true;
-            guard.loggedIn();
+            guard.loggedIn(session, tlsActive);
             ctx.fireUserEventTriggered(LoggedIn.INSTANCE);
         }
     }

@@ -102,6 +102,12 @@ public final class Pop3Inspector extends MailInspector {
             ambiguousLogin(ctx, raw, method, refusal(), "-ERR Unknown command\r\n");
             return;
         }
+        if (guard.transaction(session, tlsActive, command.keyword()) == Verdict.REFUSE) {
+            raw.release();
+            session.meters().commandRefused("tls-required");
+            reply(ctx, "-ERR TLS required: send STLS first\r\n");
+            return;
+        }
         switch (command.keyword()) {
             case "STLS" -> {
                 raw.release();

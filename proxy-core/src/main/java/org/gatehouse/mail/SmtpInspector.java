@@ -177,6 +177,7 @@ public final class SmtpInspector extends MailInspector {
         }
         if (guard.transaction(session, tlsActive, command.verb()) == Verdict.REFUSE) {
             raw.release();
+            session.meters().commandRefused("tls-required");
             reply(ctx, "530 5.7.0 Must issue a STARTTLS command first\r\n");
             return;
         }

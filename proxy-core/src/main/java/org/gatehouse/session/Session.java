@@ -177,6 +177,14 @@ public final class Session {
         this.clientName = name;
     }
 
+    /**
+     * The client's verified reverse-DNS name (its PTR name whose forward records point back), or empty when none is
+     * known: the access gate asks DNS only for a rule whose access lists name domains.
+     */
+    public String verifiedName() {
+        return clientName == null ? "" : clientName.verifiedNames().stream().findFirst().orElse("");
+    }
+
     /** The reverse-DNS answer, if the access gate asked for one. */
     Optional<ClientName> clientName() {
         return Optional.ofNullable(clientName);

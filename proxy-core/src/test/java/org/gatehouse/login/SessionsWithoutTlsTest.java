@@ -2,6 +2,7 @@ package org.gatehouse.login;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.LogCapture;
+import org.gatehouse.testing.TestDnsServer;
 import org.gatehouse.testing.TestGateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,6 +35,7 @@ class SessionsWithoutTlsTest {
     Path dir;
 
     private DemoMailServer backend;
+    private TestDnsServer dns;
     private TestGateway gateway;
 
     @BeforeEach
@@ -41,7 +44,12 @@ class SessionsWithoutTlsTest {
         InetSocketAddress pop3 = backend.address(Protocol.POP3);
         InetSocketAddress imap = backend.address(Protocol.IMAP);
         InetSocketAddress smtp = backend.address(Protocol.SMTP);
+        dns = TestDnsServer.start();
+        dns.ptr("127.0.0.2", "mail.contoso.com", 300).address("mail.contoso.com", "127.0.0.2", 300);
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + """
+                dns: { servers: ["%s"], timeout: 2s }
+                clientSets:
+                  partners: { domains: [contoso.com] }
                 rules:
                   - { name: pop3, listen: ["127.0.0.1:0"], protocol: pop3, tls: starttls, certificate: test,
                       backend: ["127.0.0.1:%d"] }
@@ -55,14 +63,19 @@ class SessionsWithoutTlsTest {
                       secureChannel: required, backend: ["127.0.0.1:%d"] }
                   - { name: mx, listen: ["127.0.0.1:0"], protocol: smtp, tls: starttls, certificate: test,
                       secureChannel: "off", backend: ["127.0.0.1:%d"] }
-                """.formatted(pop3.getPort(), imap.getPort(), smtp.getPort(), smtp.getPort(), pop3.getPort(),
-                smtp.getPort()));
+                  - { name: strict-imap, listen: ["127.0.0.1:0"], protocol: imap, tls: starttls, certificate: test,
+                      secureChannel: required, backend: ["127.0.0.1:%d"] }
+                  - { name: partners, listen: ["127.0.0.1:0"], protocol: smtp, tls: starttls, certificate: test,
+                      backend: ["127.0.0.1:%d"], access: { allow: [partners] } }
+                """.formatted(dns.hostPort(), pop3.getPort(), imap.getPort(), smtp.getPort(), smtp.getPort(),
+                pop3.getPort(), smtp.getPort(), imap.getPort(), smtp.getPort()));
         LogCapture.clear();
     }
 
     @AfterEach
     void stop() {
         gateway.close();
+        dns.close();
         backend.close();
     }
 
@@ -159,5 +172,46 @@ class SessionsWithoutTlsTest {
         }
         Eventually.until("the refused login is in the report", () -> !report("imap").isEmpty());
         assertThat(report("imap").get(0).hello()).isEqualTo("Thunderbird 115.3\\x1b[31m");
+    }
+
+    @Test
+    void secureChannelRequiredRefusesMailboxCommandsBeforeTlsInPop3AndImap() throws Exception {
+        try (LineClient c = new LineClient(new Socket("127.0.0.1", gateway.address("strict-pop3").getPort()))) {
+            c.readLine();
+            assertThat(c.command("RETR 1")).isEqualTo("-ERR TLS required: send STLS first");
+            assertThat(c.command("STAT")).isEqualTo("-ERR TLS required: send STLS first");
+            assertThat(c.command("NOOP")).as("passed on").startsWith("+OK");
+        }
+        try (LineClient c = new LineClient(new Socket("127.0.0.1", gateway.address("strict-imap").getPort()))) {
+            c.readLine();
+            assertThat(c.command("a1 SELECT INBOX")).isEqualTo("a1 NO [PRIVACYREQUIRED] TLS required: send STARTTLS"
+                    + " first");
+            assertThat(c.command("a2 EXAMINE INBOX")).startsWith("a2 NO [PRIVACYREQUIRED]");
+            assertThat(c.command("a3 NOOP")).as("passed on").startsWith("a3 OK");
+        }
+        Eventually.until("both in the report", () -> report("strict-pop3").size() == 1
+                && report("strict-imap").size() == 1);
+        assertThat(report("strict-pop3").get(0).method()).isEqualTo("RETR");
+        assertThat(report("strict-imap").get(0).method()).isEqualTo("SELECT");
+        assertThat(report("strict-imap").get(0).action()).isEqualTo(PlaintextLogins.REFUSED);
+        assertThat(gateway.counter("gatehouse.commands.refused", "rule", "strict-pop3", "reason", "tls-required"))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void aClientIsNamedByItsVerifiedReverseDnsName() throws Exception {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+        socket.connect(gateway.address("partners"));
+        try (LineClient c = new LineClient(socket)) {
+            c.readLine();
+            c.command("HELO laptop.contoso.com");
+            c.command("MAIL FROM:<a@contoso.com>");
+        }
+        Eventually.until("the transaction is in the report", () -> !report("partners").isEmpty());
+        PlaintextLogins.Entry entry = report("partners").get(0);
+        assertThat(entry.client()).isEqualTo("127.0.0.2");
+        assertThat(entry.name()).isEqualTo("mail.contoso.com");
+        assertThat(entry.hello()).isEqualTo("laptop.contoso.com");
     }
 }
