@@ -42,6 +42,7 @@ final class RuleSection {
     private final AccessSection accessSection;
     private final LimitsSection limitsSection;
     private final Limits defaultLimits;
+    private final List<RuleOutline> outlines = new ArrayList<>();
 
     /** For the rules of one file: the certificates and client sets they may name, and the file's default limits. */
     RuleSection(LoadContext ctx, Map<String, CertificateSource> certificates, Map<String, ClientSet> clientSets,
@@ -53,6 +54,11 @@ final class RuleSection {
         this.accessSection = new AccessSection(ctx, clientSets);
         this.limitsSection = new LimitsSection(ctx);
         this.defaultLimits = defaultLimits;
+    }
+
+    /** Every rule read so far that has a name, with or without problems, in file order. */
+    List<RuleOutline> outlines() {
+        return List.copyOf(outlines);
     }
 
     /** The rule at {@code path}; empty after any problem in it. */
@@ -78,6 +84,10 @@ final class RuleSection {
         Access access = in.entry(map, "access").map(e -> accessSection.read(e.value(), child(path, "access")))
                 .orElse(Access.any());
         Limits limits = limits(map, path, protocol);
+        if (name != null) {
+            outlines.add(new RuleOutline(name, enabled, listen, certNames == null ? List.of() : certNames,
+                    map.position()));
+        }
         Optional<ClientList> acceptProxy = in.entry(map, "acceptProxyProtocol")
                 .map(e -> accessSection.acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol")));
 

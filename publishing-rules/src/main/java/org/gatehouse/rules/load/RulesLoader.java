@@ -107,12 +107,14 @@ public final class RulesLoader {
                 .map(e -> certificatesSection.read(e.value())).orElse(Map.of());
         Map<String, ClientSet> clientSets = in.entry(top, "clientSets")
                 .map(e -> new ClientSetsSection(ctx).read(e.value())).orElse(Map.of());
-        List<Rule> rules = rules(top, new RuleSection(ctx, certificates, clientSets, defaultLimits));
+        RuleSection ruleSection = new RuleSection(ctx, certificates, clientSets, defaultLimits);
+        List<Rule> rules = rules(top, ruleSection);
 
+        // Over every rule with a name, those with problems too: everything is found in one pass.
         CrossRuleChecks checks = new CrossRuleChecks(ctx);
-        checks.uniqueNames(rules);
-        checks.listenConflicts(rules);
-        certificatesSection.checkFiles(certificates, rules);
+        checks.uniqueNames(ruleSection.outlines());
+        checks.listenConflicts(ruleSection.outlines());
+        certificatesSection.checkFiles(certificates, ruleSection.outlines());
         if (ctx.hasProblems() || dns == null || service == null) {
             throw ctx.failure();
         }

@@ -158,8 +158,8 @@ class RulesLoaderTest {
                 rules:
                   - name: a
                     listen: ["127.0.0.1:1"
-                """)).containsExactly("rules.yaml:3:27: YAML syntax error: while parsing a flow sequence; "
-                + "expected ',' or ']', but got <stream end>");
+                """)).containsExactly("rules.yaml:3:27: a [ list is not closed with ], or two of its items lack a "
+                + "comma between them (the one opened at line 3, column 13)");
     }
 
     @Test
@@ -187,10 +187,10 @@ class RulesLoaderTest {
     @Test
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
-                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
-                        + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, ciphers, "
-                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, smtp, "
-                        + "tls, tlsPolicy, transparent)");
+                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (did you mean backend? "
+                        + "expected one of: acceptProxyProtocol, access, backend, certificate, "
+                        + "challengeResponseWithoutTls, ciphers, clientCertificate, enabled, limits, listen, login, name, "
+                        + "protocol, protocols, publicName, secureChannel, smtp, tls, tlsPolicy, transparent)");
     }
 
     @Test
@@ -213,8 +213,9 @@ class RulesLoaderTest {
     void unknownWordsSayWhatIsExpected() throws Exception {
         assertThat(problems(
                 MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: STARTTLS")))
-                .containsExactly("rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp)",
-                        "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none)");
+                .containsExactly(
+                        "rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp; did you mean pop3?)",
+                        "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none; did you mean starttls?)");
         assertThat(problems(MINIMAL_RULE + "    login: secure\n"))
                 .containsExactly(
                         "rules.yaml:7:12: rules[0].login: \"secure\" (expected secure-only, audit or plaintext-allowed)");
