@@ -164,14 +164,7 @@ public final class ImapInspector extends MailInspector {
         switch (command.name()) {
             case "STARTTLS" -> {
                 raw.release();
-                current = new Command(tag, Kind.OTHER);
-                if (offersStarttls()) {
-                    startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
-                } else if (tlsActive) {
-                    reply(ctx, tag + " BAD TLS is already active\r\n");
-                } else {
-                    reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
-                }
+                starttls(ctx, in, tag);
             }
             case "LOGIN", "AUTHENTICATE" -> {
                 if (!command.exact()) {
@@ -199,6 +192,17 @@ public final class ImapInspector extends MailInspector {
                 forward(ctx, raw);
                 afterLine(ctx, command);
             }
+        }
+    }
+
+    private void starttls(ChannelHandlerContext ctx, ByteBuf in, String tag) {
+        current = new Command(tag, Kind.OTHER);
+        if (offersStarttls()) {
+            startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
+        } else if (tlsActive) {
+            reply(ctx, tag + " BAD TLS is already active\r\n");
+        } else {
+            reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
         }
     }
 

@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.gatehouse.admin.AdminServer;
+import org.gatehouse.admin.StatusPage;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.GatewayException;
@@ -71,6 +73,12 @@ public final class Service implements AutoCloseable {
                     @Override
                     public CompletableFuture<Reloader.Outcome> reload() {
                         return reloader.request("admin");
+                    }
+
+                    @Override
+                    public Optional<String> statusPage() {
+                        return Optional.of(StatusPage.render(gateway, metrics.registry(), metrics.recentRefusals(),
+                                Instant.now()));
                     }
                 };
                 admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,

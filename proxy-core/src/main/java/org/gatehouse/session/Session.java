@@ -226,6 +226,9 @@ public final class Session {
         long nanos = System.nanoTime() - startNanos;
         meters.relayed(bytesFromClient, bytesToClient);
         meters.sessionEnded(nanos);
+        if (outcome != Outcome.CLOSED && outcome != Outcome.IDLE) {
+            meters.refusedRecently(NetUtil.toAddressString(client.getAddress()), outcome.label(), reason);
+        }
         if (AccessLog.enabled()) {
             accessLog.write(accessLine(nanos / 1_000_000));
         }
