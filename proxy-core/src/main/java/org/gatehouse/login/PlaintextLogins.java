@@ -207,10 +207,12 @@ public final class PlaintextLogins {
 
     /**
      * User names are the client's words, escaped by {@link LoginGuard} already; escaped here only if they still hold a
-     * control character (so never twice), since a tab or line break would split a line-per-entry file.
+     * control character (so never twice), since a tab or line break would split a line-per-entry file; and cut, as
+     * {@link LogText} cuts, whoever called.
      */
     private static String clean(String s) {
-        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? LogText.clean(s) : s;
+        String escaped = s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? LogText.clean(s) : s;
+        return escaped.length() > LogText.MAX_CHARS + 3 ? escaped.substring(0, LogText.MAX_CHARS) + "..." : escaped;
     }
 
     /**
