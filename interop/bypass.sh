@@ -194,7 +194,7 @@ smuggling_normalized() { # ENDING BARE-COUNT: both transactions are commands to 
   if grep -qE 'MAIL FROM|smuggled' "$first"; then echo "the second transaction is in the first message:"; cat "$first"; return 1; fi
   [ "$(tail -1 "$first")" = "The first message." ] || { echo "the first message does not end where it should:"; tail -3 "$first"; return 1; }
   since gatehouse | grep -F "rewrote bare line endings to CRLF in a message rule=$NORMALIZED_RULE " \
-    | grep -E "count=$2\$" || { echo "no line saying $2 bare line endings were rewritten:"; since gatehouse | tail -3; return 1; }
+    | grep -E "count=$2\"?\$" || { echo "no line saying $2 bare line endings were rewritten:"; since gatehouse | tail -3; return 1; }
 }
 
 declare -A BARE_COUNT=([lf-dot-lf]=2 [lf-dot-crlf]=1 [crlf-dot-lf]=1 [cr-dot-cr]=2 [cr-dot-lf]=2 [crlf-dot-cr]=1)
