@@ -5,6 +5,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
+import org.gatehouse.demo.Warmup;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.metrics.GatewayMetrics;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 
@@ -36,11 +38,20 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--warmup", paramLabel = "SESSIONS", defaultValue = "${GATEHOUSE_WARMUP:-0}", description = "Before listening, run this many POP3 sessions over TLS through a private loopback gateway, so that the first clients find the code compiled (default: GATEHOUSE_WARMUP, else 0; the package sets 400; at most "
+            + Warmup.MAX_SESSIONS + ").")
+    int warmup;
+
     @Override
     public Integer call() throws InterruptedException {
         RulesSnapshot snapshot = rules.load(TlsContexts.Mode.RUN, spec.commandLine().getErr());
         if (snapshot == null) {
             return Main.EXIT_INVALID_RULES;
+        }
+        if (warmup > 0) {
+            Warmup.Result r = Warmup.run(warmup, Transport.detect());
+            log.info("warm-up: {} sessions through a private loopback gateway in {} ms ({} failed)", r.completed(),
+                    r.millis(), r.failed());
         }
         return serve(snapshot, rules, UnaryOperator.identity(), spec);
     }

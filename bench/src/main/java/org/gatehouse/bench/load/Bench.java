@@ -53,12 +53,24 @@ public final class Bench {
             new Metric("up_cpu", "proxy CPU per GB from the client", "s/GB", true),
             new Metric("rtt_p50", "request/response p50", "µs", true),
             new Metric("rtt_p99", "request/response p99", "µs", true),
+            new Metric("hs_cpu_o", "proxy CPU per handshake, OpenSSL 3 client", "µs", true),
+            new Metric("hs_cpu_o_first", "proxy CPU per handshake, OpenSSL 3 client, first 5 s after start", "µs",
+                    true),
+            new Metric("hs_rate_o", "handshakes per second, OpenSSL 3 client", "conn/s", false),
+            new Metric("hs_p99_o", "connect-to-greeting p99, OpenSSL 3 client, 16 at a time", "ms", true),
+            new Metric("rtt_p50_o", "request/response p50, OpenSSL 3 client", "µs", true),
+            new Metric("rtt_p99_o", "request/response p99, OpenSSL 3 client", "µs", true),
+            new Metric("rss_rest", "RSS at rest, freshly started", "MB", true),
+            new Metric("rss_2000", "RSS with 2000 idle TLS connections", "MB", true),
             new Metric("idle_rss", "RSS growth per idle TLS connection", "kB", true));
 
     private final boolean quick;
     private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
     private final Map<String, String> negotiated = new LinkedHashMap<>();
     private final Map<String, String> negotiatedPq = new LinkedHashMap<>();
+    private final Map<String, String> negotiatedOpenssl = new LinkedHashMap<>();
+    private final OpensslClient openssl = new OpensslClient();
+    private String loadAtStart = "?";
 
     private Bench(boolean quick) {
         this.quick = quick;
@@ -81,6 +93,7 @@ public final class Bench {
     }
 
     private void run(Path out, Path jar) throws Exception {
+        loadAtStart = loadAverage();
         Path dir = Files.createTempDirectory("gatehouse-bench");
         writeCertificate(dir);
         Transport transport = Transport.detect();
@@ -103,6 +116,8 @@ public final class Bench {
                     for (Target t : targets) {
                         t.start(); // a fresh process, so that the growth is the connections' own
                         measureIdle(t, client);
+                        t.start(); // and again: the first seconds of a process that has not run yet
+                        measureFirstSeconds(t);
                     }
                 }
             } finally {
@@ -165,17 +180,42 @@ public final class Bench {
         Collections.sort(rtt);
         add(t, "rtt_p50", percentile(rtt, 50) / 1e3);
         add(t, "rtt_p99", percentile(rtt, 99) / 1e3);
+        measureOpenssl(t);
+    }
+
+    /** The same handshake load and round trips from the OpenSSL 3 client, its default groups and suites. */
+    private void measureOpenssl(Target t) throws Exception {
+        long cpu0 = t.cpuNanos();
+        OpensslClient.Handshakes hs = openssl.handshakes(t.greeter, 16, quick ? 2_000 : 10_000, 200_000);
+        long cpu1 = t.cpuNanos();
+        negotiatedOpenssl.put(t.name(), hs.negotiated());
+        add(t, "hs_cpu_o", (cpu1 - cpu0) / 1e3 / Math.max(1, hs.connections()));
+        add(t, "hs_rate_o", hs.connections() / hs.seconds());
+        add(t, "hs_p99_o", hs.p99Nanos() / 1e6);
+        OpensslClient.RoundTrips rtt = openssl.roundTrips(t.echo, quick ? 200 : 5_000);
+        add(t, "rtt_p50_o", rtt.p50Nanos() / 1e3);
+        add(t, "rtt_p99_o", rtt.p99Nanos() / 1e3);
+    }
+
+    /** A process that has just started: the OpenSSL client's handshakes in its first five seconds. */
+    private void measureFirstSeconds(Target t) throws Exception {
+        long cpu0 = t.cpuNanos();
+        OpensslClient.Handshakes hs = openssl.handshakes(t.greeter, 16, 5_000, 200_000);
+        long cpu1 = t.cpuNanos();
+        add(t, "hs_cpu_o_first", (cpu1 - cpu0) / 1e3 / Math.max(1, hs.connections()));
     }
 
     private void measureIdle(Target t, LoadClient client) throws Exception {
         int count = quick ? 200 : 2_000;
-        Thread.sleep(500);
+        Thread.sleep(2_000);
         long before = t.rssKb();
+        add(t, "rss_rest", before / 1024.0);
         List<Channel> open = client.holdOpen(t.echo, count);
         try {
             client.checkAlive(open);
             Thread.sleep(500);
             long after = t.rssKb();
+            add(t, "rss_2000", after / 1024.0);
             add(t, "idle_rss", (after - before) / (double) open.size());
         } finally {
             open.forEach(Channel::close);
@@ -242,7 +282,9 @@ public final class Bench {
                 .append(quick ? " --quick (a smoke run: too short to mean anything)" : "")
                 .append(" on ").append(LocalDate.now()).append(", one process per proxy on loopback, medians of ")
                 .append(quick ? 1 : 3).append(" interleaved rounds.\n\n")
-                .append("- machine: ").append(machine()).append('\n')
+                .append("- machine: ").append(machine()).append("; load average (1 min) ").append(loadAtStart)
+                .append(" at the start, ").append(loadAverage()).append(" at the end (other work on the machine shows")
+                .append(" as high figures for all three alike)\n")
                 .append("- versions: Gatehouse ")
                 .append(version("java", "-jar", "proxy-core/target/gatehouse.jar", "--version"))
                 .append("; ").append(version("stunnel4", "-version")).append("; ").append(version("haproxy", "-v"))
@@ -251,12 +293,15 @@ public final class Bench {
         negotiated.forEach((k, v) -> section.append(k).append(" ").append(v).append("; "));
         section.append("\n- negotiated when the client offers its library's default groups (X25519MLKEM768 first): ");
         negotiatedPq.forEach((k, v) -> section.append(k).append(" ").append(v).append("; "));
+        section.append("\n- negotiated with the OpenSSL 3 client (Python's ssl, its default groups and suites): ");
+        negotiatedOpenssl.forEach((k, v) -> section.append(k).append(" ").append(v).append("; "));
         section.append("\n- load: handshakes one at a time, then 16 concurrent handshake loops; 2 streams of ")
                 .append(quick ? 16 : 256)
                 .append(" MiB each way; ").append(quick ? 200 : 5_000).append(" round trips of 32 bytes; ")
                 .append(quick ? 200 : 2_000)
                 .append(" idle TLS connections, each with its backend connection, on a freshly")
-                .append(" started proxy (Gatehouse with -Xms256m -Xmx256m)\n\n")
+                .append(" started proxy (Gatehouse as packaged: deploy/debian/gatehouse with the JVM settings, warm-up and")
+                .append(" class-data archive of deploy/debian/gatehouse.default)\n\n")
                 .append(table).append('\n')
                 .append("![ratio to HAProxy](").append(chartName(out)).append(")\n");
         String start = "<!-- side-by-side:start -->\n";
@@ -321,6 +366,14 @@ public final class Bench {
         g.drawLine(oneX, 70, oneX, height - 10);
         g.dispose();
         ImageIO.write(image, "png", png.toFile());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     private static String machine() {

@@ -46,6 +46,12 @@ final class Target implements AutoCloseable {
         echo = freePort();
     }
 
+    /** The POP3 server behind the greeter rule: the benchmark's own, or a real one (bench/run --dovecot). */
+    private int greeterBackend() {
+        String real = System.getProperty("bench.pop3.backend");
+        return real == null ? backends.greeter : Integer.parseInt(real);
+    }
+
     String name() {
         return kind.name().toLowerCase(Locale.ROOT);
     }
@@ -76,17 +82,22 @@ final class Target implements AutoCloseable {
         }
     }
 
-    /** The JVM with a pinned heap; GATEHOUSE_BENCH_JAVA_OPTS adds options (a profiler, say) for a closer look. */
+    /**
+     * The packaged command: deploy/debian/gatehouse with the JVM settings of deploy/debian/gatehouse.default, its
+     * warm-up and its class-data archive (built in bench/target by the first start). GATEHOUSE_BENCH_JAVA_OPTS adds
+     * options (a profiler, say) for a closer look.
+     */
     private List<String> gatehouseCommand() throws IOException {
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xms256m", "-Xmx256m"));
+        String defaults = Files.readString(Path.of("deploy", "debian", "gatehouse.default"));
         String extra = System.getenv("GATEHOUSE_BENCH_JAVA_OPTS");
         if (extra != null && !extra.isBlank()) {
-            command.addAll(List.of(extra.trim().split("\\s+")));
+            defaults += "\nJAVA_OPTS=\"$JAVA_OPTS " + extra.trim() + "\"\n";
         }
-        command.addAll(List.of("-jar", jar.toString(), "run", "--rules", writeGatehouse().toString()));
-        return command;
+        Path file = Files.writeString(dir.resolve("gatehouse.default"), defaults);
+        return List.of("env", "GATEHOUSE_DEFAULTS=" + file, "GATEHOUSE_JAR=" + jar.toAbsolutePath(),
+                "GATEHOUSE_CDS=" + Path.of("bench", "target", "gatehouse.jsa").toAbsolutePath(),
+                "JAVA_HOME=" + System.getProperty("java.home"), "sh", "deploy/debian/gatehouse", "run", "--rules",
+                writeGatehouse().toString());
     }
 
     private Path writeGatehouse() throws IOException {
@@ -96,7 +107,7 @@ final class Target implements AutoCloseable {
                   bench: { certificate: cert.pem, privateKey: key.pem }
                 rules:
                 """);
-        y.append(rule("greeter", greeter, "pop3", backends.greeter)).append("    login: plaintext-allowed\n");
+        y.append(rule("greeter", greeter, "pop3", greeterBackend())).append("    login: plaintext-allowed\n");
         y.append(rule("bulk", bulk, "tcp", backends.bulk));
         y.append(rule("sink", sink, "tcp", backends.sink));
         y.append(rule("echo", echo, "tcp", backends.echo));
@@ -118,7 +129,7 @@ final class Target implements AutoCloseable {
                 + dir.resolve("logs").resolve("stunnel.out") + "\n"
                 + "cert = " + dir.resolve("cert.pem") + "\nkey = " + dir.resolve("key.pem")
                 + "\nsslVersionMin = TLSv1.2\n");
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+        String[][] services = {{"greeter", "" + greeter, "" + greeterBackend()},
                 {"bulk", "" + bulk, "" + backends.bulk},
                 {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
@@ -147,7 +158,7 @@ final class Target implements AutoCloseable {
                           timeout server 10m
                         """
                         .formatted(Runtime.getRuntime().availableProcessors()));
-        String[][] services = {{"greeter", "" + greeter, "" + backends.greeter},
+        String[][] services = {{"greeter", "" + greeter, "" + greeterBackend()},
                 {"bulk", "" + bulk, "" + backends.bulk},
                 {"sink", "" + sink, "" + backends.sink}, {"echo", "" + echo, "" + backends.echo}};
         for (String[] s : services) {
