@@ -114,6 +114,11 @@ public final class AdminServer implements AutoCloseable {
         default AccountGuard accounts() {
             return null;
         }
+
+        /** The status page ({@link StatusPage}), or empty where there is none. */
+        default Optional<String> statusPage() {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -209,7 +214,7 @@ public final class AdminServer implements AutoCloseable {
         }
         AdminServer server = new AdminServer(group, bound.channel());
         log.info("admin endpoint listening address={} paths={}", server.address(),
-                readOnly ? "/metrics,/healthz,/readyz (read-only)" : "/metrics,/healthz,/readyz,/-/reload");
+                readOnly ? "/metrics,/healthz,/readyz (read-only)" : "/,/metrics,/healthz,/readyz,/-/reload");
         return server;
     }
 
@@ -320,10 +325,27 @@ public final class AdminServer implements AutoCloseable {
                     }
                 }
                 case "/blocks", "/-/unblock" -> blocks(ctx, request, keepAlive);
+                case "/" -> statusPage(ctx, method, keepAlive);
                 default -> text(ctx, HttpResponseStatus.NOT_FOUND, readOnly
                         ? "not found; try /metrics, /healthz or "
                                 + "/readyz\n"
-                        : "not found; try /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
+                        : "not found; try /, /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
+            }
+        }
+
+        /** The status page: on admin.listen only (it names clients), never on the read-only listener. */
+        private void statusPage(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {
+            Optional<String> page = readOnly ? Optional.empty() : endpoints.statusPage();
+            if (page.isEmpty()) {
+                text(ctx, HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n", keepAlive);
+            } else if (!isRead(method)) {
+                notAllowed(ctx, "GET, HEAD", keepAlive);
+            } else {
+                FullHttpResponse response = response(ctx, HttpResponseStatus.OK, "text/html; charset=utf-8", page.get(),
+                        method == HttpMethod.HEAD);
+                response.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY)
+                        .set("X-Content-Type-Options", "nosniff").set("Referrer-Policy", "no-referrer");
+                write(ctx, response, keepAlive);
             }
         }
 

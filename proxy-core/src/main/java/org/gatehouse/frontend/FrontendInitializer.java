@@ -161,6 +161,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             case TCP -> throw new IllegalStateException("tcp has no inspector");
         };
         p.addLast(PipelineNames.INSPECT, inspector);
+        p.channel().closeFuture().addListener(f -> guard.ended(session));
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.access.ConnectionLimits;
+import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
@@ -263,6 +264,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Who logged in with a clear-text password: the audit report. */
+    /** The backend pools now in use, by rule (mail and tcp rules alike). */
+    public Map<String, BackendPool> pools() {
+        return serving.get().pools();
+    }
+
     public PlaintextLogins plaintextLogins() {
         return plaintextLogins;
     }

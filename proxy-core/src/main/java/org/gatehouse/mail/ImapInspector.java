@@ -158,17 +158,16 @@ public final class ImapInspector extends MailInspector {
         }
         String tag = command.tag();
         discarding = false;
+        if (guard.transaction(session, tlsActive, command.name()) == Verdict.REFUSE) {
+            current = new Command(tag, Kind.OTHER);
+            refuse(ctx, raw, command, tag + " NO [PRIVACYREQUIRED] TLS required: send STARTTLS first\r\n",
+                    "tls-required");
+            return;
+        }
         switch (command.name()) {
             case "STARTTLS" -> {
                 raw.release();
-                current = new Command(tag, Kind.OTHER);
-                if (offersStarttls()) {
-                    startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
-                } else if (tlsActive) {
-                    reply(ctx, tag + " BAD TLS is already active\r\n");
-                } else {
-                    reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
-                }
+                starttls(ctx, in, tag);
             }
             case "LOGIN", "AUTHENTICATE" -> {
                 if (!command.exact()) {
@@ -191,6 +190,7 @@ public final class ImapInspector extends MailInspector {
                         "compress-before-login");
             }
             default -> {
+                ImapId.name(command.name(), line).ifPresent(guard::hello);
                 current = new Command(tag, Kind.OTHER);
                 expect(current);
                 forward(ctx, raw);
@@ -212,6 +212,17 @@ public final class ImapInspector extends MailInspector {
             expect(current);
             forward(ctx, raw);
             afterLine(ctx, command);
+        }
+    }
+
+    private void starttls(ChannelHandlerContext ctx, ByteBuf in, String tag) {
+        current = new Command(tag, Kind.OTHER);
+        if (offersStarttls()) {
+            startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
+        } else if (tlsActive) {
+            reply(ctx, tag + " BAD TLS is already active\r\n");
+        } else {
+            reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
         }
     }
 
@@ -478,6 +489,7 @@ public final class ImapInspector extends MailInspector {
     }
 
     private String capabilities(String list) {
+        guard.capabilitiesShown(tlsActive, "CAPABILITY");
         List<String> kept = new ArrayList<>();
         boolean loginDisabled = false;
         binary = false;

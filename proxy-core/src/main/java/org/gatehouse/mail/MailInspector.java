@@ -428,6 +428,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final void loggedIn(ChannelHandlerContext ctx) {
         if (!loggedInTold) {
             loggedInTold = true;
+            guard.loggedIn(session, tlsActive);
             ctx.fireUserEventTriggered(LoggedIn.INSTANCE);
         }
     }

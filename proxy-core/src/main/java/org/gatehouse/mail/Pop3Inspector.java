@@ -105,6 +105,12 @@ public final class Pop3Inspector extends MailInspector {
             ambiguousLogin(ctx, raw, method, refusal(), "-ERR Unknown command\r\n");
             return;
         }
+        if (guard.transaction(session, tlsActive, command.keyword()) == Verdict.REFUSE) {
+            raw.release();
+            session.meters().commandRefused("tls-required");
+            reply(ctx, "-ERR TLS required: send STLS first\r\n");
+            return;
+        }
         switch (command.keyword()) {
             case "STLS" -> {
                 raw.release();
@@ -264,6 +270,7 @@ public final class Pop3Inspector extends MailInspector {
         String line = CommandLines.text(raw);
         if (command.inBlock) {
             if (line.equals(".")) {
+                guard.capabilitiesShown(tlsActive, command.kind == Kind.CAPA ? "CAPA" : null);
                 if (command.kind == Kind.CAPA && offersStarttls()) {
                     emit(ctx, "STLS\r\n");
                 }

@@ -178,9 +178,17 @@ public final class SmtpInspector extends MailInspector {
             reply(ctx, "500 5.5.2 Line too long (the limit before login is " + MAX_LINE_BEFORE_LOGIN + " octets)\r\n");
             return;
         }
+        if (guard.transaction(session, tlsActive, command.verb()) == Verdict.REFUSE) {
+            raw.release();
+            session.meters().commandRefused("tls-required");
+            reply(ctx, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+            return;
+        }
         switch (command.verb()) {
-            case "EHLO" -> forward(ctx, raw, Kind.EHLO, 0);
-            case "HELO" -> forward(ctx, raw, Kind.HELO, 0);
+            case "EHLO", "HELO" -> {
+                guard.hello(command.argument(0));
+                forward(ctx, raw, command.verb().equals("EHLO") ? Kind.EHLO : Kind.HELO, 0);
+            }
             case "STARTTLS" -> {
                 raw.release();
                 if (offersStarttls()) {
@@ -400,6 +408,7 @@ public final class SmtpInspector extends MailInspector {
             return join(code, lines.stream().map(l -> l.length() > 4 ? l.substring(4) : "").toList());
         }
         pipelining = xexch50 = false;
+        guard.capabilitiesShown(tlsActive, "EHLO");
         List<String> texts = new ArrayList<>();
         texts.add(first.length() > 4 ? first.substring(4) : "");
         for (String line : lines.subList(1, lines.size())) {

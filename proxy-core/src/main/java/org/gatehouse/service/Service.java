@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.gatehouse.acme.AcmeRenewals;
 import org.gatehouse.admin.AdminServer;
+import org.gatehouse.admin.StatusPage;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.GatewayException;
@@ -87,6 +89,12 @@ public final class Service implements AutoCloseable {
                     @Override
                     public AccountGuard accounts() {
                         return gateway.accounts();
+                    }
+
+                    @Override
+                    public Optional<String> statusPage() {
+                        return Optional.of(StatusPage.render(gateway, metrics.registry(), metrics.recentRefusals(),
+                                Instant.now()));
                     }
                 };
                 admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,

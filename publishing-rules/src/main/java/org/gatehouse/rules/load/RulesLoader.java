@@ -116,7 +116,8 @@ public final class RulesLoader {
         ProtectionSettings protectionDefaults = protectionSection.defaults(protectionEntry);
         ProtectionStore store = protectionSection.store(protectionEntry);
         Map<String, ProtectionSettings> protection = new HashMap<>();
-        List<Rule> rules = rules(top, new RuleSection(ctx, certificates, clientSets, defaultLimits),
+        RuleSection ruleSection = new RuleSection(ctx, certificates, clientSets, defaultLimits);
+        List<Rule> rules = rules(top, ruleSection,
                 (node, path, rule) -> {
                     ProtectionSettings p = protectionDefaults == null
                             ? null
@@ -126,10 +127,11 @@ public final class RulesLoader {
                     }
                 });
 
+        // Over every rule with a name, those with problems too: everything is found in one pass.
         CrossRuleChecks checks = new CrossRuleChecks(ctx);
-        checks.uniqueNames(rules);
-        checks.listenConflicts(rules);
-        certificatesSection.checkFiles(certificates, rules);
+        checks.uniqueNames(ruleSection.outlines());
+        checks.listenConflicts(ruleSection.outlines());
+        certificatesSection.checkFiles(certificates, ruleSection.outlines());
         if (ctx.hasProblems() || dns == null || service == null || protectionDefaults == null || store == null) {
             throw ctx.failure();
         }
