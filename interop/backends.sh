@@ -209,12 +209,14 @@ CONF
 
 start_dovecot_identity() {
   # For interop/identity.sh: the main Dovecot's users and mailbox, with the gateway's address trusted, so that the
-  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=).
+  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=); without the main one's PROXY
+  # protocol listeners (interop/protection.sh), whose ports are taken.
   local d="$T/dovecot-identity"
   mkdir -p "$d/run" "$d/state"
   sed -e "s|^base_dir = .*|base_dir = $d/run/|" -e "s|^state_dir = .*|state_dir = $d/state|" \
     -e "s|^log_path = .*|log_path = $T/dovecot-identity.log|" -e "s|port = $POP3_PORT|port = $IDENTITY_POP3_PORT|" \
     -e "s|port = $IMAP_PORT|port = $IDENTITY_IMAP_PORT|" -e "/inet_listener sasl/,/}/d" \
+    -e "/inet_listener pop3-proxied/,/}/d" -e "/inet_listener imap-proxied/,/}/d" \
     "$T/dovecot/dovecot.conf" > "$d/dovecot.conf"
   printf 'login_trusted_networks = 127.0.0.1/32\n' >> "$d/dovecot.conf"
   dovecot -F -c "$d/dovecot.conf" > "$T/dovecot-identity.out" 2>&1 &

@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -30,8 +28,6 @@ public final class ImapInspector extends MailInspector {
 
     /** A literal at the end of a server response line, where the server is trusted to mean one. */
     private static final Pattern SERVER_LITERAL = Pattern.compile("~?\\{(\\d{1,18})\\+?\\}$");
-    private static final Pattern CAPABILITY_CODE = Pattern.compile("\\[CAPABILITY ([^\\]]*)\\]",
-            Pattern.CASE_INSENSITIVE);
     private static final int MAX_CAPTURED_USER = 128;
 
     private enum Kind {
@@ -190,7 +186,6 @@ public final class ImapInspector extends MailInspector {
                         "compress-before-login");
             }
             default -> {
-                ImapId.name(command.name(), line).ifPresent(guard::hello);
                 current = new Command(tag, Kind.OTHER);
                 expect(current);
                 forward(ctx, raw);
@@ -209,6 +204,7 @@ public final class ImapInspector extends MailInspector {
             refuse(ctx, raw, command, command.tag() + " NO ID fields x-* are the gateway's to send\r\n",
                     "client-identity");
         } else {
+            ImapId.name(command.name(), line).ifPresent(guard::hello);
             expect(current);
             forward(ctx, raw);
             afterLine(ctx, command);
@@ -478,45 +474,10 @@ public final class ImapInspector extends MailInspector {
 
     /** A response with its capability list as the client should see it (unchanged when nothing needs changing). */
     private String rewriteCapabilities(String line) {
-        if (CommandLines.startsWithIgnoreCase(line, "* CAPABILITY ")) {
-            return line.substring(0, 13) + capabilities(line.substring(13));
+        ImapCapabilities.Rewritten r = ImapCapabilities.rewrite(line, guard, tlsActive, offersStarttls());
+        if (r.binary() != null) {
+            binary = r.binary();
         }
-        Matcher m = CAPABILITY_CODE.matcher(line);
-        if (m.find()) {
-            return line.substring(0, m.start(1)) + capabilities(m.group(1)) + line.substring(m.end(1));
-        }
-        return line;
-    }
-
-    private String capabilities(String list) {
-        guard.capabilitiesShown(tlsActive, "CAPABILITY");
-        List<String> kept = new ArrayList<>();
-        boolean loginDisabled = false;
-        binary = false;
-        for (String capability : list.trim().split(" +")) {
-            String upper = capability.toUpperCase(Locale.ROOT);
-            binary |= upper.equals("BINARY");
-            if (upper.equals("LITERAL+") || upper.equals("LITERAL-")) {
-                continue; // a non-synchronizing literal is not confirmed by the server: not before login
-            }
-            if (upper.equals("STARTTLS")) {
-                continue; // the backend's own: TLS is the gateway's to offer
-            }
-            if (upper.startsWith("AUTH=")) {
-                if (!guard.offers(tlsActive, upper.substring(5))) {
-                    continue;
-                }
-            }
-            loginDisabled |= upper.equals("LOGINDISABLED");
-            kept.add(capability);
-        }
-        if (offersStarttls()) {
-            kept.add("STARTTLS");
-        }
-        if (!loginDisabled && guard.refusesPlaintext(tlsActive)) {
-            kept.add("LOGINDISABLED");
-        }
-        String result = String.join(" ", kept);
-        return result.equals(list) ? list : result;
+        return r.line();
     }
 }

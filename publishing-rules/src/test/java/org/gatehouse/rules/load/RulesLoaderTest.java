@@ -717,7 +717,7 @@ class RulesLoaderTest {
                         + "learns the client (expected one of them: clientIdentity: proxy-v1 or proxy-v2 replaces "
                         + "sendProxyProtocol)",
                 "rules.yaml:21:60: rules[3].backend.clientIdentity: \"xclient-v2\" (expected none, proxy-v1, proxy-v2, "
-                        + "transparent, xclient or imap-id)");
+                        + "transparent, xclient or imap-id; did you mean xclient?)");
     }
 
     @Test
