@@ -23,6 +23,13 @@ IDENTITY_IMAP_PORT=21145
 PEBBLE_PORT=21400
 PEBBLE_MANAGEMENT_PORT=21401
 ACME_HTTP01_PORT=21080
+# interop/protection.sh: Dovecot and Postfix listeners that read a PROXY protocol header from the gateway (so that they
+# see, log and penalize the real client address, as docs/account-protection.md advises), and a redis-server that two
+# gateways share.
+PROXIED_POP3_PORT=21113
+PROXIED_IMAP_PORT=21146
+PROXIED_SMTP_PORT=21029
+REDIS_PORT=21379
 
 ensure_mail_user() {
   id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
@@ -37,6 +44,33 @@ start_dovecot() {
   if [ -n "${BYPASS_USER:-}" ]; then
     printf '%s:{PLAIN}%s\n%s:{PLAIN}%s\n' "$BYPASS_USER" "$BYPASS_PASSWORD" "$AUDIT_USER" "$AUDIT_PASSWORD" \
       >> "$T/dovecot/users"
+  fi
+  # interop/protection.sh: the user under attack, with a real password; users whose password database is down
+  # (unavailable*@: checkpassword's exit code 111, "temporary problem") or too slow to answer (slow*@: 12 s, then
+  # 111; Postfix gives up on Dovecot after 10 s); PROXY headers from the gateway's address; and no per-address
+  # penalty: the gateway's tarpit does that job (docs/account-protection.md), and the checks stay short.
+  local proxied=""
+  if [ -n "${VICTIM_USER:-}" ]; then
+    printf '%s:{PLAIN}%s\n' "$VICTIM_USER" "$VICTIM_PASSWORD" >> "$T/dovecot/users"
+    cat > "$T/dovecot/passdb-down" <<'SH'
+#!/bin/bash
+# checkpassword: fd 3 holds the user name and the password, NUL-terminated. The database is down: exit 111.
+IFS= read -r -d '' user <&3
+case $user in slow*) sleep 12 ;; esac
+exit 111
+SH
+    chmod 755 "$T/dovecot/passdb-down"
+    proxied="haproxy_trusted_networks = 127.0.0.1
+passdb {
+  driver = checkpassword
+  args = $T/dovecot/passdb-down
+  username_filter = $UNAVAILABLE_USERS
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}"
   fi
   cat > "$T/dovecot/dovecot.conf" <<CONF
 protocols = pop3 imap
@@ -60,6 +94,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $T/dovecot/users
 }
+$proxied
 userdb {
   driver = static
   args = uid=$MAIL_USER gid=$MAIL_USER home=$T/mail/%n
@@ -69,6 +104,11 @@ service pop3-login {
     address = 127.0.0.1
     port = $POP3_PORT
   }
+  inet_listener pop3-proxied {
+    address = 127.0.0.1
+    port = $PROXIED_POP3_PORT
+    haproxy = yes
+  }
   inet_listener pop3s {
     port = 0
   }
@@ -77,6 +117,11 @@ service imap-login {
   inet_listener imap {
     address = 127.0.0.1
     port = $IMAP_PORT
+  }
+  inet_listener imap-proxied {
+    address = 127.0.0.1
+    port = $PROXIED_IMAP_PORT
+    haproxy = yes
   }
   inet_listener imaps {
     port = 0
@@ -164,12 +209,14 @@ CONF
 
 start_dovecot_identity() {
   # For interop/identity.sh: the main Dovecot's users and mailbox, with the gateway's address trusted, so that the
-  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=).
+  # client's address it is told (POP3 XCLIENT, IMAP ID) is the one it logs (rip=); without the main one's PROXY
+  # protocol listeners (interop/protection.sh), whose ports are taken.
   local d="$T/dovecot-identity"
   mkdir -p "$d/run" "$d/state"
   sed -e "s|^base_dir = .*|base_dir = $d/run/|" -e "s|^state_dir = .*|state_dir = $d/state|" \
     -e "s|^log_path = .*|log_path = $T/dovecot-identity.log|" -e "s|port = $POP3_PORT|port = $IDENTITY_POP3_PORT|" \
     -e "s|port = $IMAP_PORT|port = $IDENTITY_IMAP_PORT|" -e "/inet_listener sasl/,/}/d" \
+    -e "/inet_listener pop3-proxied/,/}/d" -e "/inet_listener imap-proxied/,/}/d" \
     "$T/dovecot/dovecot.conf" > "$d/dovecot.conf"
   printf 'login_trusted_networks = 127.0.0.1/32\n' >> "$d/dovecot.conf"
   dovecot -F -c "$d/dovecot.conf" > "$T/dovecot-identity.out" 2>&1 &
@@ -206,14 +253,16 @@ debug_peer_list = 127.0.0.1
 biff = no
 CONF
   printf 'demo@example.test example.test/demo/\n' > "$conf/vmailbox"
-  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, a second smtpd that
-  # does not offer CHUNKING (so BDAT is not framing it knows), and a third for interop/models.sh: its own log name,
+  # Debian's master.cf, without chroot (the queue lives under $T), smtpd on the private port, one that reads the
+  # gateway's PROXY header (interop/protection.sh), one that
+  # does not offer CHUNKING (so BDAT is not framing it knows), and one for interop/models.sh: its own log name,
   # the client's port in every line (to tell sessions apart), SASL through the models' Dovecot, what it queues
   # discarded, and no delay after errors (the model answers each read before the next, and so should the server).
   awk -v port="$SMTP_PORT" -v nochunk="$SMTP_NOCHUNK_PORT" -v models="$MODELS_SMTP_PORT" -v sasl="$MODELS_SASL_PORT" \
-    -v xclient="$XCLIENT_SMTP_PORT" '
+    -v xclient="$XCLIENT_SMTP_PORT" -v proxied="$PROXIED_SMTP_PORT" '
     /^smtp +inet/ {
       print "127.0.0.1:" port " inet n - n - - smtpd"
+      print "127.0.0.1:" proxied " inet n - n - - smtpd -o syslog_name=postfix-proxied -o smtpd_upstream_proxy_protocol=haproxy"
       print "127.0.0.1:" nochunk " inet n - n - - smtpd -o syslog_name=postfix-nochunk -o smtpd_discard_ehlo_keywords=chunking"
       print "127.0.0.1:" models " inet n - n - - smtpd -o syslog_name=postfix-models -o smtpd_client_port_logging=yes" \
         " -o smtpd_sasl_path=inet:127.0.0.1:" sasl " -o content_filter=discard: -o smtpd_error_sleep_time=0"
@@ -265,4 +314,12 @@ CONF
     (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_PORT") 2>/dev/null && break
     sleep 0.2
   done
+}
+
+start_redis() {
+  # interop/protection.sh: one redis-server that two gateways share, on loopback, with nothing saved to disk.
+  mkdir -p "$T/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$T/redis" \
+    --logfile "$T/redis.log" > "$T/redis.out" 2>&1 &
+  echo $! >> "$T/pids"
 }

@@ -75,6 +75,12 @@ login_recorded_if_made() { # PROTOCOL FORM PORT RULE: under audit, a login the b
   "${BYPASS[@]}" login "$1" "$2" "$3" any "$AUDIT_USER" "$AUDIT_PASSWORD" || return 1
   backend_session_ended "$1" || return 1
   if since dovecot | grep -E "Login: user=<$AUDIT_USER>" || since postfix | grep -E 'disconnect from .* auth=1'; then
+    # Postfix's SASL login is Dovecot's too, and Dovecot's log may show it after Postfix's disconnect line: wait for
+    # it here, or the next check would find it in its own part of the log
+    for _ in $(seq 1 50); do
+      [ "$1" != smtp ] || since dovecot | grep -qE "passdb out: OK.*user=$AUDIT_USER" && break
+      sleep 0.1
+    done
     since gatehouse | grep -E "event=plaintext-login action=audited rule=$4 " && return 0
     echo "^ the backend logged in a user the gateway did not record"; return 1
   fi

@@ -24,6 +24,7 @@ class ArchitectureTest {
             "dns", // reverse lookups and their cache
             "session", // one connection's record and the words every stage shares (pipeline names, replies, events)
             "tls", // certificates, contexts, the handshake's outcome
+            "protection", // account protection: login outcomes counted, tarpit delays, blocks, their store
             "login", // the login policy and its report
             "proxy", // the PROXY protocol, read and sent
             "backend", // pools and health checks

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.gatehouse.dns.ClientName;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.rules.AccessDecision;
@@ -49,6 +50,7 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
     private final Consumer<ChannelPipeline> addImplicitTls;
     private final Consumer<ChannelPipeline> admitted;
     private final Queue<Object> early = new ArrayDeque<>();
+    private Predicate<InetAddress> blocked = client -> false;
 
     /**
      * @param names          where client names come from, for rules whose lists name domains
@@ -67,6 +69,11 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
         this.limiter = requireNonNull(limiter, "limiter");
         this.addImplicitTls = requireNonNull(addImplicitTls, "addImplicitTls");
         this.admitted = requireNonNull(admitted, "admitted");
+    }
+
+    /** Account protection: a client whose address it blocked is refused before TLS, ahead of the limits. */
+    public void blockedBy(Predicate<InetAddress> isBlocked) {
+        this.blocked = requireNonNull(isBlocked, "isBlocked");
     }
 
     @Override
@@ -119,6 +126,10 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
             return;
         }
         InetAddress client = session.client().getAddress();
+        if (blocked.test(client)) {
+            refuse(ctx, "address-blocked", ProtocolReplies.throttled(session.rule().protocol()));
+            return;
+        }
         Optional<String> over = limiter.acquire(client, session.rule().limits());
         if (over.isPresent()) {
             overLimit(ctx, over.get());
@@ -141,6 +152,16 @@ public final class AccessGate extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
         }
         ctx.fireChannelReadComplete();
+    }
+
+    /** Refused before TLS: the protocol's line on plaintext-first listeners, a bare close on implicit TLS. */
+    private void refuse(ChannelHandlerContext ctx, String reason, Optional<String> line) {
+        session.meters().rejected(reason);
+        session.outcome(Session.Outcome.LIMITED, reason);
+        log.debug("refused rule={} client={} reason={}", session.rule().name(), session.client(), reason);
+        line.filter(l -> session.rule().tls().mode() != TlsMode.IMPLICIT).ifPresentOrElse(
+                l -> ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), l)).addListener(ChannelFutureListener.CLOSE),
+                ctx::close);
     }
 
     private void deny(ChannelHandlerContext ctx, AccessDecision.Reason reason) {

@@ -57,6 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.gatehouse.gateway.Reloader;
 import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
@@ -71,6 +72,8 @@ import org.slf4j.LoggerFactory;
  *       Prometheus text format 0.0.4;</li>
  *   <li>{@code GET /healthz}: 200 while the process runs;</li>
  *   <li>{@code GET /readyz}: 200 when the rules are loaded and every enabled listener is bound, else 503 and why;</li>
+ *   <li>{@code GET /blocks}, {@code POST /-/unblock}: account protection's blocks ({@link BlocksEndpoint}), from
+ *       loopback only and never on a read-only listener;</li>
  *   <li>{@code POST /-/reload}: reloads the rules file; 200, or 422 with every problem when the file is refused.
  *       Only from a loopback client (403 otherwise), whatever address the endpoint listens on, and never on a
  *       read-only listener ({@code admin.readOnlyListen}), which serves the three others only.</li>
@@ -106,6 +109,16 @@ public final class AdminServer implements AutoCloseable {
 
         /** Reloads the rules; the answer says whether it worked and, if not, every problem. */
         CompletableFuture<Reloader.Outcome> reload();
+
+        /** Account protection's blocks, for {@code /blocks} and {@code /-/unblock}; null when it is not running. */
+        default AccountGuard accounts() {
+            return null;
+        }
+
+        /** The status page ({@link StatusPage}), or empty where there is none. */
+        default Optional<String> statusPage() {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -201,7 +214,7 @@ public final class AdminServer implements AutoCloseable {
         }
         AdminServer server = new AdminServer(group, bound.channel());
         log.info("admin endpoint listening address={} paths={}", server.address(),
-                readOnly ? "/metrics,/healthz,/readyz (read-only)" : "/metrics,/healthz,/readyz,/-/reload");
+                readOnly ? "/metrics,/healthz,/readyz (read-only)" : "/,/metrics,/healthz,/readyz,/-/reload");
         return server;
     }
 
@@ -311,11 +324,35 @@ public final class AdminServer implements AutoCloseable {
                         reload(ctx, method, keepAlive);
                     }
                 }
+                case "/blocks", "/-/unblock" -> blocks(ctx, request, keepAlive);
+                case "/" -> statusPage(ctx, method, keepAlive);
                 default -> text(ctx, HttpResponseStatus.NOT_FOUND, readOnly
                         ? "not found; try /metrics, /healthz or "
                                 + "/readyz\n"
-                        : "not found; try /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
+                        : "not found; try /, /metrics, /healthz, /readyz or POST /-/reload\n", keepAlive);
             }
+        }
+
+        /** The status page: on admin.listen only (it names clients), never on the read-only listener. */
+        private void statusPage(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {
+            Optional<String> page = readOnly ? Optional.empty() : endpoints.statusPage();
+            if (page.isEmpty()) {
+                text(ctx, HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n", keepAlive);
+            } else if (!isRead(method)) {
+                notAllowed(ctx, "GET, HEAD", keepAlive);
+            } else {
+                FullHttpResponse response = response(ctx, HttpResponseStatus.OK, "text/html; charset=utf-8", page.get(),
+                        method == HttpMethod.HEAD);
+                response.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY)
+                        .set("X-Content-Type-Options", "nosniff").set("Referrer-Policy", "no-referrer");
+                write(ctx, response, keepAlive);
+            }
+        }
+
+        private void blocks(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
+            BlocksEndpoint.Answer answer = BlocksEndpoint.answer(endpoints.accounts(), request.method(), request.uri(),
+                    ctx.channel().remoteAddress(), readOnly);
+            text(ctx, answer.status(), answer.body(), keepAlive);
         }
 
         private void reload(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {

@@ -35,7 +35,8 @@ public final class BackendPool {
         return settings;
     }
 
-    List<ServerState> servers() {
+    /** Every server of the pool, in the order written, up or not. */
+    public List<ServerState> servers() {
         return servers;
     }
 

@@ -16,6 +16,7 @@ import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -191,6 +192,7 @@ final class HealthChecker {
 
     /** Counts a result into the server's streak and moves it in or out of use when {@code rise}/{@code fall} is met. */
     private void record(ServerState server, String failure) {
+        server.checked(Instant.now(), failure);
         int[] streak = streaks.get(server);
         if (failure == null) {
             streak[0]++;

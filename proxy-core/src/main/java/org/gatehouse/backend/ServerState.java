@@ -1,5 +1,7 @@
 package org.gatehouse.backend;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.gatehouse.rules.HostPort;
 
@@ -13,6 +15,8 @@ public final class ServerState {
     private final AtomicInteger active = new AtomicInteger();
     private volatile boolean up = true;
     private volatile boolean retired;
+    private volatile Instant lastCheck;
+    private volatile String lastFailure = "";
 
     ServerState(HostPort address) {
         this.address = address;
@@ -28,6 +32,21 @@ public final class ServerState {
 
     void up(boolean value) {
         up = value;
+    }
+
+    /** When a health check last ran on it, if one has (pools with health checks only). */
+    public Optional<Instant> lastCheck() {
+        return Optional.ofNullable(lastCheck);
+    }
+
+    /** Why the last health check failed (the gateway's words), or empty when it passed. */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    void checked(Instant when, String failure) {
+        lastFailure = failure == null ? "" : failure;
+        lastCheck = when;
     }
 
     /** Connections open to this server now. */

@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
 
 /** {@code gatehouse}: publish plaintext mail servers over TLS. */
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Publishes plaintext POP3, IMAP and SMTP servers over TLS, to the clients a rules file allows.", subcommands = {
-        RunCommand.class, CheckCommand.class, DemoCommand.class, PlaintextLoginsCommand.class, CertCommand.class,
-        WarmupCommand.class,
+        RunCommand.class, CheckCommand.class, DemoCommand.class, PlaintextLoginsCommand.class, BlocksCommand.class,
+        CertCommand.class, WarmupCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -23,8 +23,10 @@ import org.gatehouse.mail.MailInspector;
 import org.gatehouse.mail.Pop3Inspector;
 import org.gatehouse.mail.SmtpInspector;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.proxy.ProxyProtocolReader;
 import org.gatehouse.relay.BackendConnector;
+import org.gatehouse.rules.ProtectionSettings;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.PipelineNames;
@@ -91,14 +93,16 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         ch.pipeline().addLast(PipelineNames.HANGUP, new Hangup(session));
         addProxyProtocolReader(ch.pipeline(), session);
         ConnectionLimits.RuleLimiter limiter = now.limits().forRule(rule.name());
+        ProtectionSettings protection = current.rules().protection().forRule(rule);
         AccessGate gate = new AccessGate(session, now.names(), current.rules().dns().onFailure(), limiter,
                 p -> addTls(p, current, session), p -> {
                     addIdleTimeout(p, session);
                     addTls(p, current, session);
-                    addInspector(p, current, session);
+                    addInspector(p, current, session, now.accounts(), protection);
                     ConnectionLimits.PreLoginSlot slot = addPreLogin(p, session, limiter);
                     addBackendConnector(p, session, pool, slot);
                 });
+        gate.blockedBy(client -> now.accounts().refusesConnection(protection, rule.name(), client));
         ch.pipeline().addLast(PipelineNames.ACCESS_GATE, gate);
     }
 
@@ -139,12 +143,13 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     }
 
     /** Mail rules get their protocol's inspector: STARTTLS, capability filtering and the login policy. */
-    private void addInspector(ChannelPipeline p, RulesSnapshot current, Session session) {
+    private void addInspector(ChannelPipeline p, RulesSnapshot current, Session session, AccountGuard accounts,
+            ProtectionSettings protection) {
         Rule rule = session.rule();
         if (!rule.protocol().isMail()) {
             return;
         }
-        LoginGuard guard = new LoginGuard(rule.login(), plaintextLogins);
+        LoginGuard guard = new LoginGuard(rule.login(), plaintextLogins, accounts, protection);
         long handshakeTimeout = rule.limits().handshakeTimeout().toMillis();
         Supplier<ChannelHandler> startTls = rule.tls().mode() == TlsMode.STARTTLS
                 ? () -> current.tls().newHandler(rule, p.channel().alloc(), handshakeTimeout)
@@ -156,6 +161,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             case TCP -> throw new IllegalStateException("tcp has no inspector");
         };
         p.addLast(PipelineNames.INSPECT, inspector);
+        p.channel().closeFuture().addListener(f -> guard.ended(session));
     }
 
     /**

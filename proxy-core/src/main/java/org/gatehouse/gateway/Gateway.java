@@ -13,6 +13,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gatehouse.access.ConnectionLimits;
+import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.BackendPools;
 import org.gatehouse.dns.ClientNames;
 import org.gatehouse.dns.ReverseDns;
@@ -32,6 +34,8 @@ import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.frontend.Serving;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
+import org.gatehouse.protection.Guards;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
@@ -71,6 +75,7 @@ public final class Gateway implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("gatehouse-connections",
             GlobalEventExecutor.INSTANCE);
     private final PlaintextLogins plaintextLogins;
+    private final AccountGuard accounts;
     private final Set<String> certificateGauges = ConcurrentHashMap.newKeySet();
     private final Housekeeping housekeeping;
     private volatile boolean draining;
@@ -85,9 +90,12 @@ public final class Gateway implements AutoCloseable {
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel()));
         this.pools = new BackendPools(metrics.registry(), workers, transport.socketChannel(), resolver);
-        this.serving = new AtomicReference<>(new Serving(initial, Map.of(), ClientNames.NONE, limits));
+        this.accounts = Guards.start(initial.rules().stateDir(), initial.rules().protection().store(),
+                metrics.registry());
+        this.serving = new AtomicReference<>(new Serving(initial, Map.of(), ClientNames.NONE, limits, accounts));
         this.plaintextLogins = PlaintextLogins.persistent(initial.rules().stateDir());
-        this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins);
+        Path stateDir = initial.rules().stateDir();
+        this.housekeeping = new Housekeeping(this::snapshot, plaintextLogins, () -> Guards.save(accounts, stateDir));
         this.listeners = new Listeners(transport, workers, metrics, (binding, rule) -> new FrontendInitializer(
                 binding::ruleIn, serving::get, metrics, transport.socketChannel(), resolver, plaintextLogins,
                 connections));
@@ -159,7 +167,7 @@ public final class Gateway implements AutoCloseable {
         ClientNames oldNames = current.names();
         ClientNames newNames = clientNamesFor(next.rules(), oldNames);
 
-        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits));
+        serving.set(new Serving(next, pools.apply(next.rules()), newNames, limits, accounts));
         next.tls().expiries().keySet().forEach(this::certificateGauge);
         listeners.startAccepting(added, wanted);
         List<String> removed = listeners.closeUnwanted(wanted);
@@ -198,6 +206,9 @@ public final class Gateway implements AutoCloseable {
         if (previous != next && !previous.rules().stateDir().equals(next.rules().stateDir())) {
             log.warn("stateDir changed to {}; the plaintext-login report stays in {} until a restart",
                     next.rules().stateDir(), previous.rules().stateDir());
+        }
+        if (!previous.rules().protection().store().equals(next.rules().protection().store())) {
+            log.warn("protection.store changed; account protection keeps its store until a restart");
         }
     }
 
@@ -247,7 +258,17 @@ public final class Gateway implements AutoCloseable {
                 .orElseThrow(() -> new IllegalArgumentException("no listener for rule " + rule));
     }
 
+    /** Account protection's counters and blocks. */
+    public AccountGuard accounts() {
+        return accounts;
+    }
+
     /** Who logged in with a clear-text password: the audit report. */
+    /** The backend pools now in use, by rule (mail and tcp rules alike). */
+    public Map<String, BackendPool> pools() {
+        return serving.get().pools();
+    }
+
     public PlaintextLogins plaintextLogins() {
         return plaintextLogins;
     }
@@ -308,6 +329,8 @@ public final class Gateway implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         housekeeping.close();
         plaintextLogins.saveIfChanged();
+        Guards.save(accounts, snapshot().rules().stateDir());
+        accounts.close();
         log.info("stopped{}", open == 0 ? "" : " (closed " + open + " connection(s) still open)");
     }
 }

@@ -8,7 +8,8 @@ import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.login.PlaintextLogins;
 
 /**
- * The gateway's periodic work, on one daemon thread: saving the plaintext-login report when it changed, replacing TLS
+ * The gateway's periodic work, on one daemon thread: saving the plaintext-login report when it changed and account
+ * protection's state (its expired blocks logged as lifted), replacing TLS
  * session-ticket keys, and refreshing stapled OCSP responses, each on the snapshot current when it runs.
  */
 final class Housekeeping implements AutoCloseable {
@@ -26,9 +27,11 @@ final class Housekeeping implements AutoCloseable {
         return t;
     });
 
-    Housekeeping(Supplier<RulesSnapshot> snapshot, PlaintextLogins report) {
+    /** @param saveProtection saves account protection's state (and drops the blocks that ran out) */
+    Housekeeping(Supplier<RulesSnapshot> snapshot, PlaintextLogins report, Runnable saveProtection) {
         thread.scheduleWithFixedDelay(report::saveIfChanged, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS,
                 TimeUnit.SECONDS);
+        thread.scheduleWithFixedDelay(saveProtection, REPORT_SAVE_SECONDS, REPORT_SAVE_SECONDS, TimeUnit.SECONDS);
         thread.scheduleWithFixedDelay(() -> snapshot.get().tls().rotateTicketKeys(), TICKET_KEY_HOURS, TICKET_KEY_HOURS,
                 TimeUnit.HOURS);
         thread.scheduleWithFixedDelay(() -> snapshot.get().tls().refreshOcspResponses(), OCSP_CHECK_MINUTES,

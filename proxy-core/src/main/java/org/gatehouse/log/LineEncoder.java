@@ -50,8 +50,12 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-        String line = format == AccessLogFormat.JSON ? json(event) : logfmt(event);
-        return (line + '\n').getBytes(StandardCharsets.UTF_8);
+        return (line(event, format) + '\n').getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code event}'s line in {@code chosen}, without its newline: what {@link #encode} writes in that format. */
+    public static String line(ILoggingEvent event, AccessLogFormat chosen) {
+        return chosen == AccessLogFormat.JSON ? json(event) : logfmt(event);
     }
 
     /** The logger's last name: {@code Gateway}, {@code access}. */
@@ -60,10 +64,11 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
         return name.substring(name.lastIndexOf('.') + 1);
     }
 
-    /** Lines whose message is fields already (the access line, the plaintext-login events). */
+    /** Lines whose message is fields already (the access line, the plaintext-login and account protection events). */
     private static boolean fields(ILoggingEvent event) {
         String name = event.getLoggerName();
-        return name.equals("gatehouse.access") || name.equals("gatehouse.login");
+        return name.equals("gatehouse.access") || name.equals("gatehouse.login")
+                || name.equals("gatehouse.protection");
     }
 
     static String logfmt(ILoggingEvent event) {

@@ -28,6 +28,8 @@ public final class PlaintextLogins {
 
     public static final String REFUSED = "refused";
     public static final String AUDITED = "audited";
+    /** Looked at the capabilities on a connection without TLS, then left without STARTTLS or a login attempt. */
+    public static final String LEFT = "left";
     public static final String FILE_NAME = "plaintext-logins.tsv";
 
     /** Bounds memory whatever the clients do; new entries beyond it are counted in the log, not stored. */
@@ -36,14 +38,26 @@ public final class PlaintextLogins {
     static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(PlaintextLogins.class);
-    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
+    private static final String HEADER = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen\thello\tname";
+    /** The header of a report written before the hello and name columns. */
+    private static final String HEADER_8 = "rule\tclient\tuser\taction\tmethod\tcount\tfirst_seen\tlast_seen";
+    /** The commands a report may name (secureChannel) besides logins; any other client word is "other command". */
+    private static final Set<String> TRANSACTIONS = Set.of("MAIL", "RCPT", "DATA", "BDAT", "VRFY", "EXPN", "ETRN",
+            "STAT", "LIST", "RETR", "TOP", "UIDL", "DELE", "RSET", "SELECT", "EXAMINE", "FETCH", "STATUS", "APPEND",
+            "UID", "SEARCH", "LSUB", "ENABLE", "other command");
+    /** The method of a login without TLS that sent no password, then read or sent mail in clear text. */
+    public static final String AFTER_LOGIN = "mail access after login";
 
-    /** One line of the report. */
+    /**
+     * One line of the report. {@code hello} is what the client last called itself (SMTP EHLO/HELO, IMAP ID), escaped,
+     * or empty; {@code name} the client address's verified reverse-DNS name, or empty when none is known.
+     */
     public record Entry(String rule, String client, String user, String action, String method, long count,
-            Instant firstSeen, Instant lastSeen) {
+            Instant firstSeen, Instant lastSeen, String hello, String name) {
 
-        Entry seenAgain(String method, Instant now) {
-            return new Entry(rule, client, user, action, method, count + 1, firstSeen, now);
+        Entry seenAgain(String method, Instant now, String newHello, String newName) {
+            return new Entry(rule, client, user, action, method, count + 1, firstSeen, now,
+                    newHello.isEmpty() ? hello : newHello, newName.isEmpty() ? name : newName);
         }
 
         String key() {
@@ -95,11 +109,22 @@ public final class PlaintextLogins {
     }
 
     public void record(String rule, String client, String rawUser, String action, String rawMethod) {
+        record(rule, client, rawUser, action, rawMethod, "", "");
+    }
+
+    /**
+     * Records an attempt; {@code rawHello} is the client's EHLO or IMAP ID name (escaped already), or empty;
+     * {@code rawName} its verified reverse-DNS name, or empty.
+     */
+    public void record(String rule, String client, String rawUser, String action, String rawMethod, String rawHello,
+            String rawName) {
         String user = clean(rawUser);
         String method = clean(rawMethod);
+        String hello = clean(rawHello);
+        String name = clean(rawName);
         Instant now = Instant.now();
         String key = Entry.key(rule, client, user, action);
-        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now));
+        Entry updated = entries.computeIfPresent(key, (k, e) -> e.seenAgain(method, now, hello, name));
         if (updated == null) {
             if (entries.size() >= MAX_ENTRIES) {
                 if (fullWarned.compareAndSet(false, true)) {
@@ -108,8 +133,8 @@ public final class PlaintextLogins {
                 }
                 return;
             }
-            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now),
-                    (old, fresh) -> old.seenAgain(method, now));
+            entries.merge(key, new Entry(rule, client, user, action, method, 1, now, now, hello, name),
+                    (old, fresh) -> old.seenAgain(method, now, hello, name));
         }
         dirty.set(true);
     }
@@ -130,7 +155,8 @@ public final class PlaintextLogins {
         StringBuilder text = new StringBuilder(HEADER).append('\n');
         for (Entry e : entries()) {
             text.append(String.join("\t", e.rule(), e.client(), e.user(), e.action(), e.method(),
-                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString())).append('\n');
+                    Long.toString(e.count()), e.firstSeen().toString(), e.lastSeen().toString(), e.hello(), e.name()))
+                    .append('\n');
         }
         try {
             Files.createDirectories(target.getParent());
@@ -163,26 +189,30 @@ public final class PlaintextLogins {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);
-            if (line.isBlank() || line.equals(HEADER)) {
+            if (line.isBlank() || line.equals(HEADER) || line.equals(HEADER_8)) {
                 continue;
             }
             String[] f = line.split("\t", -1);
-            if (f.length != 8) {
+            if (f.length != 8 && f.length != 10) {
                 // Not the line itself: a report from an earlier version could hold a secret.
-                throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length + " fields, expected 8)");
+                throw new IOException(file + ":" + (n + 1) + ": malformed line (" + f.length
+                        + " fields, expected 10, or 8 from an earlier version)");
             }
+            boolean who = f.length == 10;
             out.add(new Entry(f[0], f[1], clean(f[2]), f[3], knownMethod(f[4]), Long.parseLong(f[5]),
-                    Instant.parse(f[6]), Instant.parse(f[7])));
+                    Instant.parse(f[6]), Instant.parse(f[7]), who ? clean(f[8]) : "", who ? clean(f[9]) : ""));
         }
         return out;
     }
 
     /**
      * User names are the client's words, escaped by {@link LoginGuard} already; escaped here only if they still hold a
-     * control character (so never twice), since a tab or line break would split a line-per-entry file.
+     * control character (so never twice), since a tab or line break would split a line-per-entry file; and cut, as
+     * {@link LogText} cuts, whoever called.
      */
     private static String clean(String s) {
-        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? LogText.clean(s) : s;
+        String escaped = s.chars().anyMatch(c -> c < 0x20 || c == 0x7f) ? LogText.clean(s) : s;
+        return escaped.length() > LogText.MAX_CHARS + 3 ? escaped.substring(0, LogText.MAX_CHARS) + "..." : escaped;
     }
 
     /**
@@ -190,8 +220,14 @@ public final class PlaintextLogins {
      * earlier version could hold whatever followed AUTH on the client's line, a password included: that becomes
      * {@code other} when the report is read, and is gone from the file at the next save.
      */
+    /** A client's command word as the report names it: one of a fixed list, never the client's own word. */
+    public static String transactionMethod(String verb) {
+        return TRANSACTIONS.contains(verb) ? verb : "other command";
+    }
+
     static String knownMethod(String method) {
-        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN").contains(method)) {
+        if (Set.of("USER", "USER/PASS", "APOP", "LOGIN", AFTER_LOGIN).contains(method) || TRANSACTIONS.contains(method)
+                || method.matches("no STARTTLS after (CAPA|CAPABILITY|EHLO)")) {
             return method;
         }
         for (String command : List.of("AUTHENTICATE", "AUTH", "X-EXPS")) {

@@ -66,6 +66,29 @@ public final class Sasl {
         }
     }
 
+    /**
+     * The password in a SASL PLAIN message (base64), or null: only for account protection's fingerprint of a failure.
+     * The caller zeroes it.
+     */
+    public static byte[] plainPassword(String base64) {
+        byte[] message = decode(base64);
+        if (message == null) {
+            return null;
+        }
+        try {
+            int first = indexOf(message, 0);
+            int second = first < 0 ? -1 : indexOf(message, first + 1);
+            return second < 0 ? null : Arrays.copyOfRange(message, second + 1, message.length);
+        } finally {
+            Arrays.fill(message, (byte) 0);
+        }
+    }
+
+    /** A SASL response decoded (a LOGIN client's password is its second), or null; the caller zeroes it. */
+    public static byte[] decoded(String base64) {
+        return decode(base64);
+    }
+
     /** The user name a SASL LOGIN client sends as its first response, base64 encoded. */
     public static Optional<String> loginUser(String base64) {
         byte[] name = decode(base64);

@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -30,8 +28,6 @@ public final class ImapInspector extends MailInspector {
 
     /** A literal at the end of a server response line, where the server is trusted to mean one. */
     private static final Pattern SERVER_LITERAL = Pattern.compile("~?\\{(\\d{1,18})\\+?\\}$");
-    private static final Pattern CAPABILITY_CODE = Pattern.compile("\\[CAPABILITY ([^\\]]*)\\]",
-            Pattern.CASE_INSENSITIVE);
     private static final int MAX_CAPTURED_USER = 128;
 
     private enum Kind {
@@ -93,7 +89,10 @@ public final class ImapInspector extends MailInspector {
             }
             String line = CommandLines.text(raw);
             if (sasl.underWay()) {
-                sasl.response(line);
+                if (!sasl.response(line)) {
+                    refuseLogin(ctx, raw);
+                    return;
+                }
                 forward(ctx, raw);
             } else if (input == Input.CONTINUATION_LINE) {
                 ImapLine continued = ImapLine.continuation(line);
@@ -155,17 +154,16 @@ public final class ImapInspector extends MailInspector {
         }
         String tag = command.tag();
         discarding = false;
+        if (guard.transaction(session, tlsActive, command.name()) == Verdict.REFUSE) {
+            current = new Command(tag, Kind.OTHER);
+            refuse(ctx, raw, command, tag + " NO [PRIVACYREQUIRED] TLS required: send STARTTLS first\r\n",
+                    "tls-required");
+            return;
+        }
         switch (command.name()) {
             case "STARTTLS" -> {
                 raw.release();
-                current = new Command(tag, Kind.OTHER);
-                if (offersStarttls()) {
-                    startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
-                } else if (tlsActive) {
-                    reply(ctx, tag + " BAD TLS is already active\r\n");
-                } else {
-                    reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
-                }
+                starttls(ctx, in, tag);
             }
             case "LOGIN", "AUTHENTICATE" -> {
                 if (!command.exact()) {
@@ -206,9 +204,21 @@ public final class ImapInspector extends MailInspector {
             refuse(ctx, raw, command, command.tag() + " NO ID fields x-* are the gateway's to send\r\n",
                     "client-identity");
         } else {
+            ImapId.name(command.name(), line).ifPresent(guard::hello);
             expect(current);
             forward(ctx, raw);
             afterLine(ctx, command);
+        }
+    }
+
+    private void starttls(ChannelHandlerContext ctx, ByteBuf in, String tag) {
+        current = new Command(tag, Kind.OTHER);
+        if (offersStarttls()) {
+            startTls(ctx, in, tag + " OK Begin TLS negotiation now\r\n");
+        } else if (tlsActive) {
+            reply(ctx, tag + " BAD TLS is already active\r\n");
+        } else {
+            reply(ctx, tag + " BAD STARTTLS is not offered on this connection\r\n");
         }
     }
 
@@ -242,6 +252,12 @@ public final class ImapInspector extends MailInspector {
                 userCapture = new StringBuilder(); // the user name is the literal that follows
             }
         }
+        if (!attempts.begin(user == null ? "" : user, "LOGIN")) {
+            refuseLogin(ctx, raw);
+            return;
+        }
+        ImapLine.Argument password = command.argument(1);
+        attempts.password(password == null || password.literal() ? null : password.text());
         expect(current);
         forward(ctx, raw);
         afterLine(ctx, command);
@@ -265,6 +281,10 @@ public final class ImapInspector extends MailInspector {
             // SASL responses are lines, never literals: a server that reads one would take what follows for it.
             raw.release();
             violation(ctx, "ambiguous-literal", "a literal in AUTHENTICATE");
+            return;
+        }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
             return;
         }
         expect(current);
@@ -371,6 +391,7 @@ public final class ImapInspector extends MailInspector {
     }
 
     private void response(ChannelHandlerContext ctx, ByteBuf raw, String line) {
+        settleLogin(ctx, line);
         if (line.startsWith("+")) {
             emit(ctx, raw);
             if (finishing()) {
@@ -430,6 +451,18 @@ public final class ImapInspector extends MailInspector {
         }
     }
 
+    /** A tagged reply to LOGIN or AUTHENTICATE ends a login: account protection counts it before it goes out. */
+    private void settleLogin(ChannelHandlerContext ctx, String line) {
+        String[] words = line.split(" ", 3);
+        Command command = words.length < 2 || words[0].equals("*") || words[0].equals("+")
+                ? null
+                : waitingCommand(words[0]);
+        if (command != null && (command.kind() == Kind.LOGIN || command.kind() == Kind.AUTHENTICATE)) {
+            attempts.settle(ctx,
+                    LoginReplies.imap(words[1].toUpperCase(Locale.ROOT), words.length > 2 ? words[2] : ""));
+        }
+    }
+
     private Command waitingCommand(String tag) {
         for (Object o : waiting()) {
             if (o instanceof Command c && c.kind() != Kind.GREETING && c.tag().equals(tag)) {
@@ -441,44 +474,10 @@ public final class ImapInspector extends MailInspector {
 
     /** A response with its capability list as the client should see it (unchanged when nothing needs changing). */
     private String rewriteCapabilities(String line) {
-        if (CommandLines.startsWithIgnoreCase(line, "* CAPABILITY ")) {
-            return line.substring(0, 13) + capabilities(line.substring(13));
+        ImapCapabilities.Rewritten r = ImapCapabilities.rewrite(line, guard, tlsActive, offersStarttls());
+        if (r.binary() != null) {
+            binary = r.binary();
         }
-        Matcher m = CAPABILITY_CODE.matcher(line);
-        if (m.find()) {
-            return line.substring(0, m.start(1)) + capabilities(m.group(1)) + line.substring(m.end(1));
-        }
-        return line;
-    }
-
-    private String capabilities(String list) {
-        List<String> kept = new ArrayList<>();
-        boolean loginDisabled = false;
-        binary = false;
-        for (String capability : list.trim().split(" +")) {
-            String upper = capability.toUpperCase(Locale.ROOT);
-            binary |= upper.equals("BINARY");
-            if (upper.equals("LITERAL+") || upper.equals("LITERAL-")) {
-                continue; // a non-synchronizing literal is not confirmed by the server: not before login
-            }
-            if (upper.equals("STARTTLS")) {
-                continue; // the backend's own: TLS is the gateway's to offer
-            }
-            if (upper.startsWith("AUTH=")) {
-                if (!guard.offers(tlsActive, upper.substring(5))) {
-                    continue;
-                }
-            }
-            loginDisabled |= upper.equals("LOGINDISABLED");
-            kept.add(capability);
-        }
-        if (offersStarttls()) {
-            kept.add("STARTTLS");
-        }
-        if (!loginDisabled && guard.refusesPlaintext(tlsActive)) {
-            kept.add("LOGINDISABLED");
-        }
-        String result = String.join(" ", kept);
-        return result.equals(list) ? list : result;
+        return r.line();
     }
 }

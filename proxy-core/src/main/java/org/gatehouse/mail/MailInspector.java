@@ -13,13 +13,12 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.rules.TlsMode;
 import org.gatehouse.session.LoggedIn;
+import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.session.Session;
 import org.gatehouse.tls.HandshakeOutcome;
 import org.slf4j.Logger;
@@ -68,17 +67,15 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /** The session's SASL exchange. */
     protected final SaslExchange sasl;
+    /** The session's logins as account protection counts them. */
+    protected final LoginAttempts attempts;
 
     private ByteBuf in;
     private ByteBuf out;
     private boolean loggedInTold;
     /** Bytes went to the backend since the last read-complete, which is what flushes them. */
     private boolean forwardedUnflushed;
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
-
-    /** A reply (or act) of the gateway's own, waiting for the replies to earlier commands. */
-    private record Local(Runnable action) {
-    }
+    private final ReplyQueue queue = new ReplyQueue();
 
     /**
      * @param startTls makes the TLS handler for a STARTTLS upgrade; null when the rule does not offer STARTTLS
@@ -87,7 +84,8 @@ public abstract class MailInspector extends ChannelDuplexHandler {
         this.session = requireNonNull(session, "session");
         this.guard = requireNonNull(guard, "guard");
         this.startTls = startTls;
-        this.sasl = new SaslExchange(session, guard, () -> tlsActive);
+        this.attempts = new LoginAttempts(session, guard);
+        this.sasl = new SaslExchange(session, guard, () -> tlsActive, attempts);
         this.tlsActive = session.rule().tls().mode() == TlsMode.IMPLICIT;
     }
 
@@ -277,51 +275,34 @@ public abstract class MailInspector extends ChannelDuplexHandler {
 
     /** Notes that the backend owes a reply to a command just forwarded. */
     protected final void expect(Object command) {
-        queue.add(command);
+        queue.expect(command);
     }
 
     /** The oldest command still waiting for its backend reply, or null. */
     protected final Object head() {
-        for (Object o : queue) {
-            if (!(o instanceof Local)) {
-                return o;
-            }
-        }
-        return null;
+        return queue.head();
     }
 
     /** The waiting commands, oldest first, for protocols (IMAP) whose replies name their command. */
     protected final Iterable<Object> waiting() {
-        return () -> queue.stream().filter(o -> !(o instanceof Local)).iterator();
+        return queue.waiting();
     }
 
     /** The backend has answered {@code command} completely. */
     protected final void answered(ChannelHandlerContext ctx, Object command) {
-        for (Iterator<Object> it = queue.iterator(); it.hasNext();) {
-            if (it.next() == command) {
-                it.remove();
-                break;
-            }
-        }
-        runReadyLocals(ctx);
+        queue.remove(command);
+        queue.runReady(() -> failed);
         finishIfDrained(ctx);
     }
 
     /** Answers the client from the gateway, after the replies to the commands it sent before. */
     protected final void reply(ChannelHandlerContext ctx, String text) {
-        later(ctx, () -> ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), text)));
+        later(() -> ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), text)));
     }
 
-    private void later(ChannelHandlerContext ctx, Runnable action) {
-        queue.add(new Local(action));
-        runReadyLocals(ctx);
-    }
-
-    private void runReadyLocals(ChannelHandlerContext ctx) {
-        while (!failed && queue.peek() instanceof Local local) {
-            queue.poll();
-            local.action().run();
-        }
+    private void later(Runnable action) {
+        queue.later(action);
+        queue.runReady(() -> failed);
     }
 
     // ---- SASL (AUTH, AUTHENTICATE) ---------------------------------------------------------------------------------
@@ -384,7 +365,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
             return;
         }
         upgrading = true;
-        later(ctx, () -> {
+        later(() -> {
             ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), okReply));
             session.tlsStarting();
             HandshakeOutcome.addBefore(ctx.pipeline(), ctx.name(), startTls.get(), session);
@@ -447,6 +428,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     protected final void loggedIn(ChannelHandlerContext ctx) {
         if (!loggedInTold) {
             loggedInTold = true;
+            guard.loggedIn(session, tlsActive);
             ctx.fireUserEventTriggered(LoggedIn.INSTANCE);
         }
     }
@@ -461,6 +443,23 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     }
 
     // ---- errors -----------------------------------------------------------------------------------------------------
+
+    /**
+     * Account protection refused the login in {@code raw} (its address or user is blocked): not a byte of it reaches
+     * the backend; the client gets the protocol's temporary error and the connection closes.
+     */
+    protected final void refuseLogin(ChannelHandlerContext ctx, ByteBuf raw) {
+        raw.release();
+        if (failed) {
+            return;
+        }
+        failed = true;
+        session.outcome(Session.Outcome.LIMITED, "account-protection");
+        releaseBuffers();
+        queue.clear();
+        ctx.writeAndFlush(ProtocolReplies.encode(ctx.alloc(), ProtocolReplies.throttled(session.rule().protocol())
+                .orElseThrow())).addListener(ChannelFutureListener.CLOSE);
+    }
 
     /** The client broke the protocol: it gets the protocol's error, then the connection closes. */
     protected final void violation(ChannelHandlerContext ctx, String kind, String what) {
@@ -485,6 +484,7 @@ public abstract class MailInspector extends ChannelDuplexHandler {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseBuffers();
+        attempts.discard();
     }
 
     private void releaseBuffers() {

@@ -70,7 +70,10 @@ public final class Pop3Inspector extends MailInspector {
                 return;
             }
             if (sasl.underWay()) {
-                sasl.response(CommandLines.text(raw));
+                if (!sasl.response(CommandLines.text(raw))) {
+                    refuseLogin(ctx, raw);
+                    return;
+                }
                 forward(ctx, raw);
             } else {
                 command(ctx, in, raw);
@@ -102,6 +105,12 @@ public final class Pop3Inspector extends MailInspector {
             ambiguousLogin(ctx, raw, method, refusal(), "-ERR Unknown command\r\n");
             return;
         }
+        if (guard.transaction(session, tlsActive, command.keyword()) == Verdict.REFUSE) {
+            raw.release();
+            session.meters().commandRefused("tls-required");
+            reply(ctx, "-ERR TLS required: send STLS first\r\n");
+            return;
+        }
         switch (command.keyword()) {
             case "STLS" -> {
                 raw.release();
@@ -109,7 +118,7 @@ public final class Pop3Inspector extends MailInspector {
             }
             case "CAPA" -> forward(ctx, raw, Kind.CAPA);
             case "USER" -> user(ctx, raw, arg);
-            case "PASS" -> pass(ctx, raw);
+            case "PASS" -> pass(ctx, raw, command.words().size() > 1 ? line.strip().substring(4).strip() : "");
             case "APOP" -> login(ctx, raw, guard.judge(tlsActive, false), "APOP", arg);
             case "AUTH" -> {
                 if (arg.isEmpty()) {
@@ -161,7 +170,7 @@ public final class Pop3Inspector extends MailInspector {
         }
     }
 
-    private void pass(ChannelHandlerContext ctx, ByteBuf raw) {
+    private void pass(ChannelHandlerContext ctx, ByteBuf raw, String password) {
         Verdict verdict = guard.judge(tlsActive, true);
         if (verdict == Verdict.REFUSE) {
             raw.release();
@@ -173,6 +182,11 @@ public final class Pop3Inspector extends MailInspector {
             return;
         }
         guard.record(session, verdict, "USER/PASS", user);
+        if (!attempts.begin(user, "USER/PASS")) {
+            refuseLogin(ctx, raw);
+            return;
+        }
+        attempts.password(password);
         forward(ctx, raw, Kind.LOGIN);
     }
 
@@ -181,6 +195,8 @@ public final class Pop3Inspector extends MailInspector {
         if (verdict == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
+        } else if (!attempts.begin(name, method)) {
+            refuseLogin(ctx, raw);
         } else {
             forward(ctx, raw, Kind.LOGIN);
         }
@@ -190,6 +206,10 @@ public final class Pop3Inspector extends MailInspector {
         if (sasl.start("AUTH", mechanism, initialResponse) == Verdict.REFUSE) {
             raw.release();
             reply(ctx, refusal());
+            return;
+        }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
             return;
         }
         sasl.forwarded();
@@ -250,6 +270,7 @@ public final class Pop3Inspector extends MailInspector {
         String line = CommandLines.text(raw);
         if (command.inBlock) {
             if (line.equals(".")) {
+                guard.capabilitiesShown(tlsActive, command.kind == Kind.CAPA ? "CAPA" : null);
                 if (command.kind == Kind.CAPA && offersStarttls()) {
                     emit(ctx, "STLS\r\n");
                 }
@@ -279,6 +300,7 @@ public final class Pop3Inspector extends MailInspector {
                 answered(ctx, command);
             }
             case LOGIN -> {
+                attempts.settle(ctx, LoginReplies.pop3(line));
                 emit(ctx, raw);
                 answered(ctx, command);
                 if (ok) {
@@ -286,6 +308,9 @@ public final class Pop3Inspector extends MailInspector {
                 }
             }
             case SASL -> {
+                if (ok || !line.startsWith("+")) {
+                    attempts.settle(ctx, LoginReplies.pop3(line));
+                }
                 emit(ctx, raw);
                 if (!ok && line.startsWith("+")) {
                     saslChallenge(ctx);

@@ -17,6 +17,7 @@ final class SaslExchange {
     private final Session session;
     private final LoginGuard guard;
     private final BooleanSupplier tlsActive;
+    private final LoginAttempts attempts;
 
     /** The SASL command of the exchange under way or last refused (AUTH, AUTHENTICATE, X-EXPS). */
     private String command = "";
@@ -28,11 +29,18 @@ final class SaslExchange {
     private boolean underWay;
     /** The server's last word in the exchange was a challenge, not yet answered. */
     private boolean clientsTurn;
+    /** The mechanism of the exchange under way, for account protection. */
+    private String mechanism = "";
+    /** Responses the client sent in the exchange under way. */
+    private int responses;
+    /** Account protection let the exchange start (it is asked again when the first response names the user). */
+    private boolean admitted = true;
 
-    SaslExchange(Session session, LoginGuard guard, BooleanSupplier tlsActive) {
+    SaslExchange(Session session, LoginGuard guard, BooleanSupplier tlsActive, LoginAttempts attempts) {
         this.session = session;
         this.guard = guard;
         this.tlsActive = tlsActive;
+        this.attempts = attempts;
     }
 
     /**
@@ -59,7 +67,30 @@ final class SaslExchange {
         } else {
             auditAtFirstResponse = mechanism;
         }
+        this.mechanism = mechanism;
+        responses = initial == null ? 0 : 1;
+        admitted = verdict == LoginGuard.Verdict.REFUSE || userComesNext || attempt(initial);
         return verdict;
+    }
+
+    /**
+     * Whether account protection lets the exchange just started go on. False: the caller answers with
+     * {@link MailInspector#refuseLogin}, and nothing of the exchange is forwarded.
+     */
+    boolean admitted() {
+        return admitted;
+    }
+
+    /** Begins account protection's attempt once the user is known: in the initial or the first response. */
+    private boolean attempt(String firstResponse) {
+        String user = firstResponse == null ? "" : Sasl.userIn(mechanism, firstResponse);
+        if (!attempts.begin(user, Sasl.method(command, mechanism))) {
+            return false;
+        }
+        if (firstResponse != null && mechanism.equals("PLAIN")) {
+            attempts.password(Sasl.plainPassword(firstResponse));
+        }
+        return true;
     }
 
     /** An exchange was forwarded: client lines are its responses, each one only after the server's challenge. */
@@ -86,15 +117,27 @@ final class SaslExchange {
         clientsTurn = true;
     }
 
-    /** A client line of a forwarded exchange: the first one of an audited exchange names the user. */
-    void response(String line) {
+    /**
+     * A client line of a forwarded exchange: the first one of an audited exchange names the user. False when account
+     * protection refuses the login it names: then it is not forwarded ({@link MailInspector#refuseLogin}).
+     */
+    boolean response(String line) {
         clientsTurn = false;
+        responses++;
+        boolean plainOrLogin = mechanism.equals("PLAIN") || mechanism.equals("LOGIN");
+        if (responses == 1 && plainOrLogin && !attempt(line.strip())) {
+            return false;
+        }
+        if (responses == 2 && mechanism.equals("LOGIN")) {
+            attempts.password(Sasl.decoded(line.strip()));
+        }
         if (auditAtFirstResponse != null) {
             String mechanism = auditAtFirstResponse;
             auditAtFirstResponse = null;
             guard.record(session, LoginGuard.Verdict.AUDIT, Sasl.method(command, mechanism),
                     Sasl.userIn(mechanism, line));
         }
+        return true;
     }
 
     /** The forwarded exchange is over: client lines are commands again. */

@@ -125,7 +125,10 @@ public final class SmtpInspector extends MailInspector {
                         return;
                     }
                     if (sasl.underWay()) {
-                        sasl.response(CommandLines.text(raw));
+                        if (!sasl.response(CommandLines.text(raw))) {
+                            refuseLogin(ctx, raw);
+                            return;
+                        }
                         forward(ctx, raw);
                     } else {
                         command(ctx, in, raw);
@@ -175,9 +178,17 @@ public final class SmtpInspector extends MailInspector {
             reply(ctx, "500 5.5.2 Line too long (the limit before login is " + MAX_LINE_BEFORE_LOGIN + " octets)\r\n");
             return;
         }
+        if (guard.transaction(session, tlsActive, command.verb()) == Verdict.REFUSE) {
+            raw.release();
+            session.meters().commandRefused("tls-required");
+            reply(ctx, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+            return;
+        }
         switch (command.verb()) {
-            case "EHLO" -> forward(ctx, raw, Kind.EHLO, 0);
-            case "HELO" -> forward(ctx, raw, Kind.HELO, 0);
+            case "EHLO", "HELO" -> {
+                guard.hello(command.argument(0));
+                forward(ctx, raw, command.verb().equals("EHLO") ? Kind.EHLO : Kind.HELO, 0);
+            }
             case "STARTTLS" -> {
                 raw.release();
                 if (offersStarttls()) {
@@ -256,6 +267,10 @@ public final class SmtpInspector extends MailInspector {
             reply(ctx, refusal());
             return;
         }
+        if (!sasl.admitted()) {
+            refuseLogin(ctx, raw);
+            return;
+        }
         sasl.forwarded();
         forward(ctx, raw, Kind.AUTH, 0);
     }
@@ -312,6 +327,9 @@ public final class SmtpInspector extends MailInspector {
                     violation(ctx, "backend-ehlo-too-long", "the server's EHLO reply is too long");
                 }
                 continue;
+            }
+            if (last && command.kind == Kind.AUTH && !line.startsWith("334")) {
+                attempts.settle(ctx, LoginReplies.smtp(line));
             }
             emit(ctx, raw);
             if (last) {
@@ -390,6 +408,7 @@ public final class SmtpInspector extends MailInspector {
             return join(code, lines.stream().map(l -> l.length() > 4 ? l.substring(4) : "").toList());
         }
         pipelining = xexch50 = false;
+        guard.capabilitiesShown(tlsActive, "EHLO");
         List<String> texts = new ArrayList<>();
         texts.add(first.length() > 4 ? first.substring(4) : "");
         for (String line : lines.subList(1, lines.size())) {

@@ -21,6 +21,7 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,6 +46,7 @@ public final class GatewayMetrics {
     private final MeterRegistry registry;
     private final PrometheusMeterRegistry prometheus;
     private final Map<String, RuleMeters> byRule = new ConcurrentHashMap<>();
+    private final RecentRefusals refusals = new RecentRefusals();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -123,8 +125,13 @@ public final class GatewayMetrics {
     }
 
     /** The meters of one rule, created on first use. */
+    /** The last connections refused or ended early, for the status page. */
+    public RecentRefusals recentRefusals() {
+        return refusals;
+    }
+
     public RuleMeters rule(String rule) {
-        return byRule.computeIfAbsent(rule, r -> new RuleMeters(registry, r));
+        return byRule.computeIfAbsent(rule, r -> new RuleMeters(registry, r, refusals));
     }
 
     /** A counter per value of one label beside {@code rule}, registered on first use; the values are fixed words. */
@@ -161,6 +168,7 @@ public final class GatewayMetrics {
         private final LabelledCounter rejected;
         private final LabelledCounter backendFailures;
         private final LabelledCounter plaintextLogins;
+        private final Map<String, Counter> withoutTls = new ConcurrentHashMap<>();
         private final LabelledCounter violations;
         private final LabelledCounter refusedCommands;
         private final LabelledCounter bareLineEndings;
@@ -176,10 +184,12 @@ public final class GatewayMetrics {
         private final LabelledCounter exhausted;
         private final LabelledCounter greetingTimeouts;
         private final LabelledCounter clientIdentity;
+        private final RecentRefusals refusals;
 
-        RuleMeters(MeterRegistry registry, String rule) {
+        RuleMeters(MeterRegistry registry, String rule, RecentRefusals refusals) {
             this.registry = registry;
             this.rule = rule;
+            this.refusals = refusals;
             this.handshakes = new LabelledCounter(registry, "gatehouse.tls.handshakes",
                     "Completed TLS handshakes, by protocol version", rule, "version");
             this.handshakeFailures = new LabelledCounter(registry, "gatehouse.tls.handshake.failures",
@@ -294,6 +304,11 @@ public final class GatewayMetrics {
             return rule;
         }
 
+        /** A connection refused or ended early ({@code outcome} other than closed), for the status page's list. */
+        public void refusedRecently(String client, String outcome, String reason) {
+            refusals.add(new RecentRefusals.Refusal(Instant.now(), rule, client, outcome, reason));
+        }
+
         public void sessionEnded(long nanos) {
             sessionDuration.record(nanos, TimeUnit.NANOSECONDS);
         }
@@ -314,6 +329,17 @@ public final class GatewayMetrics {
         /** A login that would send a password in clear text; {@code action} is refused or audited. */
         public void plaintextLogin(String action) {
             plaintextLogins.increment(action);
+        }
+
+        /**
+         * A session without TLS that the report records: {@code what} is {@code left} (looked at the capabilities and
+         * left without STARTTLS) or {@code transaction} (an SMTP mail transaction, or under secureChannel: required
+         * any login), {@code action} audited or refused.
+         */
+        public void withoutTls(String what, String action) {
+            withoutTls.computeIfAbsent(what + ' ' + action, k -> Counter.builder("gatehouse.sessions.without.tls")
+                    .description("Sessions without TLS recorded in the report: clients that left, transactions")
+                    .tags("rule", rule, "what", what, "action", action).register(registry)).increment();
         }
 
         public void starttls() {

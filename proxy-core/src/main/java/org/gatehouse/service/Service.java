@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,11 +14,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.gatehouse.acme.AcmeRenewals;
 import org.gatehouse.admin.AdminServer;
+import org.gatehouse.admin.StatusPage;
 import org.gatehouse.frontend.RulesSnapshot;
 import org.gatehouse.gateway.Gateway;
 import org.gatehouse.gateway.GatewayException;
 import org.gatehouse.gateway.Reloader;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,22 +70,7 @@ public final class Service implements AutoCloseable {
                     metrics.registry()).orElse(null);
             var listen = initial.rules().service().admin();
             if (listen.isPresent()) {
-                AdminServer.Endpoints endpoints = new AdminServer.Endpoints() {
-                    @Override
-                    public Optional<GatewayMetrics.Scrape> scrape(String accept) {
-                        return metrics.scrape(accept);
-                    }
-
-                    @Override
-                    public Optional<String> notReady() {
-                        return gateway.notReady();
-                    }
-
-                    @Override
-                    public CompletableFuture<Reloader.Outcome> reload() {
-                        return reloader.request("admin");
-                    }
-                };
+                AdminServer.Endpoints endpoints = endpoints(gateway, reloader, metrics);
                 admin = AdminServer.start(listen.get(), transport, endpoints, false, AdminServer.Limits.DEFAULT,
                         metrics.registry());
                 var readOnly = initial.rules().service().readOnlyAdmin();
@@ -105,6 +93,37 @@ public final class Service implements AutoCloseable {
             throw new GatewayException(initial.rules().source() + ": " + e.getMessage(), e);
         }
         return new Service(gateway, reloader, admin, readOnlyAdmin, acme);
+    }
+
+    /** What the admin endpoint serves, from the running gateway, its reloader and its metrics. */
+    private static AdminServer.Endpoints endpoints(Gateway gateway, Reloader reloader, GatewayMetrics metrics) {
+        return new AdminServer.Endpoints() {
+            @Override
+            public Optional<GatewayMetrics.Scrape> scrape(String accept) {
+                return metrics.scrape(accept);
+            }
+
+            @Override
+            public Optional<String> notReady() {
+                return gateway.notReady();
+            }
+
+            @Override
+            public CompletableFuture<Reloader.Outcome> reload() {
+                return reloader.request("admin");
+            }
+
+            @Override
+            public AccountGuard accounts() {
+                return gateway.accounts();
+            }
+
+            @Override
+            public Optional<String> statusPage() {
+                return Optional.of(StatusPage.render(gateway, metrics.registry(), metrics.recentRefusals(),
+                        Instant.now()));
+            }
+        };
     }
 
     /** A new ACME certificate is in the state folder: the reload serves it to new handshakes. */

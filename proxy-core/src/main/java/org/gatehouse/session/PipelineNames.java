@@ -52,6 +52,8 @@ public final class PipelineNames {
     public static final String TLS = "tls";
     public static final String HANDSHAKE = "handshake";
     public static final String INSPECT = "mail-inspect";
+    /** Before mail-inspect once a failed login's reply is held (account protection's tarpit). */
+    public static final String TARPIT = "tarpit";
     public static final String PRE_LOGIN = "pre-login";
     public static final String BACKEND_CONNECT = "backend-connect";
     public static final String RELAY = "relay";

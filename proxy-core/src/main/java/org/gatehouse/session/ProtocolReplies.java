@@ -96,6 +96,20 @@ public final class ProtocolReplies {
         };
     }
 
+    /**
+     * For a client whose address account protection blocked (before TLS), or whose login it refused: too many failed
+     * logins. Temporary, so that a real client tries again later instead of asking for a new password.
+     */
+    public static Optional<String> throttled(Protocol protocol) {
+        return switch (protocol) {
+            case POP3 -> Optional.of("-ERR [SYS/TEMP] Too many failed logins, try again later\r\n");
+            case IMAP -> Optional.of("* BYE [UNAVAILABLE] Too many failed logins, try again later\r\n");
+            // RFC 3463 4.7.0, as servers answer when a client is throttled; 421 since the connection closes.
+            case SMTP -> Optional.of("421 4.7.0 Too many failed logins, try again later, closing connection\r\n");
+            case TCP -> Optional.empty();
+        };
+    }
+
     public static ByteBuf encode(ByteBufAllocator alloc, String line) {
         return ByteBufUtil.writeAscii(alloc, line);
     }

@@ -138,6 +138,11 @@ public final class Session {
         this.sni = LogText.clean(sni);
     }
 
+    /** Whether the connection is encrypted: a TLS handshake completed (implicit, or after STARTTLS). */
+    public boolean encrypted() {
+        return !tlsProtocol.isEmpty();
+    }
+
     String tlsProtocol() {
         return tlsProtocol;
     }
@@ -181,6 +186,14 @@ public final class Session {
         this.clientName = name;
     }
 
+    /**
+     * The client's verified reverse-DNS name (its PTR name whose forward records point back), or empty when none is
+     * known: the access gate asks DNS only for a rule whose access lists name domains.
+     */
+    public String verifiedName() {
+        return clientName == null ? "" : clientName.verifiedNames().stream().findFirst().orElse("");
+    }
+
     /** The reverse-DNS answer, if the access gate asked for one. */
     public Optional<ClientName> clientName() {
         return Optional.ofNullable(clientName);
@@ -222,6 +235,9 @@ public final class Session {
         long nanos = System.nanoTime() - startNanos;
         meters.relayed(bytesFromClient, bytesToClient);
         meters.sessionEnded(nanos);
+        if (outcome != Outcome.CLOSED && outcome != Outcome.IDLE) {
+            meters.refusedRecently(NetUtil.toAddressString(client.getAddress()), outcome.label(), reason);
+        }
         if (AccessLog.enabled()) {
             accessLog.write(accessLine(nanos / 1_000_000));
         }

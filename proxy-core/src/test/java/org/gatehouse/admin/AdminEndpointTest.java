@@ -147,7 +147,8 @@ class AdminEndpointTest {
         HttpResponse<String> refused = post("/-/reload");
         assertThat(refused.statusCode()).isEqualTo(422);
         assertThat(refused.body()).startsWith("reload refused, still serving the rules loaded before: 2 problem(s) in ")
-                .contains("rules.yaml:8:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp)");
+                .contains(
+                        "rules.yaml:8:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp; did you mean pop3?)");
 
         try (LineClient c = new LineClient(gateway.tls("pop3s"))) {
             assertThat(c.readLine()).startsWith("+OK");

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.LineClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,7 +64,7 @@ class AdminFloodProcessTest {
                 MainProcess.commandFromJars(dir, List.of("-Xmx192m", "-XX:MaxDirectMemorySize=16m"),
                         "run", "--rules", rules.toString()))
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        Eventually.until("the gateway has started", () -> output().contains("started: SIGHUP reloads"));
+        MainProcess.awaitStarted(process, this::output);
     }
 
     @AfterEach

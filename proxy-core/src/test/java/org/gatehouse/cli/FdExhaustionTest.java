@@ -64,7 +64,7 @@ class FdExhaustionTest {
                 "gatehouse"));
         command.addAll(MainProcess.commandFromJars(dir, List.of(), "run", "--rules", rules.toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        Eventually.until("the gateway has started", () -> output().contains("started: SIGHUP reloads"));
+        MainProcess.awaitStarted(process, this::output);
     }
 
     @AfterEach

@@ -79,7 +79,7 @@ class LogLinesProcessTest {
         command.addAll(1, List.of("-Dlogback.configurationFile=" + config, "-Dgatehouse.log.dir=" + dir));
         output = dir.resolve("output.txt");
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        Eventually.until("the gateway has started", () -> read(output).contains("started: SIGHUP reloads"));
+        MainProcess.awaitStarted(process, () -> read(output));
         try (LineClient c = new LineClient(new Socket("127.0.0.1", port))) {
             c.readLine();
             c.command("USER demo");

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
@@ -13,7 +14,30 @@ import java.util.stream.Stream;
 /** The command line that runs {@code gatehouse} in a child JVM with the tests' classpath. */
 public final class MainProcess {
 
+    /**
+     * How long a child gateway may take to print that it started: a JVM loading the whole class path on a shared,
+     * loaded 2-core machine took over 10 s in CI. A bound for liveness, not a timing assertion: the wait ends at the
+     * line, or at once if the process exits first.
+     */
+    static final long START_LIMIT_MILLIS = 90_000;
+
     private MainProcess() {
+    }
+
+    /** Waits for the gateway in {@code process} to log "started:"; fails early, with its output, if it exits. */
+    public static void awaitStarted(Process process, Callable<String> output) throws Exception {
+        long deadline = System.nanoTime() + START_LIMIT_MILLIS * 1_000_000;
+        while (!output.call().contains("started: SIGHUP reloads")) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the gateway exited (" + process.exitValue() + ") before it started:\n"
+                        + output.call());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the gateway has not started after " + START_LIMIT_MILLIS / 1000 + " s:\n"
+                        + output.call());
+            }
+            Thread.sleep(20);
+        }
     }
 
     public static List<String> command(String... args) {

@@ -71,7 +71,7 @@ class ReloadBoundsProcessTest {
         output = dir.resolve("output.txt");
         process = new ProcessBuilder(MainProcess.commandFromJars(dir, List.of("-Xmx96m", "-XX:+ExitOnOutOfMemoryError"),
                 "run", "--rules", rules.toString())).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        Eventually.until("the gateway has started", () -> output().contains("started: SIGHUP reloads"));
+        MainProcess.awaitStarted(process, this::output);
     }
 
     @AfterEach

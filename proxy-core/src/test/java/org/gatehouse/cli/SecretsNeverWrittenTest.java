@@ -73,11 +73,18 @@ class SecretsNeverWrittenTest {
         ((Logger) LoggerFactory.getLogger("org.gatehouse")).setLevel(Level.DEBUG);
         ((Logger) LoggerFactory.getLogger("gatehouse")).setLevel(Level.DEBUG);
         backend = DemoMailServer.start(Transport.detect());
-        StringBuilder yaml = new StringBuilder(TestGateway.CERTIFICATES).append("rules:\n");
+        // Account protection counts every forwarded login (report mode: nothing is refused, every line is logged); one
+        // rule enforces, so that a block, the state file and the block list hold something to search.
+        StringBuilder yaml = new StringBuilder(TestGateway.CERTIFICATES).append(
+                "protection: { mode: report, tarpit: { initialDelay: 1ms, maxDelay: 1ms } }\n").append("rules:\n");
         for (Protocol p : List.of(Protocol.POP3, Protocol.IMAP, Protocol.SMTP)) {
             String at = backend.address(p).getAddress().getHostAddress() + ":" + backend.address(p).getPort();
             yaml.append(rule(p, "refuse", "starttls", "secure-only", at)).append(rule(p, "audit", "none", "audit", at));
         }
+        String pop3At = backend.address(Protocol.POP3).getAddress().getHostAddress() + ":"
+                + backend.address(Protocol.POP3).getPort();
+        yaml.append(rule(Protocol.POP3, "enforce", "none", "audit", pop3At)).append(
+                "    protection: { mode: enforce, addressFailures: 2 }\n");
         gateway = TestGateway.start(dir, yaml.toString());
         LogCapture.clear();
 
@@ -91,6 +98,13 @@ class SecretsNeverWrittenTest {
             }
         }
         assertThat(sent).as("forms sent").isGreaterThan(60);
+        for (int i = 0; i < 3; i++) {
+            converse("pop3-enforce",
+                    ("USER user" + i + "\r\nPASS " + MARKER + i + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        }
+        String blocks = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gateway.adminUrl()
+                + "/blocks")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(blocks).contains("address\t127.0.0.1\tpop3-enforce");
         Eventually.until("every connection ended", () -> gateway.registry().find("gatehouse.connections.active")
                 .gauges().stream().mapToDouble(g -> g.value()).sum() == 0);
         assertThat(gateway.gateway().plaintextLogins().entries()).as("the report saw the attempts").isNotEmpty();
@@ -100,14 +114,21 @@ class SecretsNeverWrittenTest {
         gateway.close(); // saves the report
         gateway = null;
         String report = Files.readString(dir.resolve("state").resolve(PlaintextLogins.FILE_NAME));
+        String state = Files.readString(dir.resolve("state").resolve("account-protection.tsv"));
+        assertThat(state).contains("127.0.0.1");
+        StringWriter blocksOut = new StringWriter();
+        CommandLineRun.run(blocksOut, "blocks", "--rules", dir.resolve("rules.yaml").toString());
+        assertThat(blocksOut.toString()).contains("127.0.0.1");
         StringWriter cliOut = new StringWriter();
         CommandLineRun.run(cliOut, "plaintext-logins", "--rules", dir.resolve("rules.yaml").toString());
         String logs = String.join("\n", LogCapture.lines());
 
         assertThat(logs).contains("event=plaintext-login"); // the search below looks at real output
         assertThat(cliOut.toString()).contains("refused").contains("audited");
+        assertThat(logs).contains("event=login result=bad-credentials").contains("event=block kind=address");
         for (var output : List.of(List.of("log", logs), List.of("report", report), List.of("cli", cliOut.toString()),
-                List.of("metrics", metrics))) {
+                List.of("metrics", metrics), List.of("blocks", blocks), List.of("state", state),
+                List.of("blocks cli", blocksOut.toString()))) {
             assertNoSecret(output.get(0), output.get(1));
         }
     }

@@ -60,13 +60,7 @@ class SignalsTest {
         output = dir.resolve("output.txt");
         process = new ProcessBuilder(MainProcess.command("run", "--rules", rules.toString()))
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        Eventually.until("the gateway has started", () -> {
-            try {
-                return Files.exists(output) && output().contains("started: SIGHUP reloads");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        MainProcess.awaitStarted(process, () -> Files.exists(output) ? output() : "");
     }
 
     @AfterEach

@@ -221,7 +221,8 @@ class DeployFilesTest {
                                       partners: { domains: [partner.example] }
                                     rules:
                                       - { name: pop3s, listen: ["127.0.0.1:0"], protocol: pop3, certificate: test, backend: ["%s"] }
-                                      - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"] }
+                                      - { name: audit, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, login: audit, backend: ["%s"],
+                                          protection: { addressFailures: 2, tarpit: { initialDelay: 10ms, maxDelay: 20ms } } }
                                       - { name: dead, listen: ["127.0.0.1:0"], protocol: pop3, tls: none, backend: ["%s"] }
                                       - { name: acme, listen: ["127.0.0.1:0"], protocol: pop3, certificate: public, backend: ["%s"] }
                                       - name: partners
@@ -262,11 +263,21 @@ class DeployFilesTest {
         try (LineClient c = new LineClient(gateway.plain("partners"))) {
             assertThat(c.readLine()).isEqualTo("-ERR Access denied");
         }
+        try (LineClient c = new LineClient(gateway.plain("audit"))) { // account protection: a tarpit, then a block
+            assertThat(c.readLine()).startsWith("+OK");
+            for (String guess : List.of("guess-1", "guess-2")) {
+                assertThat(c.command("USER " + DemoMailbox.USER)).startsWith("+OK");
+                assertThat(c.command("PASS " + guess)).startsWith("-ERR");
+            }
+        }
+        try (LineClient c = new LineClient(gateway.plain("audit"))) {
+            assertThat(c.readLine()).startsWith("-ERR [SYS/TEMP] Too many failed logins");
+        }
         Files.writeString(gateway.file(),
                 Files.readString(gateway.file()).replace("protocol: pop3,", "protocol: pop,"));
         gateway.service().reloader().request("test").get();
         Eventually.until("the sessions are counted",
                 () -> gateway.counter("gatehouse.logins.plaintext", "rule", "audit",
-                        "action", "audited") == 1);
+                        "action", "audited") == 3);
     }
 }

@@ -18,12 +18,14 @@ import javax.net.ssl.SSLEngine;
 import org.gatehouse.login.LoginGuard;
 import org.gatehouse.login.PlaintextLogins;
 import org.gatehouse.metrics.GatewayMetrics;
+import org.gatehouse.protection.AccountGuard;
 import org.gatehouse.rules.Access;
 import org.gatehouse.rules.Backend;
 import org.gatehouse.rules.HostPort;
 import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.LoginPolicy;
 import org.gatehouse.rules.LoginSettings;
+import org.gatehouse.rules.ProtectionSettings;
 import org.gatehouse.rules.Protocol;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.SmtpSettings;
@@ -44,13 +46,18 @@ final class Inspected {
     final Session session;
 
     private Inspected(Protocol protocol, TlsMode mode, LoginSettings login, SmtpSettings smtp) {
+        this(protocol, mode, login, smtp, null, ProtectionSettings.off());
+    }
+
+    private Inspected(Protocol protocol, TlsMode mode, LoginSettings login, SmtpSettings smtp, AccountGuard accounts,
+            ProtectionSettings protection) {
         Rule rule = new Rule("r1", true, List.of(new HostPort("127.0.0.1", 0)), protocol,
                 TlsSettings.of(mode, mode == TlsMode.NONE ? List.of() : List.of("test")), login,
                 smtp, Backend.of(List.of(new HostPort("127.0.0.1", 1))), Access.any(), Limits.defaults(),
                 Optional.empty(),
                 SourcePosition.unknown("test"));
         session = new Session(rule, new InetSocketAddress("127.0.0.9", 40000), new GatewayMetrics(registry).rule("r1"));
-        LoginGuard guard = new LoginGuard(login, report);
+        LoginGuard guard = new LoginGuard(login, report, accounts, protection);
         Supplier<ChannelHandler> startTls = mode == TlsMode.STARTTLS ? Inspected::serverSslHandler : null;
         MailInspector inspector = switch (protocol) {
             case POP3 -> new Pop3Inspector(session, guard, startTls);
@@ -59,6 +66,12 @@ final class Inspected {
             case TCP -> throw new IllegalArgumentException();
         };
         channel = new EmbeddedChannel(inspector);
+    }
+
+    /** An implicit-TLS session whose logins account protection counts with {@code accounts}. */
+    static Inspected protectedBy(Protocol protocol, AccountGuard accounts, ProtectionSettings protection) {
+        return new Inspected(protocol, TlsMode.IMPLICIT, LoginSettings.secureOnly(), SmtpSettings.defaults(),
+                accounts, protection);
     }
 
     static Inspected of(Protocol protocol, TlsMode mode, LoginPolicy policy) {

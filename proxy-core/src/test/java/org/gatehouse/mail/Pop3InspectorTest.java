@@ -129,6 +129,19 @@ class Pop3InspectorTest {
     }
 
     @Test
+    void aChallengeResponseLoginWithoutTlsIsRecordedAsMailAccessOnceTheServerAcceptsIt() {
+        start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
+        pop3.client("APOP alice c4c9334bac560ecc979e58001b3e22fb\r\n");
+        assertThat(pop3.report.entries()).as("not before the server said yes").isEmpty();
+        pop3.backend("+OK maildrop locked\r\n");
+        assertThat(pop3.toClient()).isEqualTo("+OK maildrop locked\r\n");
+        assertThat(pop3.report.entries()).singleElement().satisfies(e -> {
+            assertThat(e.action()).isEqualTo("audited");
+            assertThat(e.method()).isEqualTo("mail access after login");
+        });
+    }
+
+    @Test
     void challengeResponseLoginsPassBeforeTlsUnlessTurnedOff() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
         pop3.client("APOP alice c4c9334bac560ecc979e58001b3e22fb\r\nAUTH CRAM-MD5\r\n");

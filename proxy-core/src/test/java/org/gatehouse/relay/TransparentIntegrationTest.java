@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.cli.MainProcess;
-import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.ExternalTool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -156,13 +155,7 @@ class TransparentIntegrationTest {
         command.addAll(MainProcess.command("run", "--rules", rules.toString()));
         Process gateway = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         processes.add(gateway);
-        Eventually.until("the gateway has started", () -> {
-            try {
-                return Files.readString(output).contains("started: SIGHUP reloads");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        MainProcess.awaitStarted(gateway, () -> Files.exists(output) ? Files.readString(output) : "");
 
         assertThat(clientGreeting(10110)).as("transparent: the client's address").isEqualTo("+OK peer=" + CLIENT_IP);
         assertThat(clientGreeting(10111)).as("without: the gateway's").isEqualTo("+OK peer=" + GATEWAY_BACK);

@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param dns          how client names are looked up for domain entries
  * @param rules        in file order, enabled or not
  * @param warnings     things worth telling the operator that do not stop the file from being used
+ * @param protection   account protection: each rule's settings and the store
  */
 public record PublishingRules(
         Path source,
@@ -31,7 +32,8 @@ public record PublishingRules(
         Map<String, ClientSet> clientSets,
         DnsSettings dns,
         List<Rule> rules,
-        List<Problem> warnings) {
+        List<Problem> warnings,
+        AccountProtection protection) {
 
     public PublishingRules {
         requireNonNull(source, "source");
@@ -42,6 +44,14 @@ public record PublishingRules(
         requireNonNull(dns, "dns");
         rules = List.copyOf(rules);
         warnings = List.copyOf(warnings);
+        requireNonNull(protection, "protection");
+    }
+
+    /** Rules with account protection's defaults. */
+    public PublishingRules(Path source, Path stateDir, ServiceSettings service,
+            Map<String, CertificateSource> certificates, Map<String, ClientSet> clientSets, DnsSettings dns,
+            List<Rule> rules, List<Problem> warnings) {
+        this(source, stateDir, service, certificates, clientSets, dns, rules, warnings, AccountProtection.defaults());
     }
 
     /** The rules that are bound, in file order. */
@@ -56,7 +66,8 @@ public record PublishingRules(
 
     /** The same rules with {@code backends} swapped per rule (the demo points mail rules at its own servers). */
     public PublishingRules withRules(List<Rule> replaced) {
-        return new PublishingRules(source, stateDir, service, certificates, clientSets, dns, replaced, warnings);
+        return new PublishingRules(source, stateDir, service, certificates, clientSets, dns, replaced, warnings,
+                protection);
     }
 
     public Optional<Rule> rule(String name) {

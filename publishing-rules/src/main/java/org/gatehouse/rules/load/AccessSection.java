@@ -73,7 +73,7 @@ final class AccessSection {
         return from;
     }
 
-    private ClientList clientList(YamlNode node, String path) {
+    ClientList clientList(YamlNode node, String path) {
         List<String> entries = new ArrayList<>();
         List<AddressSet> sets = new ArrayList<>();
         List<DomainSet> domains = new ArrayList<>();

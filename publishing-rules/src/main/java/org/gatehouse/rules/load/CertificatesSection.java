@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.HostPort;
-import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.Secret;
 import org.gatehouse.rules.load.NodeReader.Item;
 import org.gatehouse.rules.load.YamlNode.Entry;
@@ -174,7 +173,7 @@ final class CertificatesSection {
      * Certificate files must be readable when an enabled rule uses them. A certificate that only disabled rules use may
      * still be missing, as when the request is with the CA and the rule waits for it: that is a warning.
      */
-    void checkFiles(Map<String, CertificateSource> certificates, List<Rule> rules) {
+    void checkFiles(Map<String, CertificateSource> certificates, List<RuleOutline> rules) {
         Map<String, String> usedBy = firstEnabledUsers(rules);
         for (CertificateSource source : certificates.values()) {
             String path = child("certificates", source.name());
@@ -198,11 +197,11 @@ final class CertificatesSection {
     }
 
     /** For each certificate an enabled rule uses, the first such rule's name. */
-    private static Map<String, String> firstEnabledUsers(List<Rule> rules) {
+    private static Map<String, String> firstEnabledUsers(List<RuleOutline> rules) {
         Map<String, String> usedBy = new HashMap<>();
-        for (Rule r : rules) {
+        for (RuleOutline r : rules) {
             if (r.enabled()) {
-                for (String c : r.tls().certificates()) {
+                for (String c : r.certificates()) {
                     usedBy.putIfAbsent(c, r.name());
                 }
             }

@@ -21,10 +21,10 @@ final class CrossRuleChecks {
         this.in = ctx.in();
     }
 
-    void uniqueNames(List<Rule> rules) {
-        Map<String, Rule> seen = new HashMap<>();
-        for (Rule r : rules) {
-            Rule first = seen.putIfAbsent(r.name(), r);
+    void uniqueNames(List<RuleOutline> rules) {
+        Map<String, RuleOutline> seen = new HashMap<>();
+        for (RuleOutline r : rules) {
+            RuleOutline first = seen.putIfAbsent(r.name(), r);
             if (first != null) {
                 in.problem(r.position(), "rules." + r.name(),
                         "duplicate rule name \"" + r.name() + "\" (first used at line "
@@ -38,11 +38,11 @@ final class CrossRuleChecks {
      * with the same port: the operating system would refuse the second bind, and which rule serves a client would be
      * ambiguous. Port 0 (a free port chosen at bind time) never conflicts.
      */
-    void listenConflicts(List<Rule> rules) {
-        record Bound(Rule rule, HostPort address) {
+    void listenConflicts(List<RuleOutline> rules) {
+        record Bound(RuleOutline rule, HostPort address) {
         }
         List<Bound> bound = new ArrayList<>();
-        for (Rule r : rules) {
+        for (RuleOutline r : rules) {
             if (!r.enabled()) {
                 continue;
             }

@@ -3,6 +3,7 @@ package org.gatehouse.rules.load;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -89,7 +90,9 @@ final class LoadContext {
     /** {@code value} as read from the word {@code s}; a problem saying what was expected when it is empty. */
     <T> Optional<T> word(YamlNode.Scalar s, String path, Optional<T> value, String expected) {
         if (value.isEmpty()) {
-            in.problem(s.position(), path, '"' + s.text() + "\" (expected " + expected + ")");
+            List<String> words = Arrays.stream(expected.split("[ ,]+")).filter(w -> !w.equals("or")).toList();
+            String hint = Suggestions.closest(s.text(), words).map(w -> "; did you mean " + w + "?").orElse("");
+            in.problem(s.position(), path, '"' + s.text() + "\" (expected " + expected + hint + ")");
         }
         return value;
     }

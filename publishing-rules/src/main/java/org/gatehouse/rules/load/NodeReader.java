@@ -50,8 +50,9 @@ final class NodeReader {
     void onlyKeys(MapNode map, String path, Set<String> allowed) {
         for (Entry e : map.entries().values()) {
             if (!allowed.contains(e.key())) {
-                problem(e.keyPosition(), child(path, e.key()), "unknown key \"" + e.key() + "\" (expected one of: "
-                        + String.join(", ", new TreeSet<>(allowed)) + ")");
+                String hint = Suggestions.closest(e.key(), allowed).map(k -> "did you mean " + k + "? ").orElse("");
+                problem(e.keyPosition(), child(path, e.key()), "unknown key \"" + e.key() + "\" (" + hint
+                        + "expected one of: " + String.join(", ", new TreeSet<>(allowed)) + ")");
             }
         }
     }

@@ -29,9 +29,10 @@ import org.gatehouse.rules.load.YamlNode.MapNode;
 final class RuleSection {
 
     private static final Set<String> RULE_KEYS = Set.of("name", "enabled", "listen", "protocol", "tls", "certificate",
-            "login", "challengeResponseWithoutTls", "smtp", "backend", "access", "limits", "acceptProxyProtocol",
+            "login", "challengeResponseWithoutTls", "secureChannel", "smtp", "backend", "access", "limits",
+            "acceptProxyProtocol",
             "transparent",
-            "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate");
+            "tlsPolicy", "protocols", "ciphers", "publicName", "clientCertificate", "protection");
     private static final Set<String> SMTP_KEYS = Set.of("bareLineEndings");
 
     private final LoadContext ctx;
@@ -41,6 +42,7 @@ final class RuleSection {
     private final AccessSection accessSection;
     private final LimitsSection limitsSection;
     private final Limits defaultLimits;
+    private final List<RuleOutline> outlines = new ArrayList<>();
 
     /** For the rules of one file: the certificates and client sets they may name, and the file's default limits. */
     RuleSection(LoadContext ctx, Map<String, CertificateSource> certificates, Map<String, ClientSet> clientSets,
@@ -52,6 +54,11 @@ final class RuleSection {
         this.accessSection = new AccessSection(ctx, clientSets);
         this.limitsSection = new LimitsSection(ctx);
         this.defaultLimits = defaultLimits;
+    }
+
+    /** Every rule read so far that has a name, with or without problems, in file order. */
+    List<RuleOutline> outlines() {
+        return List.copyOf(outlines);
     }
 
     /** The rule at {@code path}; empty after any problem in it. */
@@ -70,17 +77,23 @@ final class RuleSection {
         Protocol protocol = protocol(map, path);
         TlsMode tlsMode = tlsSection.mode(map, path, protocol);
         LoginSettings login = login(map, path, protocol);
+        LoginSettings.SecureChannel secureChannel = secureChannel(map, path, protocol, tlsMode);
         SmtpSettings smtp = smtp(map, path, protocol);
         List<String> certNames = tlsSection.certificateNames(map, path, tlsMode);
         Backend backend = backend(map, path, protocol);
         Access access = in.entry(map, "access").map(e -> accessSection.read(e.value(), child(path, "access")))
                 .orElse(Access.any());
         Limits limits = limits(map, path, protocol);
+        if (name != null) {
+            outlines.add(new RuleOutline(name, enabled, listen, certNames == null ? List.of() : certNames,
+                    map.position()));
+        }
         Optional<ClientList> acceptProxy = in.entry(map, "acceptProxyProtocol")
                 .map(e -> accessSection.acceptProxyProtocol(e.value(), child(path, "acceptProxyProtocol")));
 
         if (ctx.problemCount() > before || name == null || protocol == null || tlsMode == null || access == null
-                || login == null || smtp == null || listen.isEmpty() || backend == null || limits == null
+                || login == null || secureChannel == null || smtp == null || listen.isEmpty() || backend == null
+                || limits == null
                 || (acceptProxy.isPresent() && acceptProxy.get().isEmpty())) {
             return Optional.empty();
         }
@@ -90,7 +103,9 @@ final class RuleSection {
         if (tls == null) {
             return Optional.empty();
         }
-        return Optional.of(new Rule(name, enabled, listen, protocol, tls, login, smtp, backend, access, limits,
+        return Optional.of(new Rule(name, enabled, listen, protocol, tls,
+                new LoginSettings(login.policy(), login.challengeResponseWithoutTls(), secureChannel), smtp, backend,
+                access, limits,
                 acceptProxy, map.position()));
     }
 
@@ -152,6 +167,32 @@ final class RuleSection {
                     "is ignored, since login is plaintext-allowed");
         }
         return new LoginSettings(policy, challenge);
+    }
+
+    /**
+     * {@code secureChannel}: mail rules only; {@code required} needs a way to TLS on the plaintext-first port, which
+     * {@code tls: none} does not offer (every session would be refused).
+     */
+    private LoginSettings.SecureChannel secureChannel(MapNode map, String path, Protocol protocol, TlsMode tlsMode) {
+        Optional<Entry> entry = in.entry(map, "secureChannel");
+        if (entry.isEmpty()) {
+            return LoginSettings.SecureChannel.AUDIT;
+        }
+        String key = child(path, "secureChannel");
+        if (protocol == Protocol.TCP) {
+            in.problem(entry.get().keyPosition(), key,
+                    "applies to pop3, imap and smtp only: a tcp rule relays bytes without reading commands");
+            return LoginSettings.SecureChannel.AUDIT;
+        }
+        LoginSettings.SecureChannel value = in.text(entry.get().value(), key)
+                .flatMap(s -> ctx.word(s, key, LoginSettings.SecureChannel.fromConfigName(s.text()),
+                        "off, audit or required"))
+                .orElse(null);
+        if (value == LoginSettings.SecureChannel.REQUIRED && tlsMode == TlsMode.NONE) {
+            in.problem(entry.get().value().position(), key, "required needs tls: starttls (or implicit): with tls: "
+                    + "none no client could ever start TLS, so every mail transaction and login would be refused");
+        }
+        return value;
     }
 
     /** {@code smtp:}, which only an SMTP rule reads. */

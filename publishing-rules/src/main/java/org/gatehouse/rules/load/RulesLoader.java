@@ -10,15 +10,19 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.gatehouse.rules.AccountProtection;
 import org.gatehouse.rules.CertificateSource;
 import org.gatehouse.rules.ClientSet;
 import org.gatehouse.rules.DnsSettings;
 import org.gatehouse.rules.Limits;
 import org.gatehouse.rules.Problem;
+import org.gatehouse.rules.ProtectionSettings;
+import org.gatehouse.rules.ProtectionStore;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.rules.Rule;
 import org.gatehouse.rules.RulesException;
@@ -48,7 +52,7 @@ public final class RulesLoader {
 
     /** The top-level keys; {@link #bind} hands each to the section class that reads it. */
     private static final Set<String> TOP_KEYS = Set.of("stateDir", "admin", "shutdownGracePeriod", "accessLog", "dns",
-            "limits", "certificates", "clientSets", "rules");
+            "limits", "certificates", "clientSets", "rules", "protection");
 
     private final LoadContext ctx;
     private final NodeReader in;
@@ -107,28 +111,53 @@ public final class RulesLoader {
                 .map(e -> certificatesSection.read(e.value())).orElse(Map.of());
         Map<String, ClientSet> clientSets = in.entry(top, "clientSets")
                 .map(e -> new ClientSetsSection(ctx).read(e.value())).orElse(Map.of());
-        List<Rule> rules = rules(top, new RuleSection(ctx, certificates, clientSets, defaultLimits));
+        ProtectionSection protectionSection = new ProtectionSection(ctx, clientSets);
+        Optional<Entry> protectionEntry = in.entry(top, "protection");
+        ProtectionSettings protectionDefaults = protectionSection.defaults(protectionEntry);
+        ProtectionStore store = protectionSection.store(protectionEntry);
+        Map<String, ProtectionSettings> protection = new HashMap<>();
+        RuleSection ruleSection = new RuleSection(ctx, certificates, clientSets, defaultLimits);
+        List<Rule> rules = rules(top, ruleSection,
+                (node, path, rule) -> {
+                    ProtectionSettings p = protectionDefaults == null
+                            ? null
+                            : protectionSection.forRule((MapNode) node, path, rule.protocol(), protectionDefaults);
+                    if (p != null) {
+                        protection.put(rule.name(), p);
+                    }
+                });
 
+        // Over every rule with a name, those with problems too: everything is found in one pass.
         CrossRuleChecks checks = new CrossRuleChecks(ctx);
-        checks.uniqueNames(rules);
-        checks.listenConflicts(rules);
-        certificatesSection.checkFiles(certificates, rules);
-        if (ctx.hasProblems() || dns == null || service == null) {
+        checks.uniqueNames(ruleSection.outlines());
+        checks.listenConflicts(ruleSection.outlines());
+        certificatesSection.checkFiles(certificates, ruleSection.outlines());
+        if (ctx.hasProblems() || dns == null || service == null || protectionDefaults == null || store == null) {
             throw ctx.failure();
         }
         checks.warnUnusedDns(dnsEntry, rules);
         return new PublishingRules(ctx.file(), stateDir, service, certificates, clientSets, dns, rules,
-                ctx.sortedWarnings());
+                ctx.sortedWarnings(), new AccountProtection(protection, store));
+    }
+
+    /** What else is read from a rule's own map once the rule read without a problem (its protection). */
+    private interface PerRule {
+        void read(YamlNode node, String path, Rule rule);
     }
 
     /** The rules that read without a problem, in file order. */
-    private List<Rule> rules(MapNode top, RuleSection ruleSection) {
+    private List<Rule> rules(MapNode top, RuleSection ruleSection, PerRule perRule) {
         List<Rule> rules = new ArrayList<>();
         Entry rulesEntry = in.required(top, "", "rules").orElse(null);
         if (rulesEntry != null) {
             if (rulesEntry.value() instanceof ListNode list) {
                 for (int i = 0; i < list.items().size(); i++) {
-                    ruleSection.read(list.items().get(i), index("rules", i)).ifPresent(rules::add);
+                    YamlNode node = list.items().get(i);
+                    String path = index("rules", i);
+                    ruleSection.read(node, path).ifPresent(rule -> {
+                        rules.add(rule);
+                        perRule.read(node, path, rule);
+                    });
                 }
                 if (list.items().isEmpty()) {
                     in.problem(list.position(), "rules", "is empty (expected at least one rule)");

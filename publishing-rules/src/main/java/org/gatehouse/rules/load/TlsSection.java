@@ -73,8 +73,11 @@ final class TlsSection {
                 for (Item item : in.textList(e.value(), child(path, "certificate"))) {
                     if (!certificates.containsKey(item.text())) {
                         in.problem(item.position(), item.path(),
-                                "unknown certificate \"" + item.text() + "\" (expected "
-                                        + LoadContext.known(certificates.keySet(), "certificates") + ")");
+                                "unknown certificate \"" + item.text() + "\" ("
+                                        + Suggestions.closest(item.text(), certificates.keySet())
+                                                .map(c -> "did you mean " + c + "? ").orElse("")
+                                        + "expected " + LoadContext.known(certificates.keySet(), "certificates")
+                                        + ")");
                     } else if (certNames.contains(item.text())) {
                         in.problem(item.position(), item.path(), "certificate \"" + item.text() + "\" is listed twice");
                     } else {

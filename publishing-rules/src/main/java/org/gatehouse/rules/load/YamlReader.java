@@ -54,10 +54,12 @@ final class YamlReader {
             return reader.readValue(parser);
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
-            SourcePosition pos = loc == null
-                    ? SourcePosition.unknown(fileName)
-                    : new SourcePosition(fileName, Math.max(loc.getLineNr(), 1), Math.max(loc.getColumnNr(), 1));
-            throw new RulesException(new Problem(pos, "", "YAML syntax error: " + summary(e.getOriginalMessage())));
+            if (loc == null) {
+                throw new RulesException(new Problem(SourcePosition.unknown(fileName), "", "YAML syntax error: "
+                        + summary(e.getOriginalMessage())));
+            }
+            throw new RulesException(YamlHints.problem(text, fileName, Math.max(loc.getLineNr(), 1),
+                    Math.max(loc.getColumnNr(), 1), summary(e.getOriginalMessage())));
         } catch (IOException e) {
             throw new RulesException(
                     new Problem(SourcePosition.unknown(fileName), "", "cannot read: " + e.getMessage()));

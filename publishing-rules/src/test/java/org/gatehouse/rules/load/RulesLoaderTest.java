@@ -116,6 +116,38 @@ class RulesLoaderTest {
     }
 
     @Test
+    void secureChannelIsReadAndRequiredNeedsAWayToTls() throws Exception {
+        assertThat(load(MINIMAL_RULE).rules().get(0).login().secureChannel())
+                .isEqualTo(LoginSettings.SecureChannel.AUDIT);
+        assertThat(problems("""
+                rules:
+                  - name: a
+                    listen: ["127.0.0.1:10110"]
+                    protocol: pop3
+                    tls: none
+                    secureChannel: required
+                    backend: ["127.0.0.1:110"]
+                  - name: b
+                    listen: ["127.0.0.1:10111"]
+                    protocol: pop3
+                    tls: none
+                    secureChannel: sometimes
+                    backend: ["127.0.0.1:110"]
+                  - name: c
+                    listen: ["127.0.0.1:10112"]
+                    protocol: tcp
+                    tls: none
+                    secureChannel: audit
+                    backend: ["127.0.0.1:110"]
+                """)).containsExactly(
+                "rules.yaml:6:20: rules[0].secureChannel: required needs tls: starttls (or implicit): with tls: none"
+                        + " no client could ever start TLS, so every mail transaction and login would be refused",
+                "rules.yaml:12:20: rules[1].secureChannel: \"sometimes\" (expected off, audit or required)",
+                "rules.yaml:18:5: rules[2].secureChannel: applies to pop3, imap and smtp only: a tcp rule relays"
+                        + " bytes without reading commands");
+    }
+
+    @Test
     void stateDirDefaultsToAFolderBesideTheFile() throws Exception {
         assertThat(load(MINIMAL_RULE).stateDir()).isEqualTo(dir.resolve("state").toAbsolutePath());
     }
@@ -126,8 +158,8 @@ class RulesLoaderTest {
                 rules:
                   - name: a
                     listen: ["127.0.0.1:1"
-                """)).containsExactly("rules.yaml:3:27: YAML syntax error: while parsing a flow sequence; "
-                + "expected ',' or ']', but got <stream end>");
+                """)).containsExactly("rules.yaml:3:27: a [ list is not closed with ], or two of its items lack a "
+                + "comma between them (the one opened at line 3, column 13)");
     }
 
     @Test
@@ -155,10 +187,10 @@ class RulesLoaderTest {
     @Test
     void unknownKeyIsReportedWithTheKeysThatAreExpected() throws Exception {
         assertThat(problems(MINIMAL_RULE.replace("    tls: none\n", "    tls: none\n    backends: [\"x:1\"]\n")))
-                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (expected one of: "
-                        + "acceptProxyProtocol, access, backend, certificate, challengeResponseWithoutTls, ciphers, "
-                        + "clientCertificate, enabled, limits, listen, login, name, protocol, protocols, publicName, smtp, "
-                        + "tls, tlsPolicy, transparent)");
+                .containsExactly("rules.yaml:6:5: rules[0].backends: unknown key \"backends\" (did you mean backend? "
+                        + "expected one of: acceptProxyProtocol, access, backend, certificate, "
+                        + "challengeResponseWithoutTls, ciphers, clientCertificate, enabled, limits, listen, login, name, "
+                        + "protection, protocol, protocols, publicName, secureChannel, smtp, tls, tlsPolicy, transparent)");
     }
 
     @Test
@@ -181,8 +213,9 @@ class RulesLoaderTest {
     void unknownWordsSayWhatIsExpected() throws Exception {
         assertThat(problems(
                 MINIMAL_RULE.replace("protocol: pop3", "protocol: pop4").replace("tls: none", "tls: STARTTLS")))
-                .containsExactly("rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp)",
-                        "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none)");
+                .containsExactly(
+                        "rules.yaml:4:15: rules[0].protocol: \"pop4\" (expected pop3, imap, smtp or tcp; did you mean pop3?)",
+                        "rules.yaml:5:10: rules[0].tls: \"STARTTLS\" (expected implicit, starttls or none; did you mean starttls?)");
         assertThat(problems(MINIMAL_RULE + "    login: secure\n"))
                 .containsExactly(
                         "rules.yaml:7:12: rules[0].login: \"secure\" (expected secure-only, audit or plaintext-allowed)");
@@ -415,7 +448,7 @@ class RulesLoaderTest {
                     backend: ["127.0.0.1"]
                 """);
         assertThat(found).containsExactly(
-                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, limits, rules, shutdownGracePeriod, stateDir)",
+                "rules.yaml:2:1: colour: unknown key \"colour\" (expected one of: accessLog, admin, certificates, clientSets, dns, limits, protection, rules, shutdownGracePeriod, stateDir)",
                 "rules.yaml:4:11: rules[0].name: rule name \"bad name\" (expected a letter, then letters, digits, '.', '_' "
                         + "or '-', at most 63 characters)",
                 "rules.yaml:5:14: rules[0].listen[0]: \"127.0.0.1\" has no port (expected: 127.0.0.1:PORT)",
@@ -684,7 +717,7 @@ class RulesLoaderTest {
                         + "learns the client (expected one of them: clientIdentity: proxy-v1 or proxy-v2 replaces "
                         + "sendProxyProtocol)",
                 "rules.yaml:21:60: rules[3].backend.clientIdentity: \"xclient-v2\" (expected none, proxy-v1, proxy-v2, "
-                        + "transparent, xclient or imap-id)");
+                        + "transparent, xclient or imap-id; did you mean xclient?)");
     }
 
     @Test
