@@ -52,8 +52,9 @@ import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 /**
  * One certificate order with acme4j, start to end, on the calling (ACME) thread: the account (its key made once and
- * kept in the state folder, with external account binding if the CA asks for it), the order, each name's http-01
- * challenge answered through {@link ChallengeResponses}, a new key for the certificate, and the issued chain written
+ * kept in the state folder, with external account binding if the CA asks for it), the order, each name's challenge
+ * (tls-alpn-01 when asked for and offered, else http-01) answered through {@link ChallengeResponses}, a new key for
+ * the certificate, and the issued chain written
  * to the state folder. Nothing is written unless the CA issued.
  */
 final class AcmeIssuer {

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
@@ -137,6 +138,27 @@ class AcmeTlsAlpnTest {
                     .readLine()).as("the backend's greeting").isNotNull();
         }
         assertThat(backend.accepted()).isEqualTo(2);
+    }
+
+    @Test
+    void withoutTlsAlpn01TheListenersIgnoreAcmeTls1() throws Exception {
+        gateway.close();
+        gateway = TestGateway.start(Files.createDirectories(dir.resolve("plain")), TestGateway.CERTIFICATES + """
+                rules:
+                  - name: imaps
+                    listen: ["127.0.0.1:0"]
+                    protocol: imap
+                    certificate: test
+                    backend: ["%s"]
+                """.formatted(backend.hostPort()));
+        AlpnChallenges.shared().put("localhost", validation);
+        try (SSLSocket socket = connect("imaps", "localhost", "acme-tls/1")) {
+            assertThat(socket.getApplicationProtocol()).isEmpty(); // no ALPN configured on the rule's context
+            X509Certificate served = (X509Certificate) socket.getSession().getPeerCertificates()[0];
+            assertThat(served.getExtensionValue("1.3.6.1.5.5.7.1.31")).isNull();
+        } finally {
+            AlpnChallenges.shared().remove("localhost");
+        }
     }
 
     @Test
