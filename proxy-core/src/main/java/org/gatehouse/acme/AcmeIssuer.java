@@ -22,6 +22,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -42,15 +43,18 @@ import org.shredzone.acme4j.Authorization;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
 import org.shredzone.acme4j.challenge.Http01Challenge;
+import org.shredzone.acme4j.challenge.TlsAlpn01Challenge;
 import org.shredzone.acme4j.connector.NetworkSettings;
 import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 /**
  * One certificate order with acme4j, start to end, on the calling (ACME) thread: the account (its key made once and
- * kept in the state folder, with external account binding if the CA asks for it), the order, each name's http-01
- * challenge answered through {@link ChallengeResponses}, a new key for the certificate, and the issued chain written
+ * kept in the state folder, with external account binding if the CA asks for it), the order, each name's challenge
+ * (tls-alpn-01 when asked for and offered, else http-01) answered through {@link ChallengeResponses}, a new key for
+ * the certificate, and the issued chain written
  * to the state folder. Nothing is written unless the CA issued.
  */
 final class AcmeIssuer {
@@ -79,7 +83,7 @@ final class AcmeIssuer {
         Account account = builder.create(session);
         Order order = account.newOrder().domains(acme.names()).create();
         for (Authorization auth : order.getAuthorizations()) {
-            authorize(auth);
+            authorize(auth, acme);
         }
         KeyPair domainKey = domainKey(acme.keyType());
         order.waitUntilReady(WAIT);
@@ -108,22 +112,52 @@ final class AcmeIssuer {
         }
     }
 
-    private void authorize(Authorization auth) throws AcmeException, InterruptedException {
+    private void authorize(Authorization auth, Acme acme) throws AcmeException, InterruptedException {
         if (auth.getStatus() == Status.VALID) {
             return; // the CA remembers an earlier validation
         }
-        Http01Challenge challenge = auth.findChallenge(Http01Challenge.class).orElseThrow(
-                () -> new AcmeException("the CA offers no http-01 challenge for " + auth.getIdentifier().getValue()));
+        String name = auth.getIdentifier().getValue();
+        Optional<TlsAlpn01Challenge> alpn = acme.tlsAlpn01()
+                ? auth.findChallenge(TlsAlpn01Challenge.class)
+                : Optional.empty();
+        if (alpn.isPresent() || acme.http01().isEmpty()) {
+            TlsAlpn01Challenge challenge = alpn.orElseThrow(
+                    () -> new AcmeException("the CA offers no tls-alpn-01 challenge for " + name));
+            answerTlsAlpn01(challenge, name);
+            try {
+                await(challenge, "tls-alpn-01", name);
+            } finally {
+                responses.removeTlsAlpn01(name);
+            }
+            return;
+        }
+        Http01Challenge challenge = auth.findChallenge(Http01Challenge.class)
+                .orElseThrow(() -> new AcmeException("the CA offers no http-01 challenge for " + name));
         responses.putHttp01(challenge.getToken(), challenge.getAuthorization());
         try {
-            challenge.trigger();
-            Status status = challenge.waitForCompletion(WAIT);
-            if (status != Status.VALID) {
-                throw new AcmeException("the http-01 challenge for " + auth.getIdentifier().getValue() + " ended "
-                        + status + challenge.getError().map(p -> ": " + p).orElse(""));
-            }
+            await(challenge, "http-01", name);
         } finally {
             responses.removeHttp01(challenge.getToken());
+        }
+    }
+
+    /** The RFC 8737 certificate on a fresh key, served to the CA while the challenge is pending. */
+    private void answerTlsAlpn01(TlsAlpn01Challenge challenge, String name)
+            throws AcmeException {
+        try {
+            responses.putTlsAlpn01(name, challenge.getAcmeValidation());
+        } catch (GeneralSecurityException | IllegalStateException e) {
+            throw new AcmeException("cannot answer the tls-alpn-01 challenge for " + name + ": " + e.getMessage());
+        }
+    }
+
+    private static void await(Challenge challenge, String type, String name)
+            throws AcmeException, InterruptedException {
+        challenge.trigger();
+        Status status = challenge.waitForCompletion(WAIT);
+        if (status != Status.VALID) {
+            throw new AcmeException("the " + type + " challenge for " + name + " ended " + status
+                    + challenge.getError().map(p -> ": " + p).orElse(""));
         }
     }
 

@@ -3,6 +3,7 @@ package org.gatehouse.acme;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import org.gatehouse.rules.CertificateSource.Acme;
 import org.gatehouse.rules.PublishingRules;
 import org.gatehouse.session.Transport;
 import org.gatehouse.tls.AcmeFiles;
+import org.gatehouse.tls.AlpnChallenges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,6 +127,12 @@ public final class AcmeRenewals implements AutoCloseable {
         for (Acme acme : byAddress.values()) {
             listeners.add(Http01Responder.start(acme.http01().get(), transport, responses, acme.httpRedirect()));
             log.info("answering ACME http-01 challenges on {}", acme.http01().get());
+        }
+        if (certificates.stream().anyMatch(Acme::tlsAlpn01)) {
+            FunctionCounter.builder("gatehouse.acme.tls.alpn.answers", AlpnChallenges.shared(),
+                    AlpnChallenges::answered).description("ACME tls-alpn-01 challenge handshakes answered")
+                    .register(registry);
+            log.info("answering ACME tls-alpn-01 challenges on every implicit-TLS listener");
         }
     }
 

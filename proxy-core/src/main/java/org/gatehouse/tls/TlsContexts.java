@@ -83,6 +83,8 @@ public final class TlsContexts {
     private final List<SslContext> all;
     private final AtomicInteger references = new AtomicInteger(1);
     private OpenSslSessionTicketKey ticketKey;
+    /** Whether an ACME certificate asks for tls-alpn-01, which every implicit-TLS listener then answers. */
+    private boolean answersAlpnChallenges;
 
     private TlsContexts(TlsEngine engine, Map<String, RuleContexts> byRule, Map<String, Instant> expiries,
             List<Problem> warnings, Map<SslContext, OcspStapler> staplers, List<SslContext> all) {
@@ -161,6 +163,12 @@ public final class TlsContexts {
         RuleContexts contexts = byRule.get(rule.name());
         if (contexts == null) {
             throw new IllegalStateException("no TLS context for rule " + rule.name());
+        }
+        if (answersAlpnChallenges) {
+            Mapping<String, SslContext> byName = contexts.byName() != null
+                    ? contexts.byName()
+                    : name -> contexts.primary();
+            return new AlpnChallengeSniHandler(byName, handshakeTimeoutMillis, AlpnChallenges.shared(), this::stapled);
         }
         if (contexts.byName() == null) {
             SslHandler ssl = contexts.primary().newHandler(alloc);
@@ -268,7 +276,10 @@ public final class TlsContexts {
         }
         Map<String, Instant> expiries = new LinkedHashMap<>();
         materials.forEach((name, m) -> expiries.put(name, m.leaf().getNotAfter().toInstant()));
-        return new TlsContexts(engine, byRule, expiries, warnings, staplers, all);
+        TlsContexts built = new TlsContexts(engine, byRule, expiries, warnings, staplers, all);
+        built.answersAlpnChallenges = rules.certificates().values().stream()
+                .anyMatch(c -> c instanceof CertificateSource.Acme acme && acme.tlsAlpn01());
+        return built;
     }
 
     /**

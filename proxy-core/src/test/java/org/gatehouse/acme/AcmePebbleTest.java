@@ -49,6 +49,7 @@ class AcmePebbleTest {
     private FakeBackend backend;
     private TestGateway gateway;
     private int http01Port;
+    private int tlsPort;
 
     @BeforeEach
     void start() throws Exception {
@@ -56,7 +57,8 @@ class AcmePebbleTest {
         dns.address("mail.gatehouse.test", "127.0.0.1", 60);
         dns.address("nobody.gatehouse.test", "127.0.0.2", 60); // the http-01 listener is on 127.0.0.1 only
         http01Port = TestRules.freePort();
-        pebble = Pebble.start(dir, http01Port, dns.address());
+        tlsPort = TestRules.freePort();
+        pebble = Pebble.start(dir, http01Port, tlsPort, dns.address());
         backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
         LogCapture.clear();
     }
@@ -72,6 +74,11 @@ class AcmePebbleTest {
     }
 
     private void startGateway(String name) throws Exception {
+        startGateway(name, "http01: \"127.0.0.1:" + http01Port + "\"", 0);
+    }
+
+    /** One pop3s rule on {@code listenPort} (0: any) with an ACME certificate answering {@code challenge}. */
+    private void startGateway(String name, String challenge, int listenPort) throws Exception {
         gateway = TestGateway.start(dir, """
                 certificates:
                   public:
@@ -79,15 +86,16 @@ class AcmePebbleTest {
                       directory: "%s"
                       contact: ["mailto:postmaster@gatehouse.test"]
                       names: [%s]
-                      http01: "127.0.0.1:%d"
+                      %s
                       caCertificate: "%s"
                 rules:
                   - name: pop3s
-                    listen: ["127.0.0.1:0"]
+                    listen: ["127.0.0.1:%d"]
                     protocol: pop3
                     certificate: public
                     backend: ["%s"]
-                """.formatted(pebble.directory(), name, http01Port, pebble.listenerCa(), backend.hostPort()));
+                """.formatted(pebble.directory(), name, challenge, pebble.listenerCa(), listenPort,
+                backend.hostPort()));
     }
 
     /** The certificate a new client of pop3s is served (trusting anything: what is served is the question). */
@@ -161,6 +169,22 @@ class AcmePebbleTest {
             out.flush();
             assertThat(in.readLine()).startsWith("+OK");
         }
+        assertThat(meter("gatehouse.acme.orders", "failed")).isZero();
+    }
+
+    @Test
+    void issuesWithTlsAlpn01AnsweredOnTheGatewaysOwnTlsListener() throws Exception {
+        // No http-01 listener: Pebble can only validate by connecting to pop3s with ALPN acme-tls/1.
+        startGateway("mail.gatehouse.test", "tlsAlpn01: true", tlsPort);
+        Eventually.until("the CA issued", ISSUE, () -> meter("gatehouse.acme.orders", "issued") >= 1);
+        assertThat(backend.accepted()).as("the CA's validation never reached the backend").isZero();
+        X509Certificate issued = waitForIssued(1);
+        assertThat(issued.getSubjectAlternativeNames()).anySatisfy(n -> assertThat(n.get(1)).isEqualTo(
+                "mail.gatehouse.test"));
+        assertThat(gateway.registry().find("gatehouse.acme.tls.alpn.answers").functionCounter().count())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(LogCapture.lines()).anySatisfy(l -> assertThat(l)
+                .contains("answered the ACME tls-alpn-01 challenge for mail.gatehouse.test"));
         assertThat(meter("gatehouse.acme.orders", "failed")).isZero();
     }
 

@@ -31,6 +31,11 @@ public final class Pebble implements AutoCloseable {
 
     /** Starts Pebble validating http-01 on 127.0.0.1:{@code httpPort}, resolving names at {@code dns}. */
     public static Pebble start(Path dir, int httpPort, InetSocketAddress dns) throws Exception {
+        return start(dir, httpPort, TestRules.freePort(), dns);
+    }
+
+    /** As {@link #start(Path, int, InetSocketAddress)}, validating tls-alpn-01 on 127.0.0.1:{@code tlsPort}. */
+    public static Pebble start(Path dir, int httpPort, int tlsPort, InetSocketAddress dns) throws Exception {
         ExternalTool.require("pebble");
         TestCertificates.Ca ca = TestCertificates.Ca.create("Gatehouse test CA for Pebble's listener");
         KeyPair keys = TestCertificates.ec();
@@ -45,7 +50,7 @@ public final class Pebble implements AutoCloseable {
                   "certificate": "%s", "privateKey": "%s", "httpPort": %d, "tlsPort": %d,
                   "ocspResponderURL": "", "externalAccountBindingRequired": false}}
                 """.formatted(port, management, dir.resolve("pebble-cert.pem"), dir.resolve("pebble-key.pem"),
-                httpPort, TestRules.freePort()));
+                httpPort, tlsPort));
         Path log = dir.resolve("pebble.log");
         ProcessBuilder pb = new ProcessBuilder("pebble", "-config", dir.resolve("pebble.json").toString(),
                 "-dnsserver", dns.getAddress().getHostAddress() + ":" + dns.getPort())

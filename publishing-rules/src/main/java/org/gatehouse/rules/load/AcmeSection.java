@@ -65,11 +65,6 @@ final class AcmeSection {
                 .flatMap(s -> ctx.listenAddress(new Item(s.text(), s.position(), child(path, "http01"))));
         boolean tlsAlpn01 = in.entry(map, "tlsAlpn01").flatMap(e -> in.bool(e.value(), child(path, "tlsAlpn01")))
                 .orElse(false);
-        if (tlsAlpn01) {
-            // Refused rather than accepted and never answered: the CA would fail every order.
-            in.problem(in.entry(map, "tlsAlpn01").get().value().position(), child(path, "tlsAlpn01"),
-                    "tls-alpn-01 is not answered by this version of Gatehouse (expected http01: \"0.0.0.0:80\")");
-        }
         Optional<String> redirect = in.entry(map, "httpRedirect")
                 .flatMap(e -> in.text(e.value(), child(path, "httpRedirect")))
                 .flatMap(s -> url(s, child(path, "httpRedirect"), "https")).map(URI::toString);
@@ -78,7 +73,8 @@ final class AcmeSection {
                 .flatMap(e -> in.text(e.value(), child(path, "caCertificate"))).map(s -> ctx.resolve(s.text()));
         if (http01.isEmpty() && !tlsAlpn01) {
             in.problem(map.position(), path, "has no challenge the gateway can answer (expected http01: "
-                    + "\"0.0.0.0:80\", a listener of the gateway's own for the CA's http-01 requests)");
+                    + "\"0.0.0.0:80\", a listener of the gateway's own for the CA's http-01 requests, or tlsAlpn01: "
+                    + "true, answered on the gateway's TLS listeners)");
         }
         if (ctx.problemCount() > before || directory.isEmpty() || names.isEmpty()) {
             return Optional.empty();

@@ -68,6 +68,20 @@ class AcmeSectionTest {
     }
 
     @Test
+    void tlsAlpn01AloneIsAChallenge() throws Exception {
+        CertificateSource.Acme acme = (CertificateSource.Acme) RulesLoader.load(write("""
+                certificates:
+                  public:
+                    acme:
+                      directory: https://acme-v02.api.letsencrypt.org/directory
+                      names: [mail.example.com]
+                      tlsAlpn01: true
+                """)).certificates().get("public");
+        assertThat(acme.tlsAlpn01()).isTrue();
+        assertThat(acme.http01()).isEmpty();
+    }
+
+    @Test
     void mistakesAreNamedWhereTheyAre() throws Exception {
         assertThat(problems("""
                 certificates:
@@ -89,8 +103,6 @@ class AcmeSectionTest {
                 "rules.yaml:6:26: certificates.public.acme.names[1]: \"*.example.com\" is a wildcard, which needs "
                         + "the dns-01 challenge (expected one name per host)",
                 "rules.yaml:7:16: certificates.public.acme.keyType: \"dsa\" (expected ec-p256 or rsa-2048)",
-                "rules.yaml:9:18: certificates.public.acme.tlsAlpn01: tls-alpn-01 is not answered by this version "
-                        + "of Gatehouse (expected http01: \"0.0.0.0:80\")",
                 // The loader's usual follow-on for a certificate it had to leave out.
                 "rules.yaml:14:18: rules[0].certificate: unknown certificate \"public\" (expected one defined under "
                         + "certificates: there are none)");
@@ -106,7 +118,8 @@ class AcmeSectionTest {
                 """)).containsExactly(
                 "rules.yaml:4:7: certificates.public.acme.directory: is required",
                 "rules.yaml:4:7: certificates.public.acme: has no challenge the gateway can answer (expected http01: "
-                        + "\"0.0.0.0:80\", a listener of the gateway's own for the CA's http-01 requests)",
+                        + "\"0.0.0.0:80\", a listener of the gateway's own for the CA's http-01 requests, or tlsAlpn01: "
+                        + "true, answered on the gateway's TLS listeners)",
                 "rules.yaml:9:18: rules[0].certificate: unknown certificate \"public\" (expected one defined under "
                         + "certificates: there are none)");
     }
