@@ -225,6 +225,12 @@ public final class AccountGuard implements AutoCloseable {
     private Settlement failed(Attempt a, byte[] password) {
         ProtectionSettings s = a.settings;
         long now = clock.getAsLong();
+        // A block that ran out ends here if the housekeeping has not come by yet: its counts start again, as they
+        // would have after the housekeeping's expiry, rather than setting the next block off at the first failure.
+        expireIfRunOut(Block.Kind.ADDRESS, a.address, now);
+        if (!a.user.isEmpty()) {
+            expireIfRunOut(Block.Kind.USER, a.user, now);
+        }
         long fingerprint = password == null || a.user.isEmpty() ? 0 : fingerprints.of(a.user, password);
         boolean repeat = fingerprint != 0 && state.repeated(a.user, fingerprint, s, now);
         int[] score = state.addressFailure(a.address, a.user, repeat, s, now);
@@ -351,6 +357,14 @@ public final class AccountGuard implements AutoCloseable {
             log.unblocked(removed, by);
         }
         return active;
+    }
+
+    private void expireIfRunOut(Block.Kind kind, String key, long now) {
+        Block b = state.blocks.getIfPresent(Block.id(kind, key));
+        if (b != null && !b.activeAt(now) && state.blocks.asMap().remove(b.id(), b)) {
+            state.reset(kind, key);
+            log.unblocked(b, "expiry");
+        }
     }
 
     /** Drops the blocks that ran out, with an unblock line each (the housekeeping calls it). */

@@ -160,6 +160,23 @@ class AccountGuardTest {
     }
 
     @Test
+    void aBlockThatRanOutEndsAtTheNextFailureEvenBeforeTheHousekeeping() throws Exception {
+        // interop/protection.sh caught it under load: the first failure after a block ran out, before the
+        // housekeeping's expire(), met the old counts and set the next block off at once, with no unblock line.
+        for (int i = 1; i <= 5; i++) {
+            fail(ON, "192.0.2.40", "user" + i, "Summer2026!");
+        }
+        assertThat(guard.refusesConnection(ON, "pop3s", ip("192.0.2.40"))).isTrue();
+        now.addAndGet(Duration.ofMinutes(15).toMillis());
+
+        assertThat(fail(ON, "192.0.2.40", "user6", "Summer2026!").close()).as("not blocked again at once").isFalse();
+        assertThat(guard.refusesConnection(ON, "pop3s", ip("192.0.2.40"))).isFalse();
+        assertThat(guard.blocks()).isEmpty();
+        assertThat(registry.get("gatehouse.protection.blocks").counters()).as("one block set in all")
+                .allSatisfy(c -> assertThat(c.count()).isEqualTo(1.0));
+    }
+
+    @Test
     void exemptClientsAreNeverCountedDelayedOrBlocked() throws Exception {
         ClientList office = new ClientList(List.of("10.0.0.0/8"),
                 AddressSet.of(List.of(AddressBlock.parse("10.0.0.0/8"))), DomainSet.empty());
