@@ -3,10 +3,12 @@ package org.gatehouse;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -48,9 +50,8 @@ class ArchitectureTest {
     void everyPackageIsInALayer() {
         String[] known = Stream.concat(LAYERS.stream(), Stream.of("rules"))
                 .map(l -> "org.gatehouse." + l + "..").toArray(String[]::new);
-        classes().that().resideInAPackage("org.gatehouse..").should().resideInAnyPackage(known)
-                .because("every package of the gateway has its place in LAYERS")
-                .check(CLASSES);
+        assertHolds(classes().that().resideInAPackage("org.gatehouse..").should().resideInAnyPackage(known)
+                .because("every package of the gateway has its place in LAYERS"));
     }
 
     @Test
@@ -61,15 +62,19 @@ class ArchitectureTest {
             if (above.length == 0) {
                 continue;
             }
-            noClasses().that().resideInAPackage("org.gatehouse." + LAYERS.get(i) + "..")
+            assertHolds(noClasses().that().resideInAPackage("org.gatehouse." + LAYERS.get(i) + "..")
                     .should().dependOnClassesThat().resideInAnyPackage(above)
-                    .because(LAYERS.get(i) + " is below " + String.join(", ", LAYERS.subList(i + 1, LAYERS.size())))
-                    .check(CLASSES);
+                    .because(LAYERS.get(i) + " is below " + String.join(", ", LAYERS.subList(i + 1, LAYERS.size()))));
         }
     }
 
     @Test
     void packagesAreFreeOfCycles() {
-        slices().matching("org.gatehouse.(*)..").should().beFreeOfCycles().check(CLASSES);
+        assertHolds(slices().matching("org.gatehouse.(*)..").should().beFreeOfCycles());
+    }
+
+    /** The rule's violations, each with where it is, must be none. */
+    private static void assertHolds(ArchRule rule) {
+        assertThat(rule.evaluate(CLASSES).getFailureReport().getDetails()).as(rule.getDescription()).isEmpty();
     }
 }
