@@ -7,9 +7,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +22,7 @@ import org.bouncycastle.asn1.ASN1OctetString;
 import org.gatehouse.testing.FakeBackend;
 import org.gatehouse.testing.LogCapture;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.gatehouse.tls.AlpnChallenges;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,9 +52,7 @@ class AcmeTlsAlpnTest {
         LogCapture.clear();
         backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
         int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closed = s.getLocalPort();
-        }
+        closed = TestRules.freePort();
         gateway = TestGateway.start(dir, TestGateway.CERTIFICATES + """
                   public:
                     acme:

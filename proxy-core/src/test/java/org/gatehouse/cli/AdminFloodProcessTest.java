@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.testing.LineClient;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,8 +47,8 @@ class AdminFloodProcessTest {
         backendThread = new Thread(this::serveBackend, "big-message-backend");
         backendThread.setDaemon(true);
         backendThread.start();
-        pop3Port = freePort();
-        adminPort = freePort();
+        pop3Port = TestRules.freePort();
+        adminPort = TestRules.freePort();
         Path rules = dir.resolve("rules.yaml");
         Files.writeString(rules, """
                 admin: { listen: "127.0.0.1:%d" }
@@ -74,12 +75,6 @@ class AdminFloodProcessTest {
         }
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         backend.close();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private String output() {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import java.util.stream.Stream;
 import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.FakeBackend;
 import org.gatehouse.testing.LineClient;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,9 +45,7 @@ class FdExhaustionTest {
     @BeforeEach
     void start() throws Exception {
         backend = FakeBackend.start("backend", FakeBackend.Mode.GREET);
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        port = TestRules.freePort();
         Path rules = dir.resolve("rules.yaml");
         Files.writeString(rules, """
                 admin: { enabled: false }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -19,6 +17,7 @@ import org.gatehouse.testing.Eventually;
 import org.gatehouse.testing.FakeBackend;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestCertificates;
+import org.gatehouse.testing.TestRules;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,9 +62,7 @@ class ReloadBoundsProcessTest {
         trusting = SSLContext.getInstance("TLS");
         trusting.init(null, tmf.getTrustManagers(), null);
 
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        port = TestRules.freePort();
         rules = dir.resolve("rules.yaml");
         Files.writeString(rules, rulesNaming("tls/mail.crt"));
         output = dir.resolve("output.txt");

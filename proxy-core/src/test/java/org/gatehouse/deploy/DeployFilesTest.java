@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,6 +36,7 @@ import org.gatehouse.testing.ExternalTool;
 import org.gatehouse.testing.LineClient;
 import org.gatehouse.testing.TestDnsServer;
 import org.gatehouse.testing.TestGateway;
+import org.gatehouse.testing.TestRules;
 import org.gatehouse.tls.SelfSignedCertificates;
 import org.gatehouse.tls.TlsContexts;
 import org.gatehouse.tls.TlsEngine;
@@ -207,9 +207,7 @@ class DeployFilesTest {
             var pop3 = backend.address(Protocol.POP3);
             String pop3At = pop3.getAddress().getHostAddress() + ":" + pop3.getPort();
             String dead;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                dead = "127.0.0.1:" + s.getLocalPort();
-            }
+            dead = "127.0.0.1:" + TestRules.freePort();
             try (TestGateway gateway = TestGateway.start(dir,
                     TestGateway.CERTIFICATES
                             // An ACME certificate (its CA is a closed port: the orders fail, the metrics exist).
