@@ -12,6 +12,7 @@ import org.gatehouse.log.RateLimitedLog;
 import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
+import org.gatehouse.session.SocketFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * of those waits can end without the client sending more, and a mail client that ends its side before the server has
  * even greeted it has no session to have. Past them, a FIN is passed on as half-close, as the relay promises (the
  * backend then ends the session).
+ *
+ * <p>A connection whose socket failed (a reset, a broken pipe) is closed here, nearest the socket, before the handlers
+ * after it see the failure: none of them can send anything more on it (see {@link SocketFailures}).
  *
  * <p>It also ends, alone, a connection that runs out of memory (a buffer the allocator could not give): the others go
  * on. Both are expected at the edge, so they are counted and logged once per interval, never with a stack trace.
@@ -62,6 +66,9 @@ final class Hangup extends ChannelInboundHandlerAdapter {
                     cause.toString());
             gone(ctx, stage); // a reset
             return;
+        }
+        if (SocketFailures.isSocketFailure(cause)) {
+            SocketFailures.closeBroken(ctx); // before the handlers after this one, which would write a close_notify
         }
         ctx.fireExceptionCaught(cause);
     }

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
@@ -47,7 +48,8 @@ final class Relay {
 
     /**
      * Tells the peer on {@code ch} that no more bytes will come, after what was written is flushed: a TLS close_notify
-     * first where the channel speaks TLS, then a TCP FIN.
+     * first where the channel speaks TLS, then a TCP FIN. A write that failed means the socket is gone: it is closed
+     * rather than shut down, which would only fail again (ENOTCONN, raised by Netty with a stack trace).
      */
     static void shutdownOutput(Channel ch) {
         if (!ch.isActive()) {
@@ -55,16 +57,30 @@ final class Relay {
         }
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
             SslHandler ssl = ch.pipeline().get(SslHandler.class);
-            if (ssl != null) {
-                ssl.closeOutbound().addListener(g -> shutdownSocketOutput(ch));
+            if (!f.isSuccess()) {
+                ch.close(); // the socket failed (the peer reset it): nothing more can reach the peer
+            } else if (ssl != null) {
+                ssl.closeOutbound().addListener(g -> {
+                    if (g.isSuccess()) {
+                        shutdownSocketOutput(ch);
+                    } else {
+                        ch.close();
+                    }
+                });
             } else {
                 shutdownSocketOutput(ch);
             }
         });
     }
 
+    /**
+     * Ends the socket's output with a FIN. Once both directions have ended the connection is over: if the peer already
+     * ended its side, the socket is closed instead; otherwise its end (a FIN) will close it, rather than have Netty
+     * shut down the input of a socket that is by then no longer connected (an ENOTCONN it raises as an exception).
+     */
     private static void shutdownSocketOutput(Channel ch) {
-        if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+        if (ch instanceof DuplexChannel duplex && ch.isActive() && !duplex.isInputShutdown()) {
+            ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
             duplex.shutdownOutput();
         } else {
             ch.close();

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.gatehouse.session.Session;
+import org.gatehouse.session.SocketFailures;
 
 /**
  * Moves bytes from the channel it sits on to its peer, unchanged.
@@ -18,7 +19,8 @@ import org.gatehouse.session.Session;
  *   <li>Backpressure: when this channel cannot take more writes, the peer stops reading until it can.
  *   <li>Half-close: the end of this side's input (FIN, or a TLS close_notify) becomes the end of the peer's output; the
  *       connection closes when both directions have ended.
- *   <li>When either side closes, the other is closed after its pending writes are flushed.
+ *   <li>When either side closes, the other is closed after its pending writes are flushed; except that a mail server
+ *       ending its side closes its own connection at once and leaves the client's half-closed for the client to end.
  * </ul>
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
@@ -26,6 +28,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final Session session;
     private final boolean fromClient;
+    /** A mail server ended its side: its connection closed, the client's output was ended and the client ends it. */
+    private boolean serverEnded;
 
     RelayHandler(Channel peer, Session session, boolean fromClient) {
         this.peer = requireNonNull(peer, "peer");
@@ -73,6 +77,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     /** This side will send nothing more: pass that on, and close when neither side can send any more. */
     void inputEnded(Channel self) {
         Relay.shutdownOutput(peer);
+        if (!fromClient && session.rule().protocol().isMail()) {
+            // A mail server that ends its side is done with the session (after QUIT, LOGOUT or 221, or on an error)
+            // and reads nothing more: its connection closes now, while the client's stays half-closed until the
+            // client ends it. Kept half-open instead, Netty would take it out of epoll and fail to take it out again
+            // at close, raising an exception with its stack trace for nearly every session.
+            serverEnded = true;
+            Relay.closeOnFlush(self);
+            return;
+        }
         SslHandler ssl = self.pipeline().get(SslHandler.class);
         boolean selfCannotWrite = Relay.outputShutdown(self) || (ssl != null && ssl.engine().isOutboundDone());
         if (selfCannotWrite) {
@@ -84,14 +97,20 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Relay.closeOnFlush(peer);
+        if (!serverEnded) {
+            Relay.closeOnFlush(peer);
+        }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Failures.log(session, fromClient ? "client" : "backend", cause);
-        ctx.close();
+        if (SocketFailures.isSocketFailure(cause)) {
+            SocketFailures.closeBroken(ctx);
+        } else {
+            ctx.close();
+        }
         Relay.closeOnFlush(peer);
     }
 }
