@@ -9,7 +9,6 @@ import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.Provider;
 import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
@@ -32,8 +31,6 @@ import org.gatehouse.rules.load.BoundedFile;
  * collected for {@code check} and the log.
  */
 final class CertificateMaterial {
-
-    private static final Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     /** A certificate with less than this left is warned about. */
     static final Duration EXPIRY_WARNING = Duration.ofDays(30);
@@ -81,7 +78,7 @@ final class CertificateMaterial {
         try (InputStream in = new ByteArrayInputStream(BoundedFile.read(p12.file(),
                 BoundedFile.MAX_CERTIFICATE_FILE, "a PKCS#12 file"))) {
             // BouncyCastle's reader also opens the older encryptions (RC2, 3DES) that Windows exports still use.
-            store = KeyStore.getInstance("PKCS12", BOUNCY_CASTLE);
+            store = KeyStore.getInstance("PKCS12", BouncyCastle.provider());
             store.load(in, password);
         } catch (BoundedFile.TooLargeException e) {
             throw new MaterialException(".pkcs12", e.getMessage());

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -34,8 +33,6 @@ import org.gatehouse.rules.load.BoundedFile;
 final class PemFiles {
 
     /** For the key-derivation and cipher algorithms of encrypted keys that the JDK's providers may lack. */
-    private static final Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
-
     private PemFiles() {
     }
 
@@ -109,11 +106,12 @@ final class PemFiles {
                     try {
                         if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
                             return converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(
-                                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE)
+                                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BouncyCastle.provider())
                                             .build(passphrase)));
                         }
                         return converter.getPrivateKey(((PEMEncryptedKeyPair) o).decryptKeyPair(
-                                new JcePEMDecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase))
+                                new JcePEMDecryptorProviderBuilder().setProvider(BouncyCastle.provider())
+                                        .build(passphrase))
                                 .getPrivateKeyInfo());
                     } catch (PKCSException | OperatorCreationException | IOException e) {
                         throw new PemException(
