@@ -68,7 +68,10 @@ final class Hangup extends ChannelInboundHandlerAdapter {
             return;
         }
         if (SocketFailures.isSocketFailure(cause)) {
-            SocketFailures.closeBroken(ctx); // before the handlers after this one, which would write a close_notify
+            // Closed here, before the handlers after this one (which would write a close_notify); the access line,
+            // written as it closes, says why.
+            session.outcome(Session.Outcome.CLOSED, "client-reset");
+            SocketFailures.closeBroken(ctx);
         }
         ctx.fireExceptionCaught(cause);
     }

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
+import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.Session;
 import org.gatehouse.session.SocketFailures;
 
@@ -20,7 +22,8 @@ import org.gatehouse.session.SocketFailures;
  *   <li>Half-close: the end of this side's input (FIN, or a TLS close_notify) becomes the end of the peer's output; the
  *       connection closes when both directions have ended.
  *   <li>When either side closes, the other is closed after its pending writes are flushed; except that a mail server
- *       ending its side closes its own connection at once and leaves the client's half-closed for the client to end.
+ *       ending its side closes its own connection at once and leaves the client's half-closed for the client to end,
+ *       for at most {@link #SERVER_END_GRACE_MILLIS}.
  * </ul>
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
@@ -31,6 +34,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     /** A mail server ended its side: its connection closed, the client's output was ended and the client ends it. */
     private boolean serverEnded;
 
+    /** How long a client whose mail server ended the session has to end its own connection. */
+    static final long SERVER_END_GRACE_MILLIS = 5_000;
+
     RelayHandler(Channel peer, Session session, boolean fromClient) {
         this.peer = requireNonNull(peer, "peer");
         this.session = requireNonNull(session, "session");
@@ -40,7 +46,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!peer.isActive()) {
+            // Nothing reaches the other side any more (a mail server that ended the session): this side ends too.
             ReferenceCountUtil.release(msg);
+            Relay.closeOnFlush(ctx.channel());
             return;
         }
         if (msg instanceof ByteBuf buf) {
@@ -77,13 +85,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     /** This side will send nothing more: pass that on, and close when neither side can send any more. */
     void inputEnded(Channel self) {
         Relay.shutdownOutput(peer);
-        if (!fromClient && session.rule().protocol().isMail()) {
+        if (!fromClient && session.rule().protocol().isMail() && relaying(self)) {
             // A mail server that ends its side is done with the session (after QUIT, LOGOUT or 221, or on an error)
-            // and reads nothing more: its connection closes now, while the client's stays half-closed until the
-            // client ends it. Kept half-open instead, Netty would take it out of epoll and fail to take it out again
-            // at close, raising an exception with its stack trace for nearly every session.
+            // and reads nothing more: its connection closes now, and the client, told by close_notify and FIN, has a
+            // few seconds to end its own (anything it sends meanwhile ends it at once). Kept half-open instead, Netty
+            // would take the server's socket out of epoll and fail to take it out again at close, raising an
+            // exception with its stack trace for nearly every session.
             serverEnded = true;
             Relay.closeOnFlush(self);
+            peer.eventLoop().schedule(() -> Relay.closeOnFlush(peer), SERVER_END_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             return;
         }
         SslHandler ssl = self.pipeline().get(SslHandler.class);
@@ -93,6 +103,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             Relay.closeOnFlush(peer);
             Relay.closeOnFlush(self);
         }
+    }
+
+    /**
+     * Whether the backend connection is past its greeting and any client-identity dialogue: before that, a server
+     * that ends its side has failed the client (the greeting timeout and the dialogue say so and count it).
+     */
+    private static boolean relaying(Channel backend) {
+        return backend.pipeline().get(PipelineNames.GREETING_TIMEOUT) == null
+                && backend.pipeline().get(PipelineNames.CLIENT_IDENTITY) == null;
     }
 
     @Override

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A mail server that ends its side (after QUIT here) is done with the session: the gateway closes its connection at
  * once, delivers its last answer and the end of the stream to the client, and leaves the client's connection for the
- * client to end. A tcp rule keeps passing half-closes through both ways ({@link HalfCloseTest}).
+ * client to end, within a grace: a client that sends more, or never ends its side, is closed by the gateway. A tcp rule keeps passing half-closes through both ways ({@link HalfCloseTest}).
  */
 class MailServerEndTest {
 
@@ -43,7 +43,7 @@ class MailServerEndTest {
         backend = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
         backendReadAfterItsEnd = CompletableFuture.supplyAsync(() -> {
             try (Socket s = backend.accept()) {
-                s.setSoTimeout(20_000);
+                s.setSoTimeout(10_000);
                 OutputStream out = s.getOutputStream();
                 out.write("+OK ready\r\n".getBytes(StandardCharsets.US_ASCII));
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
@@ -68,22 +68,49 @@ class MailServerEndTest {
         backend.close();
     }
 
+    /** Greeting, QUIT, the server's answer and the end of the stream; the server's connection is closed by then. */
+    private static void quitAndSeeTheEnd(SSLSocket client, CompletableFuture<Integer> backendRead) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(),
+                StandardCharsets.US_ASCII));
+        assertThat(in.readLine()).isEqualTo("+OK ready");
+        client.getOutputStream().write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
+        client.getOutputStream().flush();
+        assertThat(in.readLine()).isEqualTo("+OK bye");
+        assertThat(in.read()).as("the end of the stream after the server's last answer").isEqualTo(-1);
+        assertThat(backendRead.get(30, TimeUnit.SECONDS))
+                .as("the server's connection closed while the client still holds its own").isEqualTo(-1);
+    }
+
     @Test
     void theServersConnectionClosesAtOnceAndTheClientEndsItsOwn() throws Exception {
         try (SSLSocket client = gateway.tls("pop3s")) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(),
-                    StandardCharsets.US_ASCII));
-            assertThat(in.readLine()).isEqualTo("+OK ready");
-            client.getOutputStream().write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-            client.getOutputStream().flush();
-            assertThat(in.readLine()).isEqualTo("+OK bye");
-            assertThat(in.read()).as("the end of the stream after the server's last answer").isEqualTo(-1);
-
-            assertThat(backendReadAfterItsEnd.get(20, TimeUnit.SECONDS))
-                    .as("the server's connection closed while the client still holds its own").isEqualTo(-1);
+            quitAndSeeTheEnd(client, backendReadAfterItsEnd);
             assertThat(activeConnections()).as("the client's connection is the client's to end").isEqualTo(1);
         }
         Eventually.until("the client's close ends its connection", () -> activeConnections() == 0);
+    }
+
+    @Test
+    void aClientThatSendsMoreAfterTheServersEndIsClosedAtOnce() throws Exception {
+        try (SSLSocket client = gateway.tls("pop3s")) {
+            quitAndSeeTheEnd(client, backendReadAfterItsEnd);
+            client.getOutputStream().write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream().flush();
+            Eventually.until("the gateway closes the connection, no server being left to answer",
+                    () -> activeConnections() == 0);
+        }
+    }
+
+    @Test
+    void aClientThatNeverEndsItsSideIsClosedAfterTheGrace() throws Exception {
+        try (SSLSocket client = gateway.tls("pop3s")) {
+            quitAndSeeTheEnd(client, backendReadAfterItsEnd);
+            long ended = System.nanoTime();
+            Eventually.until("the gateway closes the connection after the grace", () -> activeConnections() == 0);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ended))
+                    .as("not before the grace (it is a bound, not a timing: the check is only that it waited)")
+                    .isGreaterThanOrEqualTo(RelayHandler.SERVER_END_GRACE_MILLIS - 1_000);
+        }
     }
 
     private double activeConnections() {
