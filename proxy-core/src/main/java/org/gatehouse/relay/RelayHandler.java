@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.Session;
@@ -93,7 +94,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             // exception with its stack trace for nearly every session.
             serverEnded = true;
             Relay.closeOnFlush(self);
-            peer.eventLoop().schedule(() -> Relay.closeOnFlush(peer), SERVER_END_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            Future<?> grace = peer.eventLoop().schedule(() -> Relay.closeOnFlush(peer), SERVER_END_GRACE_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            // Cancelled when the client ends first, as most do: the timer would otherwise hold the closed connection.
+            peer.closeFuture().addListener(f -> grace.cancel(false));
             return;
         }
         SslHandler ssl = self.pipeline().get(SslHandler.class);
