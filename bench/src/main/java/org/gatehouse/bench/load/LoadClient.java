@@ -228,8 +228,17 @@ final class LoadClient implements AutoCloseable {
 
     /** {@code connections} parallel uploads of {@code bytesEach} to the sink, each until it answers DONE. */
     Transfer upload(int port, int connections, long bytesEach) throws Exception {
+        // Every write is a slice of one zeroed chunk, released once the uploads are over.
+        ByteBuf zeros = Unpooled.directBuffer(64 * 1024).writeZero(64 * 1024);
+        try {
+            return upload(port, connections, bytesEach, Unpooled.unreleasableBuffer(zeros));
+        } finally {
+            zeros.release();
+        }
+    }
+
+    private Transfer upload(int port, int connections, long bytesEach, ByteBuf chunk) throws Exception {
         List<CompletableFuture<Void>> all = new ArrayList<>();
-        ByteBuf chunk = Unpooled.unreleasableBuffer(Unpooled.directBuffer(64 * 1024).writeZero(64 * 1024));
         long begin = System.nanoTime();
         for (int i = 0; i < connections; i++) {
             CompletableFuture<Void> finished = new CompletableFuture<>();
