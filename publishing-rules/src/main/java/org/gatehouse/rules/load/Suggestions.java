@@ -29,10 +29,12 @@ final class Suggestions {
                 return Optional.of(candidate); // only the case differs
             }
             if (d > 0 && d <= allowed) {
-                tie = d == bestDistance;
                 if (d < bestDistance) {
                     best = candidate;
                     bestDistance = d;
+                    tie = false;
+                } else if (d == bestDistance) {
+                    tie = true;
                 }
             }
         }
