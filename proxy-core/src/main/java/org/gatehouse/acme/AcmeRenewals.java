@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -134,11 +133,6 @@ public final class AcmeRenewals implements AutoCloseable {
                     .register(registry);
             log.info("answering ACME tls-alpn-01 challenges on every implicit-TLS listener");
         }
-    }
-
-    /** Where the http-01 listeners listen (tests bind port 0). */
-    List<InetSocketAddress> http01Addresses() {
-        return listeners.stream().map(Http01Responder::address).toList();
     }
 
     private void schedule(Acme acme) {

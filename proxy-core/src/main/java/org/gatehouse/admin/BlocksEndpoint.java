@@ -6,7 +6,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Instant;
 import java.util.List;
 import org.gatehouse.log.LogText;
 import org.gatehouse.protection.AccountGuard;
@@ -22,7 +21,6 @@ import org.slf4j.LoggerFactory;
 final class BlocksEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(BlocksEndpoint.class);
-    static final String HEADER = "kind\tkey\trule\treason\tsince\tuntil\n";
 
     /** An answer: status and text. */
     record Answer(HttpResponseStatus status, String body) {
@@ -45,7 +43,7 @@ final class BlocksEndpoint {
         QueryStringDecoder query = new QueryStringDecoder(uri);
         if (query.path().equals("/blocks")) {
             return method == HttpMethod.GET || method == HttpMethod.HEAD
-                    ? new Answer(HttpResponseStatus.OK, list(accounts.blocks()))
+                    ? new Answer(HttpResponseStatus.OK, Block.tsv(accounts.blocks()))
                     : new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, "GET /blocks\n");
         }
         if (method != HttpMethod.POST) {
@@ -82,13 +80,4 @@ final class BlocksEndpoint {
         }
     }
 
-    static String list(List<Block> blocks) {
-        StringBuilder out = new StringBuilder(HEADER);
-        for (Block b : blocks) {
-            out.append(b.kind().label()).append('\t').append(b.key()).append('\t').append(b.rule()).append('\t')
-                    .append(b.reason()).append('\t').append(Instant.ofEpochMilli(b.created())).append('\t')
-                    .append(Instant.ofEpochMilli(b.expires())).append('\n');
-        }
-        return out.toString();
-    }
 }

@@ -101,13 +101,7 @@ final class BlocksCommand implements Callable<Integer> {
             }
         }
         List<Block> saved = Guards.savedBlocks(snapshot.rules().stateDir());
-        StringBuilder tsv = new StringBuilder("kind\tkey\trule\treason\tsince\tuntil\n");
-        for (Block b : saved) {
-            tsv.append(String.join("\t", b.kind().label(), b.key(), b.rule(), b.reason(),
-                    Instant.ofEpochMilli(b.created()).toString(), Instant.ofEpochMilli(b.expires()).toString()))
-                    .append('\n');
-        }
-        print(out, tsv.toString(), "saved in " + snapshot.rules().stateDir() + " (no gateway answered)");
+        print(out, Block.tsv(saved), "saved in " + snapshot.rules().stateDir() + " (no gateway answered)");
         return 0;
     }
 

@@ -215,16 +215,16 @@ public final class PlaintextLogins {
         return escaped.length() > LogText.MAX_CHARS + 3 ? escaped.substring(0, LogText.MAX_CHARS) + "..." : escaped;
     }
 
-    /**
-     * A method as this version writes it: a login command and, for SASL, a known mechanism. A report saved by an
-     * earlier version could hold whatever followed AUTH on the client's line, a password included: that becomes
-     * {@code other} when the report is read, and is gone from the file at the next save.
-     */
     /** A client's command word as the report names it: one of a fixed list, never the client's own word. */
     public static String transactionMethod(String verb) {
         return TRANSACTIONS.contains(verb) ? verb : "other command";
     }
 
+    /**
+     * A method as this version writes it: a login command and, for SASL, a known mechanism. A report saved by an
+     * earlier version could hold whatever followed AUTH on the client's line, a password included: that becomes
+     * {@code other} when the report is read, and is gone from the file at the next save.
+     */
     static String knownMethod(String method) {
         if (Set.of("USER", "USER/PASS", "APOP", "LOGIN", AFTER_LOGIN).contains(method) || TRANSACTIONS.contains(method)
                 || method.matches("no STARTTLS after (CAPA|CAPABILITY|EHLO)")) {

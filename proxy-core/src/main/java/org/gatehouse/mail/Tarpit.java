@@ -16,12 +16,10 @@ import org.gatehouse.session.PipelineNames;
 /**
  * Holds a failed login's reply, and everything after it in both directions, for the delay account protection asks: put
  * before the inspector the first time a reply is held, on the event loop's scheduler (never a sleeping thread). While
- * it holds, the client's bytes wait here (at most {@link #MAX_HELD_BYTES}, else the connection ends), so a client that
+ * it holds, the client's bytes wait here (at most {@link MailInspector#MAX_HELD_BYTES}, else the connection ends), so a client that
  * pipelines its next guesses gains nothing. When the address is blocked, the connection closes after the reply.
  */
 final class Tarpit extends ChannelDuplexHandler {
-
-    static final int MAX_HELD_BYTES = MailInspector.MAX_HELD_BYTES;
 
     private record Write(Object msg, ChannelPromise promise) {
     }
@@ -115,7 +113,7 @@ final class Tarpit extends ChannelDuplexHandler {
         }
         readBytes += msg instanceof ByteBuf b ? b.readableBytes() : 0;
         reads.add(msg);
-        if (readBytes > MAX_HELD_BYTES) {
+        if (readBytes > MailInspector.MAX_HELD_BYTES) {
             ctx.close();
         }
     }

@@ -2,6 +2,9 @@ package org.gatehouse.protection;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Instant;
+import java.util.List;
+
 /**
  * A block: an address refused before TLS, or a user whose logins from unfamiliar addresses are refused.
  *
@@ -57,5 +60,19 @@ public record Block(Kind kind, String key, String rule, String reason, long crea
 
     public boolean activeAt(long now) {
         return now < expires;
+    }
+
+    /** The header of {@link #tsv}: what the admin endpoint's {@code GET /blocks} and {@code gatehouse blocks} read. */
+    public static final String TSV_HEADER = "kind\tkey\trule\treason\tsince\tuntil\n";
+
+    /** Blocks as tab-separated lines under {@link #TSV_HEADER}, times as ISO instants. */
+    public static String tsv(List<Block> blocks) {
+        StringBuilder out = new StringBuilder(TSV_HEADER);
+        for (Block b : blocks) {
+            out.append(b.kind().label()).append('\t').append(b.key()).append('\t').append(b.rule()).append('\t')
+                    .append(b.reason()).append('\t').append(Instant.ofEpochMilli(b.created())).append('\t')
+                    .append(Instant.ofEpochMilli(b.expires())).append('\n');
+        }
+        return out.toString();
     }
 }

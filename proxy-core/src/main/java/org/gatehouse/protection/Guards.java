@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -12,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.gatehouse.rules.ProtectionStore;
 import org.gatehouse.rules.Secret;
+import org.gatehouse.rules.load.BoundedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,8 +22,6 @@ import org.slf4j.LoggerFactory;
 public final class Guards {
 
     private static final Logger log = LoggerFactory.getLogger(Guards.class);
-    /** A key file is read within this (the rules' passphrase files have the same bound). */
-    private static final int MAX_KEY_BYTES = 4096;
 
     private Guards() {
     }
@@ -86,12 +84,9 @@ public final class Guards {
                 }
                 raw = value.getBytes(StandardCharsets.UTF_8);
             } else {
-                Path path = ((Secret.File) secret).path();
-                if (Files.size(path) > MAX_KEY_BYTES) {
-                    throw new IllegalStateException(secret.describe() + " is over " + MAX_KEY_BYTES + " bytes");
-                }
-                raw = new String(Files.readAllBytes(path), StandardCharsets.UTF_8).strip()
-                        .getBytes(StandardCharsets.UTF_8);
+                // Bounded as the rules' passphrase files are.
+                raw = new String(BoundedFile.read(((Secret.File) secret).path(), BoundedFile.MAX_SECRET_FILE,
+                        "a fingerprint key file"), StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + secret.describe() + ": " + e.getMessage(), e);

@@ -18,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import org.gatehouse.access.ConnectionLimits;
 import org.gatehouse.backend.BackendPool;
 import org.gatehouse.backend.ServerState;
@@ -241,7 +242,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         if (identity.inBand() && session.rule().protocol().isMail()) {
             // The server hears the client's address first: client bytes wait here (bounded) until that is done.
             IdentityDialogue dialogue = IdentityDialogue.of(identity, session.rule().protocol(), session.client(),
-                    session.clientName().flatMap(n -> n.verifiedNames().stream().findFirst()),
+                    Optional.of(session.verifiedName()).filter(n -> !n.isEmpty()),
                     (InetSocketAddress) backendChannel.localAddress());
             backendChannel.pipeline().addBefore(PipelineNames.RELAY, PipelineNames.CLIENT_IDENTITY,
                     new ClientIdentityExchange(dialogue, session, server.toString(),

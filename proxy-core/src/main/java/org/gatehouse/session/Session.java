@@ -90,7 +90,6 @@ public final class Session {
         return rule;
     }
 
-    /** The client: the TCP peer, or the address a trusted load balancer's PROXY header named. */
     /**
      * Whether the gateway tells the server the client's address in the protocol ({@code clientIdentity: xclient} or
      * {@code imap-id}): the server trusts the gateway's connection for it, so the client's own XCLIENT, XFORWARD or
@@ -100,6 +99,7 @@ public final class Session {
         return rule.backend().clientIdentity().inBand();
     }
 
+    /** The client: the TCP peer, or the address a trusted load balancer's PROXY header named. */
     public InetSocketAddress client() {
         return client;
     }

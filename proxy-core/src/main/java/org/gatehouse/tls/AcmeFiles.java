@@ -38,14 +38,6 @@ public final class AcmeFiles {
         return stateDir.resolve("acme").resolve(name);
     }
 
-    public static Path certificateFile(Path stateDir, String name) {
-        return folder(stateDir, name).resolve("current").resolve("certificate.pem");
-    }
-
-    public static Path keyFile(Path stateDir, String name) {
-        return folder(stateDir, name).resolve("current").resolve("key.pem");
-    }
-
     /** The certificate chain the CA issued last, if there is one that reads. */
     public static Optional<List<X509Certificate>> issuedChain(Path stateDir, String name) {
         return current(stateDir, name).flatMap(dir -> {

@@ -32,7 +32,6 @@ import org.gatehouse.rules.load.BoundedFile;
 /** Reads PEM certificate chains and private keys with BouncyCastle; every failure says what was found. */
 final class PemFiles {
 
-    /** For the key-derivation and cipher algorithms of encrypted keys that the JDK's providers may lack. */
     private PemFiles() {
     }
 

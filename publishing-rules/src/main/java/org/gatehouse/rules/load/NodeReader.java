@@ -135,7 +135,7 @@ final class NodeReader {
         return Optional.of(total);
     }
 
-    private static String show(Duration d) {
+    static String show(Duration d) {
         return d.isZero() ? "0s" : d.toString().substring(2).toLowerCase(Locale.ROOT);
     }
 

@@ -133,8 +133,9 @@ final class ProtectionSection {
             return null;
         }
         if (max.compareTo(initial) < 0) {
-            in.problem(tarpit.orElseThrow().position(), child(path, "tarpit"), "maxDelay " + show(max)
-                    + " is shorter than initialDelay " + show(initial) + " (expected maxDelay >= initialDelay)");
+            in.problem(tarpit.orElseThrow().position(), child(path, "tarpit"), "maxDelay " + NodeReader.show(max)
+                    + " is shorter than initialDelay " + NodeReader.show(initial)
+                    + " (expected maxDelay >= initialDelay)");
             return null;
         }
         return new ProtectionSettings(mode, window, block, failures, users, lockout, initial, max, perUser,
@@ -167,10 +168,6 @@ final class ProtectionSection {
                     + "), which would need a DNS lookup at each login (expected addresses or client sets of addresses)");
         }
         return list;
-    }
-
-    private static String show(Duration d) {
-        return d.isZero() ? "0s" : d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     private static Set<String> union(Set<String> a, String b) {
