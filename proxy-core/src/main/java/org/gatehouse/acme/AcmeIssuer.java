@@ -2,13 +2,12 @@ package org.gatehouse.acme;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -31,12 +30,15 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.gatehouse.rules.CertificateSource.Acme;
+import org.gatehouse.rules.load.BoundedFile;
 import org.gatehouse.tls.AcmeFiles;
+import org.gatehouse.tls.SelfSignedCertificates;
 import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Authorization;
@@ -179,8 +181,9 @@ final class AcmeIssuer {
             generator.initialize(new ECGenParameterSpec("secp384r1"));
             KeyPair pair = generator.generateKeyPair();
             Files.createDirectories(folder);
-            write(publicFile, "PUBLIC KEY", pair.getPublic().getEncoded(), false);
-            write(privateFile, "PRIVATE KEY", pair.getPrivate().getEncoded(), true);
+            SelfSignedCertificates.writeAtomically(publicFile, SelfSignedCertificates.toPem(pair.getPublic()), false);
+            SelfSignedCertificates.writeAtomically(privateFile,
+                    SelfSignedCertificates.toPem(new JcaPKCS8Generator(pair.getPrivate(), null)), true);
             return pair;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IOException("cannot use the ACME account key in " + folder + ": " + e.getMessage(), e);
@@ -188,24 +191,9 @@ final class AcmeIssuer {
     }
 
     private static byte[] der(Path pem) throws IOException {
-        String text = Files.readString(pem, StandardCharsets.US_ASCII);
+        String text = new String(BoundedFile.read(pem, BoundedFile.MAX_CERTIFICATE_FILE, "an ACME account key file"),
+                StandardCharsets.US_ASCII);
         return Base64.getMimeDecoder().decode(text.replaceAll("-----[A-Z ]+-----", "").trim());
-    }
-
-    private static void write(Path file, String type, byte[] der, boolean secret) throws IOException {
-        String pem = "-----BEGIN " + type + "-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
-        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-        try {
-            if (secret) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            }
-            Files.writeString(tmp, pem, StandardCharsets.US_ASCII);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     /** The certificate signing request: the first name as CN, every name as a subjectAltName. */
@@ -240,7 +228,8 @@ final class AcmeIssuer {
     }
 
     private static SSLContext trusting(Path caFile) throws IOException {
-        try (var in = Files.newInputStream(caFile)) {
+        try (var in = new ByteArrayInputStream(BoundedFile.read(caFile, BoundedFile.MAX_CERTIFICATE_FILE,
+                "a CA certificate file"))) {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             store.load(null, null);
             int i = 0;

@@ -174,7 +174,8 @@ public final class SelfSignedCertificates {
         return out.toString();
     }
 
-    static void writeAtomically(Path target, String content, boolean secret) throws IOException {
+    /** Writes {@code content} to {@code target} through a temporary file moved over it; owner-only if secret. */
+    public static void writeAtomically(Path target, String content, boolean secret) throws IOException {
         Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
         try {
             if (secret) {
