@@ -5,12 +5,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import java.util.Optional;
+import org.gatehouse.session.HalfClose;
 import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ProtocolReplies;
 
@@ -62,29 +62,15 @@ final class Relay {
             } else if (ssl != null) {
                 ssl.closeOutbound().addListener(g -> {
                     if (g.isSuccess()) {
-                        shutdownSocketOutput(ch);
+                        HalfClose.sendFin(ch);
                     } else {
                         ch.close();
                     }
                 });
             } else {
-                shutdownSocketOutput(ch);
+                HalfClose.sendFin(ch);
             }
         });
-    }
-
-    /**
-     * Ends the socket's output with a FIN. Once both directions have ended the connection is over: if the peer already
-     * ended its side, the socket is closed instead; otherwise its end (a FIN) will close it, rather than have Netty
-     * shut down the input of a socket that is by then no longer connected (an ENOTCONN it raises as an exception).
-     */
-    private static void shutdownSocketOutput(Channel ch) {
-        if (ch instanceof DuplexChannel duplex && ch.isActive() && !duplex.isInputShutdown()) {
-            ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-            duplex.shutdownOutput();
-        } else {
-            ch.close();
-        }
     }
 
     /**
