@@ -43,8 +43,9 @@ final class Listeners {
 
         /** The rule this socket serves in {@code snapshot}; none once a reload removed it. */
         Optional<Rule> ruleIn(RulesSnapshot snapshot) {
-            for (Rule r : snapshot.rules().enabledRules()) {
-                if (r.listen().contains(address) && (ephemeralRule.isEmpty() || ephemeralRule.equals(r.name()))) {
+            for (Rule r : snapshot.rules().rules()) { // once per connection: no stream of the enabled ones
+                if (r.enabled() && r.listen().contains(address)
+                        && (ephemeralRule.isEmpty() || ephemeralRule.equals(r.name()))) {
                     return Optional.of(r);
                 }
             }

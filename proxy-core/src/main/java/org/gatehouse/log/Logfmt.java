@@ -7,9 +7,7 @@ public final class Logfmt {
     }
 
     public static String value(String value) {
-        boolean quote = value.isEmpty()
-                || value.chars().anyMatch(c -> c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f);
-        if (!quote) {
+        if (!needsQuotes(value)) {
             return value;
         }
         StringBuilder out = new StringBuilder(value.length() + 2).append('"');
@@ -24,5 +22,19 @@ public final class Logfmt {
             }
         }
         return out.append('"').toString();
+    }
+
+    /** A loop, not a stream: every field of every access line passes here. */
+    private static boolean needsQuotes(String value) {
+        if (value.isEmpty()) {
+            return true;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -30,6 +30,7 @@ import org.gatehouse.session.PipelineNames;
 import org.gatehouse.session.ProtocolReplies;
 import org.gatehouse.session.ResourceFailures;
 import org.gatehouse.session.Session;
+import org.gatehouse.session.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,7 +166,7 @@ public final class BackendConnector extends ChannelInboundHandlerAdapter {
         Channel frontend = ctx.channel();
         Bootstrap bootstrap = new Bootstrap()
                 .group(frontend.eventLoop())
-                .channel(channelClass)
+                .channelFactory(Transport.socketFactory(channelClass))
                 .resolver(resolver)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)

@@ -1,8 +1,10 @@
 package org.gatehouse.session;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -38,6 +40,22 @@ public record Transport(
     /** Whether backend connections can be opened from a client's address (IP_TRANSPARENT, epoll only). */
     public boolean supportsTransparent() {
         return EpollSocketChannel.class.equals(socketChannel);
+    }
+
+    /**
+     * Makes sockets of {@code type} with a plain constructor call. Netty's {@code Bootstrap.channel(Class)} looks the
+     * constructor up by reflection for every bootstrap and calls it reflectively, and a bootstrap is built for every
+     * backend connection.
+     */
+    public static ChannelFactory<SocketChannel> socketFactory(Class<? extends SocketChannel> type) {
+        if (type == EpollSocketChannel.class) {
+            return EpollSocketChannel::new;
+        }
+        if (type == NioSocketChannel.class) {
+            return NioSocketChannel::new;
+        }
+        ChannelFactory<? extends SocketChannel> reflective = new ReflectiveChannelFactory<>(type);
+        return reflective::newChannel;
     }
 
     public EventLoopGroup newGroup(int threads) {
