@@ -59,6 +59,11 @@ final class Backends implements AutoCloseable {
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
                         ctx.writeAndFlush(msg);
                     }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        ctx.close();
+                    }
                 });
             }
         });
@@ -79,6 +84,11 @@ final class Backends implements AutoCloseable {
                 @Override
                 public void channelActive(ChannelHandlerContext ctx) {
                     ctx.writeAndFlush(ascii("+OK bench POP3 ready\r\n"));
+                }
+
+                @Override
+                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    ctx.close(); // a proxy that reset the connection (its client gave up at a phase's end)
                 }
 
                 @Override
