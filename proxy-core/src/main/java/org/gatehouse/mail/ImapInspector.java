@@ -55,6 +55,8 @@ public final class ImapInspector extends MailInspector {
     private Command current;
     /** The current command was refused by the gateway: its remaining lines and literals are dropped. */
     private boolean discarding;
+    /** Lines passed on that were not commands, whose untagged "* BAD" may still come (see {@link #response}). */
+    private int unansweredJunk;
     private long literalRemaining;
     /** An audited LOGIN whose user name is the literal being read. */
     private StringBuilder userCapture;
@@ -149,6 +151,7 @@ public final class ImapInspector extends MailInspector {
             return;
         }
         if (command.name().isEmpty()) {
+            unansweredJunk++;
             forward(ctx, raw); // not a command: the server answers "BAD", which completes nothing
             return;
         }
@@ -414,13 +417,7 @@ public final class ImapInspector extends MailInspector {
         }
         String[] words = line.split(" ", 3);
         String status = words.length > 1 ? words[1].toUpperCase(Locale.ROOT) : "";
-        if (words[0].equals("*") && status.equals("BAD") && input == Input.AWAITING_GO_AHEAD && current != null
-                && !finishing()) {
-            // The server could not read the line that announced the literal (a bad tag, say): no go-ahead will come,
-            // and it reads what follows as commands, as the gateway will now.
-            input = Input.COMMANDS;
-            answered(ctx, current);
-            resumeClient(ctx);
+        if (words[0].equals("*") && status.equals("BAD") && literalLineRefused(ctx)) {
             return;
         }
         if (words[0].equals("*")) {
@@ -461,6 +458,24 @@ public final class ImapInspector extends MailInspector {
             attempts.settle(ctx,
                     LoginReplies.imap(words[1].toUpperCase(Locale.ROOT), words.length > 2 ? words[2] : ""));
         }
+    }
+
+    /** An untagged BAD: whether it refused the line that announced a literal, which then ends here. */
+    private boolean literalLineRefused(ChannelHandlerContext ctx) {
+        if (unansweredJunk > 0) {
+            unansweredJunk--; // the answer to an earlier line that was not a command
+            return false;
+        }
+        if (input == Input.AWAITING_GO_AHEAD && current != null && head() == current && !finishing()) {
+            // The server could not read the line that announced the literal (a bad tag, say): no go-ahead will come,
+            // and it reads what follows as commands, as the gateway will now. Not when an earlier line may own the
+            // BAD: the server would read the literal as the login's, and the gateway would lose the login's outcome.
+            input = Input.COMMANDS;
+            answered(ctx, current);
+            resumeClient(ctx);
+            return true;
+        }
+        return false;
     }
 
     private Command waitingCommand(String tag) {

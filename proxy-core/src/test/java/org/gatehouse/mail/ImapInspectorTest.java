@@ -125,6 +125,38 @@ class ImapInspectorTest {
         assertThat(imap.inspecting()).isFalse();
     }
 
+    /**
+     * Found by fuzzing: the untagged BAD a server gives an earlier line that was not a command (an unreadable tag) is
+     * not the refusal of a later line that announces a literal. Taken for one, the gateway read the literal as
+     * commands while the server read it as the login's user name: the audited login went unrecorded (and account
+     * protection would have missed its outcome).
+     */
+    @Test
+    void anUntaggedBadForAnEarlierLineIsNotTheLiteralLinesRefusal() {
+        start(TlsMode.STARTTLS, LoginPolicy.AUDIT);
+        imap.toClient();
+
+        imap.client("\u00bcILIL\r\nb LOGIN {5}\r\nalice " + SECRET + "\r\n"); // the literal sent unconfirmed
+        assertThat(imap.toBackend()).isEqualTo("\u00bcILIL\r\nb LOGIN {5}\r\n");
+        imap.backend("* BAD Error in IMAP command received by server.\r\n+ OK\r\n");
+
+        assertThat(imap.toBackend()).as("after the go-ahead, the literal and the rest of the line")
+                .isEqualTo("alice " + SECRET + "\r\n");
+        assertThat(imap.report.entries()).singleElement().satisfies(e -> assertThat(e.user()).isEqualTo("alice"));
+    }
+
+    @Test
+    void anUntaggedBadForTheLiteralLineItselfEndsTheCommand() {
+        start(TlsMode.STARTTLS, LoginPolicy.AUDIT);
+        imap.toClient();
+
+        imap.client("a1 NOOP\r\n\u00bcb LOGIN {5}\r\nc NOOP\r\n"); // a tag the server cannot read
+        assertThat(imap.toBackend()).isEqualTo("a1 NOOP\r\n\u00bcb LOGIN {5}\r\n");
+        imap.backend("a1 OK done\r\n* BAD Error in IMAP command received by server.\r\n");
+
+        assertThat(imap.toBackend()).as("no go-ahead will come: the next line is a command").isEqualTo("c NOOP\r\n");
+    }
+
     @Test
     void whenTheServerRefusesALiteralTheNextLineIsACommandAgain() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
