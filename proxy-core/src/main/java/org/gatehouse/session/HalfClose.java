@@ -2,10 +2,12 @@ package org.gatehouse.session;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
+import java.nio.channels.NotYetConnectedException;
 
 /**
  * Ends a connection's output with a TCP FIN while its input stays open, or closes it where a FIN can no longer do
@@ -16,7 +18,7 @@ import java.io.IOException;
  * <p>On epoll the socket is shut down directly. Netty's own {@code shutdownOutput} builds an exception with a stack
  * trace for every call (to fail writes still queued, of which there are none here, since the caller waited for its
  * last write) and raises ENOTCONN as another when the peer reset the connection meanwhile; at one half-close per
- * mail session that was about 2% of the gateway's CPU under handshake load (docs/benchmarks.md). The connection's
+ * mail session that was about 1.5% of the gateway's CPU under handshake load (docs/benchmarks.md). The connection's
  * TCP state, asked first (one getsockopt), tells a reset socket from a live one. On NIO Netty's own call is used; the
  * JDK ignores ENOTCONN there, so a reset socket is left to the next read to find.
  */
@@ -36,7 +38,8 @@ public final class HalfClose {
             return;
         }
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-        if (ch instanceof EpollSocketChannel epoll) {
+        ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+        if (ch instanceof EpollSocketChannel epoll && queued != null && queued.totalPendingWriteBytes() == 0) {
             int state = epoll.tcpInfo().state();
             if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT) {
                 ch.close(); // reset by the peer: nothing can reach it any more
@@ -44,10 +47,10 @@ public final class HalfClose {
             }
             try {
                 ((Socket) epoll.fd()).shutdown(false, true);
-            } catch (IOException e) {
-                ch.close();
+            } catch (IOException | NotYetConnectedException e) {
+                ch.close(); // reset between the two calls
             }
-        } else {
+        } else { // NIO, or writes still queued (a caller that did not wait): Netty fails them
             duplex.shutdownOutput().addListener(f -> {
                 if (!f.isSuccess()) {
                     ch.close(); // reset by the peer

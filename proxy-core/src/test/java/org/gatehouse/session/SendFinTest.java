@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -38,6 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pipeline.
  */
 class SendFinTest {
+
+    private static final int TCP_CLOSE = 7;
 
     private EventLoopGroup group;
     private Channel server;
@@ -130,7 +133,11 @@ class SendFinTest {
 
         // In one task on the channel's own loop, so that Netty cannot see the reset before sendFin does.
         ch.eventLoop().submit(() -> {
-            client.close(); // an RST: on loopback the kernel has processed it when close returns
+            client.close(); // an RST
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (((EpollSocketChannel) ch).tcpInfo().state() != TCP_CLOSE && System.nanoTime() < deadline) {
+                Thread.sleep(1); // the kernel may process it later on a busy machine
+            }
             HalfClose.sendFin(ch);
             return null;
         }).sync();
