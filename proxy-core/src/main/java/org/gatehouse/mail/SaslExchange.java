@@ -140,8 +140,15 @@ final class SaslExchange {
         return true;
     }
 
-    /** The forwarded exchange is over: client lines are commands again. */
+    /**
+     * The forwarded exchange is over: client lines are commands again. An audited PLAIN or LOGIN that ended before its
+     * first response is recorded now, with no user: the client tried a clear-text mechanism, and a server may have
+     * read as an initial response what the gateway read as spacing (a form feed after the mechanism; found by fuzzing).
+     */
     void ended() {
+        if (auditAtFirstResponse != null) {
+            guard.record(session, LoginGuard.Verdict.AUDIT, Sasl.method(command, auditAtFirstResponse), "");
+        }
         auditAtFirstResponse = null;
         underWay = false;
         clientsTurn = false;

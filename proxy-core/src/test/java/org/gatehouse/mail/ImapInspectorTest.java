@@ -157,6 +157,20 @@ class ImapInspectorTest {
         assertThat(imap.toBackend()).as("no go-ahead will come: the next line is a command").isEqualTo("c NOOP\r\n");
     }
 
+    /** Found by fuzzing: Dovecot read the form feed as an initial response, which the gateway took for spacing. */
+    @Test
+    void anAuditedLoginMechanismThatEndsBeforeItsFirstResponseIsRecorded() {
+        start(TlsMode.STARTTLS, LoginPolicy.AUDIT);
+        imap.toClient();
+
+        imap.client("a AUTHENTICATE LOGIN \f\r\n");
+        assertThat(imap.toBackend()).isEqualTo("a AUTHENTICATE LOGIN \f\r\n");
+        assertThat(imap.report.entries()).as("the user name would come in the first response").isEmpty();
+        imap.backend("a BAD Invalid base64 data in initial response\r\n");
+
+        assertThat(imap.report.entries()).singleElement().satisfies(e -> assertThat(e.user()).isEqualTo("-"));
+    }
+
     @Test
     void whenTheServerRefusesALiteralTheNextLineIsACommandAgain() {
         start(TlsMode.STARTTLS, LoginPolicy.SECURE_ONLY);
